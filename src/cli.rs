@@ -1,0 +1,325 @@
+//! Command-line flags, parsed the way Go's flag package parses pprof's:
+//! `-flag` and `--flag`, `-flag=value` and `-flag value`, booleans as
+//! `-flag` or `-flag=false`. Flags may also follow the profiles.
+
+use crate::driver::{self, Command, Sources, COMMANDS};
+use crate::options::{self, Config, Kind};
+
+/// What the command line asks for.
+#[derive(Debug, Default)]
+pub struct Invocation {
+    pub sources: Sources,
+    pub config: Config,
+    /// The output command (`-top`, `-list=re`); none means interactive.
+    pub command: Option<Command>,
+    pub help: bool,
+    pub symbolize: String,
+    pub seconds: i64,
+    pub timeout: i64,
+    pub http: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FlagType {
+    Bool,
+    Value,
+}
+
+/// Flags that are not report options.
+const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
+    ("base", FlagType::Value, "Source of base profile for profile subtraction (repeatable)"),
+    ("diff_base", FlagType::Value, "Source of base profile for comparison (repeatable)"),
+    ("symbolize", FlagType::Value, "Options for profile symbolization (none, local)"),
+    ("buildid", FlagType::Value, "Override build id for first mapping"),
+    ("timeout", FlagType::Value, "Timeout in seconds for fetching a profile"),
+    ("seconds", FlagType::Value, "Length of time for dynamic profiles"),
+    ("add_comment", FlagType::Value, "Annotation string to record in the profile"),
+    ("tools", FlagType::Value, "Path for object tool pathnames (ignored)"),
+    ("http", FlagType::Value, "Web interface host:port (not supported)"),
+    ("no_browser", FlagType::Bool, "Skip opening a browser"),
+    ("inuse_space", FlagType::Bool, "Same as -sample_index=inuse_space"),
+    ("inuse_objects", FlagType::Bool, "Same as -sample_index=inuse_objects"),
+    ("alloc_space", FlagType::Bool, "Same as -sample_index=alloc_space"),
+    ("alloc_objects", FlagType::Bool, "Same as -sample_index=alloc_objects"),
+    ("total_delay", FlagType::Bool, "Same as -sample_index=delay"),
+    ("contentions", FlagType::Bool, "Same as -sample_index=contentions"),
+    ("mean_delay", FlagType::Bool, "Same as -mean -sample_index=delay"),
+    ("help", FlagType::Bool, "Show this help"),
+    ("h", FlagType::Bool, "Show this help"),
+];
+
+fn flag_type(name: &str) -> Option<FlagType> {
+    if let Some((_, t, _)) = SOURCE_FLAGS.iter().find(|(n, _, _)| *n == name) {
+        return Some(*t);
+    }
+    if let Some((_, param, _)) = COMMANDS.iter().find(|(n, _, _)| *n == name) {
+        return Some(if *param { FlagType::Value } else { FlagType::Bool });
+    }
+    let f = options::field(name)?;
+    Some(match f.kind {
+        Kind::Bool => FlagType::Bool,
+        Kind::Choice(_) if f.name != name => FlagType::Bool,
+        _ => FlagType::Value,
+    })
+}
+
+/// Parses arguments (without the program name).
+pub fn parse(args: &[String]) -> Result<Invocation, String> {
+    let mut inv = Invocation {
+        seconds: -1,
+        timeout: -1,
+        ..Default::default()
+    };
+    let mut positional = Vec::new();
+    let mut commands: Vec<Command> = Vec::new();
+    let mut choice_words: Vec<(&'static str, String)> = Vec::new();
+    let mut legacy_index: Vec<(&str, &str)> = Vec::new();
+    let mut plain_bases = 0;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg == "--" {
+            positional.extend(args[i..].iter().cloned());
+            break;
+        }
+        let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
+            positional.push(arg.clone());
+            continue;
+        };
+        if body.is_empty() || body.starts_with('-') || body.starts_with('=') {
+            if body.is_empty() {
+                positional.push(arg.clone());
+                continue;
+            }
+            return Err(format!("bad flag syntax: {arg}"));
+        }
+        let (name, inline_value) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let ty = flag_type(name)
+            .ok_or_else(|| format!("flag provided but not defined: -{name}"))?;
+        let value = match (ty, inline_value) {
+            (_, Some(v)) => v,
+            (FlagType::Bool, None) => "true".to_string(),
+            (FlagType::Value, None) => {
+                let v = args
+                    .get(i)
+                    .ok_or_else(|| format!("flag needs an argument: -{name}"))?;
+                i += 1;
+                v.clone()
+            }
+        };
+        let as_bool = |v: &str| {
+            options::parse_bool(v)
+                .ok_or_else(|| format!("invalid boolean value {v:?} for -{name}: parse error"))
+        };
+        match name {
+            "base" => {
+                inv.sources.base.push(value);
+                plain_bases += 1;
+            }
+            "diff_base" => {
+                inv.sources.base.push(value);
+                inv.sources.diff_base = true;
+            }
+            "symbolize" => inv.symbolize = value,
+            "buildid" => inv.sources.build_id = Some(value).filter(|v| !v.is_empty()),
+            "timeout" | "seconds" => {
+                let n = value
+                    .parse::<i64>()
+                    .map_err(|_| format!("invalid value {value:?} for flag -{name}: parse error"))?;
+                if name == "timeout" {
+                    inv.timeout = n;
+                } else {
+                    inv.seconds = n;
+                }
+            }
+            "add_comment" => inv.sources.comment = Some(value).filter(|v| !v.is_empty()),
+            "tools" | "no_browser" => {}
+            "http" => inv.http = value,
+            "help" | "h" => inv.help = as_bool(&value)?,
+            "inuse_space" | "inuse_objects" | "alloc_space" | "alloc_objects" | "total_delay"
+            | "contentions" | "mean_delay" => {
+                if as_bool(&value)? {
+                    let index = match name {
+                        "total_delay" | "mean_delay" => "delay",
+                        other => other,
+                    };
+                    legacy_index.push((index, name));
+                    if name == "mean_delay" {
+                        inv.config.mean = true;
+                    }
+                }
+            }
+            _ if COMMANDS.iter().any(|(n, _, _)| *n == name) => {
+                let (cname, param, _) = COMMANDS
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .copied()
+                    .unwrap_or(("top", false, ""));
+                if param {
+                    if !value.is_empty() {
+                        commands.retain(|c| c.name != cname);
+                        commands.push(Command {
+                            name: cname.to_string(),
+                            arg: Some(value),
+                        });
+                    }
+                } else if as_bool(&value)? {
+                    commands.retain(|c| c.name != cname);
+                    commands.push(Command {
+                        name: cname.to_string(),
+                        arg: None,
+                    });
+                }
+            }
+            _ => {
+                let f = options::field(name)
+                    .ok_or_else(|| format!("flag provided but not defined: -{name}"))?;
+                if let Kind::Choice(_) = f.kind {
+                    if f.name != name {
+                        if as_bool(&value)? {
+                            choice_words.retain(|(_, w)| w != name);
+                            choice_words.push((f.name, name.to_string()));
+                        }
+                        continue;
+                    }
+                }
+                inv.config
+                    .set(name, &value)
+                    .map_err(|e| format!("invalid value {value:?} for flag -{name}: {e}"))?;
+            }
+        }
+    }
+
+    // Several words of one group (say -lines -addresses) conflict.
+    for group in ["sort", "granularity"] {
+        let set: Vec<&String> = choice_words
+            .iter()
+            .filter(|(g, _)| *g == group)
+            .map(|(_, w)| w)
+            .collect();
+        match set.len() {
+            0 => {}
+            1 => inv.config.set(group, set[0])?,
+            _ => {
+                let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
+                return Err(format!("conflicting options set: [{}]", names.join(" ")));
+            }
+        }
+    }
+    if commands.len() > 1 {
+        return Err("must set at most one output format".into());
+    }
+    inv.command = commands.pop();
+    for (index, flag) in legacy_index {
+        if inv.config.sample_index.is_empty() {
+            inv.config.sample_index = index.to_string();
+        } else {
+            eprintln!("Multiple value selections, ignoring -{flag}");
+        }
+    }
+    if inv.help {
+        return Ok(inv);
+    }
+    if positional.is_empty() {
+        return Err("no profile source specified".into());
+    }
+    // A first argument of several is the binary when it is an object file
+    // (or a build id), as in `rprof ./yourapp current.heap`.
+    if positional.len() > 1 {
+        let first = &positional[0];
+        if driver::is_object_file(first) {
+            inv.sources.exec_name = Some(positional.remove(0));
+        } else if inv.sources.build_id.is_none() && driver::is_build_id(first) {
+            inv.sources.build_id = Some(positional.remove(0));
+        }
+    }
+    if inv.sources.diff_base && plain_bases > 0 {
+        return Err("-base and -diff_base flags cannot both be specified".into());
+    }
+    inv.sources.sources = positional;
+    inv.sources.normalize = inv.config.normalize;
+    if inv.sources.normalize && inv.sources.base.is_empty() {
+        return Err("must have base profile to normalize by".into());
+    }
+    Ok(inv)
+}
+
+/// `rprof -help`.
+pub fn usage() -> String {
+    let mut out = String::from(
+        "usage:\n\n\
+         Produce output in the specified format.\n\n   \
+         rprof <format> [options] [binary] <source> ...\n\n\
+         Omit the format to get an interactive shell whose commands can be used\n\
+         to generate various views of a profile.\n\n   \
+         rprof [options] [binary] <source> ...\n\n\
+         Flags are written -flag or --flag, with values as -flag=value or -flag value.\n\n  \
+         Output formats (select at most one):\n",
+    );
+    for (name, param, help) in COMMANDS {
+        let n = if *param { format!("-{name}=regexp") } else { format!("-{name}") };
+        out.push_str(&format!("    {n:<22}{help}\n"));
+    }
+    out.push_str("\n  Options:\n");
+    for f in options::FIELDS {
+        match f.kind {
+            Kind::Choice(words) => {
+                for w in words {
+                    out.push_str(&format!("    -{w:<21}{}\n", options::choice_help(w)));
+                }
+            }
+            _ => out.push_str(&format!("    -{:<21}{}\n", f.name, f.help)),
+        }
+    }
+    out.push_str("\n  Source options:\n");
+    for (name, _, help) in SOURCE_FLAGS {
+        out.push_str(&format!("    -{name:<21}{help}\n"));
+    }
+    out.push_str(
+        "\n  Environment:\n    \
+         PPROF_BINARY_PATH    Search path for local binary files\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn go_flag_spellings() {
+        for line in [
+            "-top -nodecount=5 a.pb",
+            "--top --nodecount 5 a.pb",
+            "-top -nodecount 5 a.pb",
+            "a.pb --top -nodecount=5",
+        ] {
+            let inv = parse(&args(line)).expect(line);
+            assert_eq!(inv.command.as_ref().map(|c| c.name.as_str()), Some("top"));
+            assert_eq!(inv.config.nodecount, 5, "{line}");
+            assert_eq!(inv.sources.sources, vec!["a.pb"]);
+        }
+    }
+
+    #[test]
+    fn bases_and_choices() {
+        let inv = parse(&args("-top -base b1 --base=b2 -cum -lines -inuse_objects c")).unwrap();
+        assert_eq!(inv.sources.base, vec!["b1", "b2"]);
+        assert_eq!(inv.config.sort, "cum");
+        assert_eq!(inv.config.granularity, "lines");
+        assert_eq!(inv.config.sample_index, "inuse_objects");
+        assert!(parse(&args("-top -lines -addresses c")).is_err());
+        assert!(parse(&args("-top -list=x c")).is_err());
+        assert!(parse(&args("-bogus c")).is_err());
+        let inv = parse(&args("-list main c")).unwrap();
+        assert_eq!(inv.command.unwrap().arg.as_deref(), Some("main"));
+    }
+}

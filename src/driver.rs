@@ -1,0 +1,453 @@
+//! Orchestration shared by the command line and the shell: fetch and merge
+//! the profiles (with bases), then prepare and generate a report.
+
+use std::path::Path;
+
+use regex::Regex;
+
+use crate::options::Config;
+use crate::profile::filter::TagFilter;
+use crate::profile::{self, Mapping, Profile};
+use crate::report::{self, graph::ValueSel, Format, Report};
+
+/// An error with the input or the options; displayed after `rprof: `.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Load {
+        path: String,
+        source: profile::LoadError,
+    },
+    #[error("{0}")]
+    Merge(#[from] profile::MergeError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {msg}")]
+    Output { path: String, msg: String },
+}
+
+/// Where diagnostics go (stderr for the CLI; captured in tests).
+pub trait Ui {
+    fn warn(&mut self, msg: &str);
+}
+
+/// Prints diagnostics to standard error.
+pub struct StderrUi;
+
+impl Ui for StderrUi {
+    fn warn(&mut self, msg: &str) {
+        eprintln!("{msg}");
+    }
+}
+
+/// The profiles to load and how to combine them.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub sources: Vec<String>,
+    /// The binary named before the profiles.
+    pub exec_name: Option<String>,
+    pub build_id: Option<String>,
+    pub base: Vec<String>,
+    /// Bases are for comparison (-diff_base), not subtraction (-base).
+    pub diff_base: bool,
+    pub normalize: bool,
+    pub comment: Option<String>,
+}
+
+/// Whether the file looks like an executable or shared object (ELF,
+/// Mach-O, PE), which is how a binary argument is told from a profile.
+pub fn is_object_file(path: &str) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    if ok.is_err() {
+        return false;
+    }
+    matches!(
+        magic,
+        [0x7f, b'E', b'L', b'F']
+            | [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+            | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+            | [0xca, 0xfe, 0xba, 0xbe]
+    ) || magic[..2] == *b"MZ"
+}
+
+/// Whether an argument is a hex build id (pprof accepts one in place of
+/// the binary).
+pub fn is_build_id(s: &str) -> bool {
+    s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
+    let mut p = profile::load(Path::new(path)).map_err(|source| Error::Load {
+        path: path.to_string(),
+        source,
+    })?;
+    locate_binaries(&mut p, src);
+    Ok(p)
+}
+
+/// Names the main mapping after the binary given on the command line
+/// (pprof's header then shows it), adding a mapping when there is none.
+fn locate_binaries(p: &mut Profile, src: &Sources) {
+    if src.exec_name.is_none() && src.build_id.is_none() {
+        return;
+    }
+    if p.mappings.is_empty() {
+        p.mappings.push(Mapping {
+            id: 1,
+            ..Default::default()
+        });
+        for l in &mut p.locations {
+            l.mapping = Some(0);
+        }
+    }
+    if let Some(exe) = &src.exec_name {
+        p.mappings[0].file = p.strings.intern(exe);
+    }
+    if let Some(id) = &src.build_id {
+        p.mappings[0].build_id = p.strings.intern(id);
+    }
+}
+
+/// Loads and merges a list of profiles.
+fn grab(paths: &[String], src: &Sources) -> Result<Profile, Error> {
+    let mut profiles = paths
+        .iter()
+        .map(|path| load_one(path, src))
+        .collect::<Result<Vec<_>, _>>()?;
+    combine(&mut profiles)
+}
+
+fn combine(profiles: &mut [Profile]) -> Result<Profile, Error> {
+    profile::merge::scale_profiles(profiles)?;
+    Ok(profile::merge::merge(profiles)?)
+}
+
+/// Scales `p` so its totals per sample type match the base's (-normalize).
+fn normalize(p: &mut Profile, base: &Profile) {
+    let n = p.sample_types.len();
+    let sums = |q: &Profile| {
+        let mut s = vec![0i64; n];
+        for i in 0..q.samples.len() {
+            for (a, v) in s.iter_mut().zip(q.samples.values(i)) {
+                *a = a.wrapping_add(*v);
+            }
+        }
+        s
+    };
+    let (b, s) = (sums(base), sums(p));
+    let ratios: Vec<f64> = b
+        .iter()
+        .zip(&s)
+        .map(|(&b, &s)| if s == 0 { 0.0 } else { b as f64 / s as f64 })
+        .collect();
+    p.scale_n(&ratios);
+}
+
+/// Loads the sources and bases and combines them as pprof does: bases are
+/// negated and merged in, marked with a label for -diff_base.
+pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
+    if src.sources.is_empty() {
+        return Err(Error::Usage("no profile source specified".into()));
+    }
+    let mut p = grab(&src.sources, src)?;
+    if !src.base.is_empty() {
+        let mut base = grab(&src.base, src)?;
+        if src.diff_base {
+            base.set_label("pprof::base", "true");
+        }
+        if src.normalize {
+            normalize(&mut p, &base);
+        }
+        base.scale(-1.0);
+        let mut both = [p, base];
+        p = combine(&mut both)?;
+    }
+    p.remove_uninteresting()
+        .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
+    // Mappings named by a URL only point back to where they were fetched.
+    for m in &mut p.mappings {
+        if m.build_id == 0 && p.strings.get(m.file).contains("://") {
+            m.file = 0;
+        }
+    }
+    if let Some(c) = &src.comment {
+        let id = p.strings.intern(c);
+        p.comments.push(id);
+    }
+    Ok(p)
+}
+
+/// A report command: its name and optional regexp argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub name: String,
+    pub arg: Option<String>,
+}
+
+/// The commands pprof knows, and whether they take an argument.
+pub const COMMANDS: &[(&str, bool, &str)] = &[
+    ("callgrind", false, "Outputs a graph in callgrind format"),
+    ("comments", false, "Output all profile comments"),
+    ("disasm", true, "Output assembly listings annotated with samples"),
+    ("dot", false, "Outputs a graph in DOT format"),
+    ("eog", false, "Visualize graph through eog"),
+    ("evince", false, "Visualize graph through evince"),
+    ("gif", false, "Outputs a graph image in GIF format"),
+    ("gv", false, "Visualize graph through gv"),
+    ("kcachegrind", false, "Visualize report in KCachegrind"),
+    ("list", true, "Output annotated source for functions matching regexp"),
+    ("pdf", false, "Outputs a graph in PDF format"),
+    ("peek", true, "Output callers/callees of functions matching regexp"),
+    ("png", false, "Outputs a graph image in PNG format"),
+    ("proto", false, "Outputs the profile in compressed protobuf format"),
+    ("ps", false, "Outputs a graph in PS format"),
+    ("raw", false, "Outputs a text representation of the raw profile"),
+    ("svg", false, "Outputs a graph in SVG format"),
+    ("tags", false, "Outputs all tags in the profile"),
+    ("text", false, "Outputs top entries in text form"),
+    ("top", false, "Outputs top entries in text form"),
+    ("topproto", false, "Outputs top entries in compressed protobuf format"),
+    ("traces", false, "Outputs all profile samples in text form"),
+    ("tree", false, "Outputs a text rendering of call graph"),
+    ("web", false, "Visualize graph through web browser"),
+    ("weblist", true, "Display annotated source in a web browser"),
+];
+
+fn format_of(cmd: &str) -> Option<Format> {
+    match cmd {
+        "top" | "text" => Some(Format::Text),
+        _ => None,
+    }
+}
+
+/// pprof's per-command adjustments: text shows every node by default,
+/// graphs 80; listings are never trimmed.
+fn apply_command_overrides(cmd: &str, cfg: &Config) -> Config {
+    let mut cfg = cfg.clone();
+    let mut trim = cfg.trim;
+    match cmd {
+        "disasm" => {
+            trim = false;
+            cfg.granularity = "addresses".into();
+            cfg.noinlines = true;
+        }
+        "weblist" => {
+            trim = false;
+            cfg.granularity = "addresses".into();
+            cfg.noinlines = false;
+        }
+        "peek" => trim = false,
+        "list" => {
+            trim = false;
+            cfg.granularity = "lines".into();
+        }
+        "text" | "top" | "topproto" => {
+            if cfg.nodecount == -1 {
+                cfg.nodecount = 0;
+            }
+        }
+        _ => {
+            if cfg.nodecount == -1 {
+                cfg.nodecount = 80;
+            }
+        }
+    }
+    if matches!(cmd, "proto" | "raw" | "callgrind" | "kcachegrind") {
+        trim = false;
+        cfg.granularity = "addresses".into();
+        cfg.noinlines = false;
+    }
+    if !trim {
+        cfg.nodecount = 0;
+        cfg.nodefraction = 0.0;
+        cfg.edgefraction = 0.0;
+    }
+    cfg
+}
+
+fn compile(name: &str, value: &str) -> Result<Option<Regex>, Error> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(value)
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("parsing {name} regexp: {}", first_line(&e.to_string()))))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or(s).trim().to_string()
+}
+
+fn warn_no_match(matched: bool, what: &str, ui: &mut dyn Ui) {
+    if !matched {
+        ui.warn(&format!("{what} expression matched no samples"));
+    }
+}
+
+/// Applies focus/ignore/hide/show/show_from/tag filters to the profile.
+fn apply_focus(
+    p: &mut Profile,
+    units: &std::collections::HashMap<String, String>,
+    cfg: &Config,
+    ui: &mut dyn Ui,
+) -> Result<(), Error> {
+    let focus = compile("focus", &cfg.focus)?;
+    let ignore = compile("ignore", &cfg.ignore)?;
+    let hide = compile("hide", &cfg.hide)?;
+    let show = compile("show", &cfg.show)?;
+    let show_from = compile("show_from", &cfg.show_from)?;
+    let tag = |name: &str, value: &str, ui: &mut dyn Ui| -> Result<Option<TagFilter>, Error> {
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let (f, is_range) = TagFilter::compile(value, units).map_err(|e| {
+            Error::Usage(format!("parsing {name} regexp: {}", first_line(&e.to_string())))
+        })?;
+        if is_range {
+            let v = value.split_once('=').map_or(value, |(_, v)| v);
+            ui.warn(&format!("{name}:Interpreted '{v}' as range, not regexp"));
+        }
+        Ok(Some(f))
+    };
+    let tagfocus = tag("tagfocus", &cfg.tagfocus, ui)?;
+    let tagignore = tag("tagignore", &cfg.tagignore, ui)?;
+    let prune_from = compile("prune_from", &cfg.prune_from)?;
+
+    let (fm, im, hm, hnm) =
+        p.filter_samples_by_name(focus.as_ref(), ignore.as_ref(), hide.as_ref(), show.as_ref());
+    warn_no_match(focus.is_none() || fm, "Focus", ui);
+    warn_no_match(ignore.is_none() || im, "Ignore", ui);
+    warn_no_match(hide.is_none() || hm, "Hide", ui);
+    warn_no_match(show.is_none() || hnm, "Show", ui);
+    if let Some(re) = &show_from {
+        let m = p.show_from(re);
+        warn_no_match(m, "ShowFrom", ui);
+    }
+    let (tfm, tim) = p.filter_samples_by_tag(tagfocus.as_ref(), tagignore.as_ref());
+    warn_no_match(tagfocus.is_none() || tfm, "TagFocus", ui);
+    warn_no_match(tagignore.is_none() || tim, "TagIgnore", ui);
+    let tagshow = compile("tagshow", &cfg.tagshow)?;
+    let taghide = compile("taghide", &cfg.taghide)?;
+    if tagshow.is_some() || taghide.is_some() {
+        let (tns, tnh) = p.filter_tags_by_name(tagshow.as_ref(), taghide.as_ref());
+        warn_no_match(tagshow.is_none() || tns, "TagShow", ui);
+        warn_no_match(taghide.is_none() || tnh, "TagHide", ui);
+    }
+    if let Some(re) = &prune_from {
+        p.prune_from(re);
+    }
+    Ok(())
+}
+
+fn aggregate(p: &mut Profile, cfg: &Config) -> Result<(), Error> {
+    let inlines = !cfg.noinlines;
+    let (function, filename, linenumber, address) = match cfg.granularity.as_str() {
+        "addresses" => {
+            if inlines {
+                return Ok(());
+            }
+            (true, true, true, true)
+        }
+        "lines" => (true, true, true, false),
+        "files" => (false, true, false, false),
+        "functions" => (true, false, false, false),
+        "filefunctions" => (true, true, false, false),
+        g => return Err(Error::Usage(format!("unexpected granularity {g:?}"))),
+    };
+    p.aggregate(inlines, function, filename, linenumber, address);
+    Ok(())
+}
+
+/// Prepares a report for a command: copies the profile, filters and
+/// aggregates it, and computes the total, in pprof's order.
+pub fn prepare_report(
+    p: &Profile,
+    cmd: &Command,
+    cfg: &Config,
+    ui: &mut dyn Ui,
+) -> Result<Report, Error> {
+    let format = format_of(&cmd.name)
+        .ok_or_else(|| Error::Usage(format!("{} is not implemented yet", cmd.name)))?;
+    let mut p = p.clone();
+    let units = p.num_label_units();
+    let cfg = apply_command_overrides(&cmd.name, cfg);
+    if !cfg.tagroot.is_empty() || !cfg.tagleaf.is_empty() {
+        return Err(Error::Usage("tagroot/tagleaf are not implemented yet".into()));
+    }
+    let relative = cfg.relative_percentages;
+    if relative {
+        apply_focus(&mut p, &units, &cfg, ui)?;
+    }
+    let index = p.sample_index(&cfg.sample_index).map_err(Error::Usage)?;
+    let st = p.sample_types[index];
+    let mut sample_type = p.str(st.ty).to_string();
+    if cfg.mean {
+        sample_type = format!("mean_{sample_type}");
+    }
+    if cfg.divide_by == 0.0 {
+        return Err(Error::Usage("zero divisor specified".into()));
+    }
+    let mut active_filters = Vec::new();
+    for (k, v) in [
+        ("focus", &cfg.focus),
+        ("ignore", &cfg.ignore),
+        ("hide", &cfg.hide),
+        ("show", &cfg.show),
+        ("show_from", &cfg.show_from),
+        ("tagfocus", &cfg.tagfocus),
+        ("tagignore", &cfg.tagignore),
+        ("tagshow", &cfg.tagshow),
+        ("taghide", &cfg.taghide),
+    ] {
+        if !v.is_empty() {
+            active_filters.push(format!("{k}={v}"));
+        }
+    }
+    let symbol = match &cmd.arg {
+        Some(a) => Some(Regex::new(a).map_err(|e| {
+            Error::Usage(format!("parsing argument regexp {a}: {}", first_line(&e.to_string())))
+        })?),
+        None => None,
+    };
+    let sel = ValueSel {
+        index,
+        mean: cfg.mean,
+    };
+    let opts = report::Options {
+        format,
+        cum_sort: cfg.sort == "cum",
+        call_tree: cfg.call_tree,
+        drop_negative: cfg.drop_negative,
+        compact_labels: cfg.compact_labels,
+        ratio: 1.0 / cfg.divide_by,
+        node_count: cfg.nodecount,
+        node_fraction: cfg.nodefraction,
+        edge_fraction: cfg.edgefraction,
+        active_filters,
+        num_label_units: units.clone(),
+        sample: sel,
+        sample_type,
+        sample_unit: p.str(st.unit).to_string(),
+        output_unit: cfg.unit.clone(),
+        source_path: cfg.source_path.clone(),
+        trim_path: cfg.trim_path.clone(),
+        symbol,
+    };
+    let total = report::compute_total(&p, sel);
+    if !relative {
+        apply_focus(&mut p, &units, &cfg, ui)?;
+    }
+    aggregate(&mut p, &cfg)?;
+    Ok(Report::new(p, opts, total))
+}
+
+/// Generates a command's report as text.
+pub fn generate(p: &Profile, cmd: &Command, cfg: &Config, ui: &mut dyn Ui) -> Result<String, Error> {
+    let mut rpt = prepare_report(p, cmd, cfg, ui)?;
+    match rpt.opts.format {
+        Format::Text => Ok(report::text::print_text(&mut rpt)),
+        _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
+    }
+}

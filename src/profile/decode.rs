@@ -1,0 +1,335 @@
+//! Decoding the pprof protobuf format into the compact model.
+//!
+//! The top-level `Profile` message and its samples are walked by hand so that
+//! samples go straight into flat arrays (no per-sample allocation); the small
+//! tables (mappings, locations, functions) use the prost-generated types.
+
+use std::collections::HashMap;
+
+use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
+use prost::Message;
+
+use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use crate::pb;
+
+/// Why bytes are not a valid profile.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a profile: {0}")]
+    Wire(String),
+    #[error("malformed profile: {0}")]
+    Malformed(String),
+}
+
+fn wire(e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Wire(format!("invalid protobuf ({e})"))
+}
+
+fn malformed(msg: String) -> DecodeError {
+    DecodeError::Malformed(msg)
+}
+
+/// Raw pieces of the message, borrowed from the input until tables are known.
+#[derive(Default)]
+struct Raw<'a> {
+    sample_types: Vec<pb::ValueType>,
+    samples: Vec<&'a [u8]>,
+    mappings: Vec<pb::Mapping>,
+    locations: Vec<pb::Location>,
+    functions: Vec<pb::Function>,
+    strings: Vec<&'a [u8]>,
+    drop_frames: i64,
+    keep_frames: i64,
+    time_nanos: i64,
+    duration_nanos: i64,
+    period_type: Option<pb::ValueType>,
+    period: i64,
+    comments: Vec<i64>,
+    default_sample_type: i64,
+}
+
+fn take_bytes<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
+    let len = decode_varint(buf).map_err(wire)?;
+    if len > buf.len() as u64 {
+        return Err(DecodeError::Wire("truncated protobuf message".into()));
+    }
+    let (head, tail) = buf.split_at(len as usize);
+    *buf = tail;
+    Ok(head)
+}
+
+/// Reads a repeated integer field, packed or not.
+fn read_ints(
+    buf: &mut &[u8],
+    wt: WireType,
+    mut push: impl FnMut(u64),
+) -> Result<(), DecodeError> {
+    match wt {
+        WireType::Varint => push(decode_varint(buf).map_err(wire)?),
+        WireType::LengthDelimited => {
+            let mut packed = take_bytes(buf)?;
+            while !packed.is_empty() {
+                push(decode_varint(&mut packed).map_err(wire)?);
+            }
+        }
+        _ => return Err(DecodeError::Wire("unexpected wire type".into())),
+    }
+    Ok(())
+}
+
+fn read_varint(buf: &mut &[u8], wt: WireType) -> Result<u64, DecodeError> {
+    if wt != WireType::Varint {
+        return Err(DecodeError::Wire("unexpected wire type".into()));
+    }
+    decode_varint(buf).map_err(wire)
+}
+
+fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M, DecodeError> {
+    if wt != WireType::LengthDelimited {
+        return Err(DecodeError::Wire("unexpected wire type".into()));
+    }
+    M::decode(take_bytes(buf)?).map_err(wire)
+}
+
+fn scan(mut buf: &[u8]) -> Result<Raw<'_>, DecodeError> {
+    let mut raw = Raw::default();
+    while !buf.is_empty() {
+        let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
+        match tag {
+            1 => raw.sample_types.push(read_message(&mut buf, wt)?),
+            2 if wt == WireType::LengthDelimited => raw.samples.push(take_bytes(&mut buf)?),
+            3 => raw.mappings.push(read_message(&mut buf, wt)?),
+            4 => raw.locations.push(read_message(&mut buf, wt)?),
+            5 => raw.functions.push(read_message(&mut buf, wt)?),
+            6 if wt == WireType::LengthDelimited => raw.strings.push(take_bytes(&mut buf)?),
+            7 => raw.drop_frames = read_varint(&mut buf, wt)? as i64,
+            8 => raw.keep_frames = read_varint(&mut buf, wt)? as i64,
+            9 => raw.time_nanos = read_varint(&mut buf, wt)? as i64,
+            10 => raw.duration_nanos = read_varint(&mut buf, wt)? as i64,
+            11 => raw.period_type = Some(read_message(&mut buf, wt)?),
+            12 => raw.period = read_varint(&mut buf, wt)? as i64,
+            13 => read_ints(&mut buf, wt, |v| raw.comments.push(v as i64))?,
+            14 => raw.default_sample_type = read_varint(&mut buf, wt)? as i64,
+            2 | 6 => return Err(DecodeError::Wire("unexpected wire type".into())),
+            _ => skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?,
+        }
+    }
+    Ok(raw)
+}
+
+/// Maps the profile's string indexes to interned ids, checking bounds.
+struct StringMap {
+    ids: Vec<StrId>,
+}
+
+impl StringMap {
+    fn get(&self, index: i64) -> Result<StrId, DecodeError> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.ids.get(i).copied())
+            .ok_or_else(|| {
+                malformed(format!(
+                    "string index {index} out of range (string table has {} entries)",
+                    self.ids.len()
+                ))
+            })
+    }
+}
+
+/// Builds an id → table index map, rejecting id 0 and duplicates.
+fn index_ids(
+    what: &str,
+    ids: impl Iterator<Item = u64>,
+) -> Result<HashMap<u64, u32>, DecodeError> {
+    let mut map = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if id == 0 {
+            return Err(malformed(format!("found {what} with reserved id=0")));
+        }
+        if map.insert(id, i as u32).is_some() {
+            return Err(malformed(format!("multiple {what}s with same id: {id}")));
+        }
+    }
+    Ok(map)
+}
+
+/// Decodes an uncompressed protobuf profile.
+pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
+    if data.is_empty() {
+        return Err(DecodeError::Wire("empty input".into()));
+    }
+    let raw = scan(data)?;
+    let mut p = Profile::default();
+
+    if raw.strings.first().is_some_and(|s| !s.is_empty()) {
+        return Err(malformed("string table does not start with \"\"".into()));
+    }
+    let strings = StringMap {
+        ids: raw
+            .strings
+            .iter()
+            .map(|s| p.strings.intern(&String::from_utf8_lossy(s)))
+            .collect(),
+    };
+    if strings.ids.is_empty() && (!raw.samples.is_empty() || !raw.sample_types.is_empty()) {
+        return Err(malformed("missing string table".into()));
+    }
+    let vt = |v: &pb::ValueType| -> Result<ValueType, DecodeError> {
+        Ok(ValueType {
+            ty: strings.get(v.r#type)?,
+            unit: strings.get(v.unit)?,
+        })
+    };
+    p.sample_types = raw.sample_types.iter().map(vt).collect::<Result<_, _>>()?;
+    if let Some(pt) = &raw.period_type {
+        p.period_type = vt(pt)?;
+    }
+    p.period = raw.period;
+    p.time_nanos = raw.time_nanos;
+    p.duration_nanos = raw.duration_nanos;
+    p.drop_frames = strings.get(raw.drop_frames)?;
+    p.keep_frames = strings.get(raw.keep_frames)?;
+    p.default_sample_type = strings.get(raw.default_sample_type)?;
+    p.comments = raw
+        .comments
+        .iter()
+        .map(|&c| strings.get(c))
+        .collect::<Result<_, _>>()?;
+
+    let mapping_ids = index_ids("mapping", raw.mappings.iter().map(|m| m.id))?;
+    for m in &raw.mappings {
+        p.mappings.push(Mapping {
+            id: m.id,
+            start: m.memory_start,
+            limit: m.memory_limit,
+            offset: m.file_offset,
+            file: strings.get(m.filename)?,
+            build_id: strings.get(m.build_id)?,
+            has_functions: m.has_functions,
+            has_filenames: m.has_filenames,
+            has_line_numbers: m.has_line_numbers,
+            has_inline_frames: m.has_inline_frames,
+        });
+    }
+    let function_ids = index_ids("function", raw.functions.iter().map(|f| f.id))?;
+    for f in &raw.functions {
+        p.functions.push(Function {
+            id: f.id,
+            name: strings.get(f.name)?,
+            system_name: strings.get(f.system_name)?,
+            filename: strings.get(f.filename)?,
+            start_line: f.start_line,
+        });
+    }
+    let location_ids = index_ids("location", raw.locations.iter().map(|l| l.id))?;
+    for l in &raw.locations {
+        let mut lines = Vec::with_capacity(l.line.len());
+        for ln in &l.line {
+            let function = *function_ids.get(&ln.function_id).ok_or_else(|| {
+                malformed(format!("location id: {} has a line with nil function", l.id))
+            })?;
+            lines.push(Line {
+                function,
+                line: ln.line,
+                column: ln.column,
+            });
+        }
+        p.locations.push(Location {
+            id: l.id,
+            // An unknown mapping id leaves the location unmapped, as pprof does.
+            mapping: mapping_ids.get(&l.mapping_id).copied(),
+            address: l.address,
+            lines,
+            is_folded: l.is_folded,
+        });
+    }
+
+    p.samples = decode_samples(&raw.samples, p.sample_types.len(), &location_ids, &strings)?;
+    Ok(p)
+}
+
+fn decode_samples(
+    raw: &[&[u8]],
+    width: usize,
+    location_ids: &HashMap<u64, u32>,
+    strings: &StringMap,
+) -> Result<Samples, DecodeError> {
+    if width == 0 && !raw.is_empty() {
+        return Err(malformed("missing sample type information".into()));
+    }
+    let mut s = Samples::new(width);
+    s.loc_start.reserve(raw.len());
+    s.values.reserve(raw.len() * width);
+    s.label_start.reserve(raw.len());
+    // Dense ids (the common case) avoid hashing on the hot path.
+    let dense: Vec<u32> = {
+        let max = location_ids.keys().copied().max().unwrap_or(0);
+        if max as usize <= location_ids.len() * 2 + 16 {
+            let mut v = vec![u32::MAX; max as usize + 1];
+            for (&id, &ix) in location_ids {
+                v[id as usize] = ix;
+            }
+            v
+        } else {
+            Vec::new()
+        }
+    };
+    let resolve = |id: u64| -> Option<u32> {
+        if dense.is_empty() {
+            location_ids.get(&id).copied()
+        } else {
+            dense.get(id as usize).copied().filter(|&x| x != u32::MAX)
+        }
+    };
+    for &bytes in raw {
+        let mut buf = bytes;
+        let values_before = s.values.len();
+        while !buf.is_empty() {
+            let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
+            match tag {
+                1 => {
+                    let mut bad = None;
+                    read_ints(&mut buf, wt, |id| match resolve(id) {
+                        Some(ix) => s.locs.push(ix),
+                        None => bad = Some(id),
+                    })?;
+                    if let Some(id) = bad {
+                        return Err(malformed(format!(
+                            "sample refers to unknown location id {id}"
+                        )));
+                    }
+                }
+                2 => read_ints(&mut buf, wt, |v| s.values.push(v as i64))?,
+                3 => {
+                    let l: pb::Label = read_message(&mut buf, wt)?;
+                    let key = strings.get(l.key)?;
+                    if l.str != 0 {
+                        s.labels.push(Label {
+                            key,
+                            str: strings.get(l.str)?,
+                            num: 0,
+                            unit: 0,
+                        });
+                    } else if l.num != 0 || l.num_unit != 0 {
+                        s.labels.push(Label {
+                            key,
+                            str: 0,
+                            num: l.num,
+                            unit: strings.get(l.num_unit)?,
+                        });
+                    }
+                }
+                _ => skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?,
+            }
+        }
+        let n = s.values.len() - values_before;
+        if n != width {
+            return Err(malformed(format!(
+                "mismatch: sample has {n} values vs. {width} types"
+            )));
+        }
+        s.loc_start.push(s.locs.len() as u32);
+        s.label_start.push(s.labels.len() as u32);
+    }
+    Ok(s)
+}

@@ -1,0 +1,507 @@
+//! Sample filters (focus, ignore, hide, show, show_from, tag filters),
+//! frame pruning (drop_frames, prune_from) and aggregation to a granularity.
+//! Each one rewrites the working copy of a profile the way pprof's does, so
+//! that every report built afterwards sees the same samples.
+
+use regex::Regex;
+
+use super::model::{Label, Location, Profile};
+use crate::units;
+
+impl Profile {
+    fn line_matches(&self, ln: &super::model::Line, re: &Regex) -> bool {
+        let f = self.function(ln);
+        re.is_match(self.str(f.name)) || re.is_match(self.str(f.filename))
+    }
+
+    fn mapping_matches(&self, loc: &Location, re: &Regex) -> bool {
+        loc.mapping.is_some() && re.is_match(self.mapping_file(loc))
+    }
+
+    /// Whether any frame of the location (function name or file) or its
+    /// mapping's file matches.
+    pub fn location_matches(&self, loc: &Location, re: &Regex) -> bool {
+        loc.lines.iter().any(|ln| self.line_matches(ln, re)) || self.mapping_matches(loc, re)
+    }
+
+    /// focus/ignore keep or drop whole samples by their frames; hide/show
+    /// remove frames. Returns whether each expression matched anything.
+    pub fn filter_samples_by_name(
+        &mut self,
+        focus: Option<&Regex>,
+        ignore: Option<&Regex>,
+        hide: Option<&Regex>,
+        show: Option<&Regex>,
+    ) -> (bool, bool, bool, bool) {
+        let (mut fm, mut im, mut hm, mut hnm) = (false, false, false, false);
+        // Per location: 0 = neither, 1 = focused, 2 = ignored.
+        let mut verdict = vec![0u8; self.locations.len()];
+        let mut hidden = vec![false; self.locations.len()];
+        let mut any_hidden = false;
+        for i in 0..self.locations.len() {
+            let loc = &self.locations[i];
+            if ignore.is_some_and(|re| self.location_matches(loc, re)) {
+                im = true;
+                verdict[i] = 2;
+            } else if focus.is_none_or(|re| self.location_matches(loc, re)) {
+                fm = true;
+                verdict[i] = 1;
+            }
+            if let Some(re) = hide {
+                if self.location_matches(loc, re) {
+                    hm = true;
+                    let lines = if self.mapping_matches(loc, re) {
+                        Vec::new()
+                    } else {
+                        loc.lines
+                            .iter()
+                            .filter(|ln| !self.line_matches(ln, re))
+                            .copied()
+                            .collect()
+                    };
+                    if lines.is_empty() {
+                        hidden[i] = true;
+                        any_hidden = true;
+                    }
+                    self.locations[i].lines = lines;
+                }
+            }
+            if let Some(re) = show {
+                let loc = &self.locations[i];
+                if !self.mapping_matches(loc, re) {
+                    let lines: Vec<_> = loc
+                        .lines
+                        .iter()
+                        .filter(|ln| self.line_matches(ln, re))
+                        .copied()
+                        .collect();
+                    self.locations[i].lines = lines;
+                }
+                if self.locations[i].lines.is_empty() {
+                    hidden[i] = true;
+                    any_hidden = true;
+                } else {
+                    hnm = true;
+                }
+            }
+        }
+        self.samples.retain_map(|_, stack, out| {
+            let mut focused = false;
+            for &l in stack {
+                match verdict[l as usize] {
+                    1 => focused = true,
+                    2 => return false,
+                    _ => {}
+                }
+            }
+            if !focused {
+                return false;
+            }
+            out.extend(stack.iter().filter(|&&l| !any_hidden || !hidden[l as usize]));
+            !out.is_empty()
+        });
+        (fm, im, hm, hnm)
+    }
+
+    /// Drops frames above (callers of) the outermost frame matching `re`,
+    /// and samples that have no such frame.
+    pub fn show_from(&mut self, re: &Regex) -> bool {
+        let mut from = vec![false; self.locations.len()];
+        let mut matched = false;
+        for i in 0..self.locations.len() {
+            let loc = &self.locations[i];
+            if self.mapping_matches(loc, re) {
+                from[i] = true;
+            } else if let Some(j) = loc.lines.iter().rposition(|ln| self.line_matches(ln, re)) {
+                self.locations[i].lines.truncate(j + 1);
+                from[i] = true;
+            }
+            matched |= from[i];
+        }
+        self.samples.retain_map(|_, stack, out| {
+            match stack.iter().rposition(|&l| from[l as usize]) {
+                Some(j) => {
+                    out.extend_from_slice(&stack[..=j]);
+                    true
+                }
+                None => false,
+            }
+        });
+        matched
+    }
+
+    /// Keeps samples that `focus` accepts and `ignore` rejects.
+    pub fn filter_samples_by_tag(
+        &mut self,
+        focus: Option<&TagFilter>,
+        ignore: Option<&TagFilter>,
+    ) -> (bool, bool) {
+        let (mut fm, mut im) = (false, false);
+        let mut keep = Vec::with_capacity(self.samples.len());
+        for i in 0..self.samples.len() {
+            let labels = self.samples.labels(i);
+            let focused = focus.is_none_or(|f| f.matches(self, labels));
+            let ignored = ignore.is_some_and(|f| f.matches(self, labels));
+            fm |= focused;
+            im |= ignored;
+            keep.push(focused && !ignored);
+        }
+        self.samples.retain_map(|i, stack, out| {
+            out.extend_from_slice(stack);
+            keep[i]
+        });
+        (fm, im)
+    }
+
+    /// tagshow/taghide: removes labels by key.
+    pub fn filter_tags_by_name(&mut self, show: Option<&Regex>, hide: Option<&Regex>) -> (bool, bool) {
+        let (mut sm, mut hm) = (false, false);
+        let strings = &self.strings;
+        let mut remove = |key: &str| {
+            let s = show.is_none_or(|re| re.is_match(key));
+            let h = hide.is_some_and(|re| re.is_match(key));
+            sm |= s;
+            hm |= h;
+            !s || h
+        };
+        let old = std::mem::take(&mut self.samples);
+        let mut out = super::model::Samples::new(old.width);
+        let mut labels: Vec<Label> = Vec::new();
+        for i in 0..old.len() {
+            labels.clear();
+            labels.extend(
+                old.labels(i)
+                    .iter()
+                    .filter(|l| !remove(strings.get(l.key))),
+            );
+            out.push(old.values(i), old.stack(i), &labels);
+        }
+        self.samples = out;
+        (sm, hm)
+    }
+
+    /// Removes frames beneath (callees of) the first frame whose function
+    /// matches `re`.
+    pub fn prune_from(&mut self, re: &Regex) {
+        let mut beneath = vec![false; self.locations.len()];
+        for i in 0..self.locations.len() {
+            let loc = &self.locations[i];
+            let hit = loc.lines.iter().position(|ln| {
+                let name = self.str(self.function(ln).name);
+                !name.is_empty() && re.is_match(simplify_func(name))
+            });
+            if let Some(j) = hit {
+                beneath[i] = true;
+                self.locations[i].lines.drain(..j);
+            }
+        }
+        self.samples.retain_map(|_, stack, out| {
+            let start = stack.iter().position(|&l| beneath[l as usize]).unwrap_or(0);
+            out.extend_from_slice(&stack[start..]);
+            true
+        });
+    }
+
+    /// Applies the profile's own drop_frames/keep_frames expressions.
+    pub fn remove_uninteresting(&mut self) -> Result<(), regex::Error> {
+        let drop = self.str(self.drop_frames);
+        if drop.is_empty() {
+            return Ok(());
+        }
+        let drop = Regex::new(&format!("^({drop})$"))?;
+        let keep = match self.str(self.keep_frames) {
+            "" => None,
+            k => Some(Regex::new(&format!("^({k})$"))?),
+        };
+        self.prune(&drop, keep.as_ref());
+        Ok(())
+    }
+
+    /// Removes frames that match `drop` (unless they match `keep`) at the
+    /// leaf end of stacks, i.e. below the last frame of user code.
+    pub fn prune(&mut self, drop: &Regex, keep: Option<&Regex>) {
+        let n = self.locations.len();
+        let mut prune = vec![false; n];
+        let mut beneath = vec![false; n];
+        for i in 0..n {
+            let loc = &self.locations[i];
+            let hit = loc.lines.iter().rposition(|ln| {
+                let name = self.str(self.function(ln).name);
+                if name.is_empty() {
+                    return false;
+                }
+                let f = simplify_func(name);
+                drop.is_match(f) && keep.is_none_or(|k| !k.is_match(f))
+            });
+            if let Some(j) = hit {
+                beneath[i] = true;
+                if j == loc.lines.len() - 1 {
+                    prune[i] = true;
+                } else {
+                    self.locations[i].lines.drain(..=j);
+                }
+            }
+        }
+        self.samples.retain_map(|_, stack, out| {
+            let mut found_user = false;
+            let mut start = 0;
+            for j in (0..stack.len()).rev() {
+                let l = stack[j] as usize;
+                if !prune[l] && !beneath[l] {
+                    found_user = true;
+                    continue;
+                }
+                if !found_user {
+                    continue;
+                }
+                start = if prune[l] { j + 1 } else { j };
+                break;
+            }
+            out.extend_from_slice(&stack[start..]);
+            true
+        });
+    }
+
+    /// Forgets what the granularity does not distinguish: function names,
+    /// file names, line numbers, addresses, inlined frames.
+    pub fn aggregate(&mut self, inlines: bool, function: bool, filename: bool, linenumber: bool, address: bool) {
+        for m in &mut self.mappings {
+            m.has_inline_frames &= inlines;
+            m.has_functions &= function;
+            m.has_filenames &= filename;
+            m.has_line_numbers &= linenumber;
+        }
+        if !function || !filename {
+            for f in &mut self.functions {
+                if !function {
+                    f.name = 0;
+                    f.system_name = 0;
+                }
+                if !filename {
+                    f.filename = 0;
+                }
+            }
+        }
+        if !inlines || !address || !linenumber {
+            for l in &mut self.locations {
+                if !inlines && l.lines.len() > 1 {
+                    l.lines.drain(..l.lines.len() - 1);
+                }
+                if !linenumber {
+                    for ln in &mut l.lines {
+                        ln.line = 0;
+                    }
+                }
+                if !address {
+                    l.address = 0;
+                }
+            }
+        }
+    }
+
+    /// The unit of each numeric label key: the first unit seen for it, else
+    /// `bytes` for `alignment`/`request`, else the key itself.
+    pub fn num_label_units(&self) -> std::collections::HashMap<String, String> {
+        let mut units = std::collections::HashMap::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for l in &self.samples.labels {
+            if !l.is_numeric() {
+                continue;
+            }
+            keys.insert(l.key);
+            if l.unit != 0 {
+                units
+                    .entry(self.str(l.key).to_string())
+                    .or_insert_with(|| self.str(l.unit).to_string());
+            }
+        }
+        for k in keys {
+            let key = self.str(k);
+            units.entry(key.to_string()).or_insert_with(|| match key {
+                "alignment" | "request" => "bytes".to_string(),
+                _ => key.to_string(),
+            });
+        }
+        units
+    }
+}
+
+/// Strips argument lists from a function name for drop_frames matching,
+/// keeping C++'s `(anonymous namespace)` and `operator()`.
+fn simplify_func(name: &str) -> &str {
+    let name = name.strip_prefix('.').unwrap_or(name);
+    let mut i = 0;
+    while let Some(off) = name[i..].find('(') {
+        let at = i + off;
+        let rest = &name[at..];
+        if let Some(r) = ["(anonymous namespace)", "operator()"]
+            .iter()
+            .find(|r| rest.starts_with(**r))
+        {
+            i = at + r.len();
+            continue;
+        }
+        // `operator()` is matched from its start, before the paren.
+        if name[..at].ends_with("operator") && rest.starts_with("()") {
+            i = at + 2;
+            continue;
+        }
+        return &name[..at];
+    }
+    name
+}
+
+/// A compiled -tagfocus/-tagignore expression.
+#[derive(Debug)]
+pub enum TagFilter {
+    /// `key=regex,regex` or `regex,regex` against `key:value` strings.
+    Str { key: Option<String>, res: Vec<Regex> },
+    /// A numeric range such as `64kb:` or `bytes=1:1024`.
+    Num {
+        key: Option<String>,
+        units: std::collections::HashMap<String, String>,
+        range: NumRange,
+    },
+}
+
+#[derive(Debug)]
+pub struct NumRange {
+    unit: String,
+    low: Option<f64>,
+    high: Option<f64>,
+}
+
+impl NumRange {
+    fn contains(&self, v: i64, unit: &str) -> bool {
+        let (sv, su) = units::scale(v, unit, &self.unit);
+        su == self.unit && self.low.is_none_or(|l| sv >= l) && self.high.is_none_or(|h| sv <= h)
+    }
+}
+
+/// One `[+-]digits[letters]` term of a numeric range.
+fn range_terms(s: &str) -> Vec<(usize, usize, i64, String)> {
+    let re = range_regex();
+    re.captures_iter(s)
+        .take(2)
+        .filter_map(|c| {
+            let m = c.get(0)?;
+            let v = c.get(1)?.as_str().parse::<i64>().ok()?;
+            let unit = c.get(2).map_or("", |u| u.as_str()).to_string();
+            Some((m.start(), m.end(), v, unit))
+        })
+        .collect()
+}
+
+fn range_regex() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"([+-]?[0-9]+)([a-zA-Z]+)?").expect("static regex"))
+}
+
+fn parse_range(filter: &str) -> Option<NumRange> {
+    let terms = range_terms(filter);
+    let (s0, e0, v0, u0) = terms.first()?.clone();
+    let (low, unit) = units::scale(v0, &u0, &u0);
+    let first = &filter[s0..e0];
+    if terms.len() == 1 {
+        return if filter == first {
+            Some(NumRange { unit, low: Some(low), high: Some(low) })
+        } else if filter == format!("{first}:") {
+            Some(NumRange { unit, low: Some(low), high: None })
+        } else if filter == format!(":{first}") {
+            Some(NumRange { unit, low: None, high: Some(low) })
+        } else {
+            None
+        };
+    }
+    let (s1, e1, v1, u1) = terms[1].clone();
+    if filter != format!("{first}:{}", &filter[s1..e1]) {
+        return None;
+    }
+    let (high, unit2) = units::scale(v1, &u1, &unit);
+    if unit2 != unit {
+        return None;
+    }
+    Some(NumRange { unit, low: Some(low), high: Some(high) })
+}
+
+impl TagFilter {
+    /// Compiles `value` as pprof does: a numeric range when it looks like
+    /// one (the bool says so, pprof tells the user), else regexes.
+    pub fn compile(
+        value: &str,
+        units: &std::collections::HashMap<String, String>,
+    ) -> Result<(TagFilter, bool), regex::Error> {
+        let (key, value) = match value.split_once('=') {
+            Some((k, v)) => (Some(k.to_string()), v),
+            None => (None, value),
+        };
+        if let Some(range) = parse_range(value) {
+            return Ok((
+                TagFilter::Num {
+                    key,
+                    units: units.clone(),
+                    range,
+                },
+                true,
+            ));
+        }
+        let res = value
+            .split(',')
+            .map(Regex::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((TagFilter::Str { key, res }, false))
+    }
+
+    pub fn matches(&self, p: &Profile, labels: &[Label]) -> bool {
+        match self {
+            TagFilter::Num { key, units, range } => labels.iter().any(|l| {
+                if !l.is_numeric() {
+                    return false;
+                }
+                let k = p.str(l.key);
+                if key.as_deref().is_some_and(|want| want != k) {
+                    return false;
+                }
+                let unit = units.get(k).map_or("", |u| u.as_str());
+                range.contains(l.num, unit)
+            }),
+            TagFilter::Str { key: None, res } => res.iter().all(|re| {
+                labels
+                    .iter()
+                    .filter(|l| !l.is_numeric())
+                    .any(|l| re.is_match(&format!("{}:{}", p.str(l.key), p.str(l.str))))
+            }),
+            TagFilter::Str { key: Some(k), res } => {
+                let vals: Vec<&str> = labels
+                    .iter()
+                    .filter(|l| !l.is_numeric() && p.str(l.key) == k)
+                    .map(|l| p.str(l.str))
+                    .collect();
+                res.iter().any(|re| vals.iter().any(|v| re.is_match(v)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simplify() {
+        assert_eq!(simplify_func("foo(int)"), "foo");
+        assert_eq!(simplify_func(".foo"), "foo");
+        assert_eq!(simplify_func("(anonymous namespace)::f(int)"), "(anonymous namespace)::f");
+        assert_eq!(simplify_func("A::operator()(int)"), "A::operator()");
+    }
+
+    #[test]
+    fn ranges() {
+        let r = parse_range("1kb:").expect("range");
+        assert!(r.contains(2048, "bytes"));
+        assert!(!r.contains(10, "bytes"));
+        assert!(parse_range("hash").is_none());
+        let r = parse_range("1:10").expect("range");
+        assert_eq!((r.low, r.high), (Some(1.0), Some(10.0)));
+    }
+}

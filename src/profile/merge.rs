@@ -1,0 +1,419 @@
+//! Merging profiles: one string table, deduplicated mappings, functions,
+//! locations and samples, values summed. Base subtraction is a merge with a
+//! base scaled by -1.
+
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use crate::units;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("no profiles to merge")]
+    Empty,
+    #[error("incompatible profiles: {0}")]
+    Incompatible(String),
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct MappingKey {
+    size: u64,
+    offset: u64,
+    build_id_or_file: StrId,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct FunctionKey {
+    start_line: i64,
+    name: StrId,
+    system_name: StrId,
+    filename: StrId,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct LocationKey {
+    addr: u64,
+    mapping: u32,
+    is_folded: bool,
+    lines: Vec<(u32, i64)>,
+}
+
+struct Merger {
+    out: Profile,
+    mappings: HashMap<MappingKey, u32>,
+    functions: HashMap<FunctionKey, u32>,
+    locations: HashMap<LocationKey, u32>,
+    /// Sample hash → first output sample with it; collisions chain via `next`.
+    samples: HashMap<u64, u32>,
+    next: Vec<u32>,
+}
+
+/// Per-source translation tables (source index → output index).
+struct SourceMaps {
+    strings: Vec<StrId>,
+    mappings: Vec<Option<(u32, i64)>>,
+    functions: Vec<Option<u32>>,
+    locations: Vec<Option<u32>>,
+}
+
+const NONE: u32 = u32::MAX;
+
+fn type_name(p: &Profile, t: &ValueType) -> String {
+    format!("{}/{}", p.str(t.ty), p.str(t.unit))
+}
+
+fn compatible(a: &Profile, b: &Profile) -> Result<(), MergeError> {
+    let same = |x: &ValueType, y: &ValueType| {
+        a.str(x.ty) == b.str(y.ty) && a.str(x.unit) == b.str(y.unit)
+    };
+    if !same(&a.period_type, &b.period_type) {
+        return Err(MergeError::Incompatible(format!(
+            "period types {} and {} differ",
+            type_name(a, &a.period_type),
+            type_name(b, &b.period_type)
+        )));
+    }
+    let list = |p: &Profile| {
+        p.sample_types
+            .iter()
+            .map(|t| type_name(p, t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if a.sample_types.len() != b.sample_types.len()
+        || a.sample_types
+            .iter()
+            .zip(&b.sample_types)
+            .any(|(x, y)| !same(x, y))
+    {
+        return Err(MergeError::Incompatible(format!(
+            "sample types [{}] and [{}] differ",
+            list(a),
+            list(b)
+        )));
+    }
+    Ok(())
+}
+
+/// Makes units of several profiles agree, converting each to the finest unit
+/// used by any of them (e.g. one profile in ms and one in ns: all in ns).
+pub fn scale_profiles(profiles: &mut [Profile]) -> Result<(), MergeError> {
+    if profiles.len() <= 1 {
+        return Ok(());
+    }
+    let finest = |types: Vec<(String, String)>| -> Result<(String, String), MergeError> {
+        let mut min = types[0].clone();
+        for t in &types[1..] {
+            let (a, b) = (min.0.trim_end_matches('s'), t.0.trim_end_matches('s'));
+            let ok = a == b && units::compatible_units(&min.1, &t.1);
+            if !ok {
+                return Err(MergeError::Incompatible(format!(
+                    "types {}/{} and {}/{} differ",
+                    min.0, min.1, t.0, t.1
+                )));
+            }
+            if units::scale(1, &t.1, &min.1).0 < 1.0 {
+                min = t.clone();
+            }
+        }
+        Ok(min)
+    };
+    let owned = |p: &Profile, t: &ValueType| (p.str(t.ty).to_string(), p.str(t.unit).to_string());
+    let period = finest(profiles.iter().map(|p| owned(p, &p.period_type)).collect())?;
+    let n = profiles[0].sample_types.len();
+    if profiles.iter().any(|p| p.sample_types.len() != n) {
+        return Err(MergeError::Incompatible(
+            "inconsistent sample type counts".into(),
+        ));
+    }
+    let mut common = Vec::with_capacity(n);
+    for i in 0..n {
+        common.push(finest(
+            profiles.iter().map(|p| owned(p, &p.sample_types[i])).collect(),
+        )?);
+    }
+    for p in profiles.iter_mut() {
+        let unit = p.str(p.period_type.unit).to_string();
+        p.period = units::scale(p.period, &unit, &period.1).0 as i64;
+        p.period_type.unit = p.strings.intern(&period.1);
+        let mut ratios = Vec::with_capacity(n);
+        for (i, (_, cu)) in common.iter().enumerate() {
+            let unit = p.str(p.sample_types[i].unit).to_string();
+            ratios.push(units::scale(1, &unit, cu).0);
+            p.sample_types[i].unit = p.strings.intern(cu);
+        }
+        p.scale_n(&ratios);
+    }
+    Ok(())
+}
+
+/// Merges profiles of the same kind into one. Identical samples are combined
+/// and all-zero samples dropped, as pprof does.
+pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
+    let first = srcs.first().ok_or(MergeError::Empty)?;
+    for s in &srcs[1..] {
+        compatible(first, s)?;
+    }
+    let mut m = Merger {
+        out: Profile::default(),
+        mappings: HashMap::new(),
+        functions: HashMap::new(),
+        locations: HashMap::new(),
+        samples: HashMap::new(),
+        next: Vec::new(),
+    };
+    m.out.samples = Samples::new(first.sample_types.len());
+    let o = &mut m.out;
+    let mut seen_comments = Vec::new();
+    for s in srcs {
+        if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
+            o.time_nanos = s.time_nanos;
+        }
+        o.duration_nanos += s.duration_nanos;
+        if o.period == 0 || o.period < s.period {
+            o.period = s.period;
+        }
+        for &c in &s.comments {
+            let text = s.str(c);
+            if !seen_comments.iter().any(|x: &String| x == text) {
+                seen_comments.push(text.to_string());
+                let id = o.strings.intern(text);
+                o.comments.push(id);
+            }
+        }
+        if o.default_sample_type == 0 {
+            o.default_sample_type = o.strings.intern(s.str(s.default_sample_type));
+        }
+    }
+    o.drop_frames = o.strings.intern(first.str(first.drop_frames));
+    o.keep_frames = o.strings.intern(first.str(first.keep_frames));
+    o.period_type = ValueType {
+        ty: o.strings.intern(first.str(first.period_type.ty)),
+        unit: o.strings.intern(first.str(first.period_type.unit)),
+    };
+    o.sample_types = first
+        .sample_types
+        .iter()
+        .map(|t| ValueType {
+            ty: o.strings.intern(first.str(t.ty)),
+            unit: o.strings.intern(first.str(t.unit)),
+        })
+        .collect();
+
+    for src in srcs {
+        m.add(src);
+    }
+    m.drop_zero_samples();
+    Ok(m.out)
+}
+
+impl Merger {
+    fn add(&mut self, src: &Profile) {
+        let mut maps = SourceMaps {
+            strings: vec![NONE; src.strings.len()],
+            mappings: vec![None; src.mappings.len()],
+            functions: vec![None; src.functions.len()],
+            locations: vec![None; src.locations.len()],
+        };
+        // The first mapping of the first profile stays first: it names the
+        // main binary in report headers.
+        if self.out.mappings.is_empty() && !src.mappings.is_empty() {
+            self.map_mapping(src, &mut maps, 0);
+        }
+        let mut stack = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..src.samples.len() {
+            let values = src.samples.values(i);
+            if values.iter().all(|&v| v == 0) {
+                continue;
+            }
+            stack.clear();
+            for &l in src.samples.stack(i) {
+                stack.push(self.map_location(src, &mut maps, l as usize));
+            }
+            labels.clear();
+            for l in src.samples.labels(i) {
+                labels.push(Label {
+                    key: self.map_str(src, &mut maps, l.key),
+                    str: self.map_str(src, &mut maps, l.str),
+                    num: l.num,
+                    unit: self.map_str(src, &mut maps, l.unit),
+                });
+            }
+            // Same labels in another order are the same sample.
+            labels.sort_by_key(|l| (l.key, l.is_numeric()));
+            self.add_sample(values, &stack, &labels);
+        }
+    }
+
+    fn add_sample(&mut self, values: &[i64], stack: &[u32], labels: &[Label]) {
+        let mut h = DefaultHasher::new();
+        stack.hash(&mut h);
+        labels.hash(&mut h);
+        let hash = h.finish();
+        let samples = &mut self.out.samples;
+        match self.samples.entry(hash) {
+            Entry::Occupied(e) => {
+                let mut i = *e.get();
+                loop {
+                    if samples.stack(i as usize) == stack && samples.labels(i as usize) == labels {
+                        for (a, b) in samples.values_mut(i as usize).iter_mut().zip(values) {
+                            *a = a.wrapping_add(*b);
+                        }
+                        return;
+                    }
+                    let n = self.next[i as usize];
+                    if n == NONE {
+                        break;
+                    }
+                    i = n;
+                }
+                let new = samples.len() as u32;
+                self.next[i as usize] = new;
+            }
+            Entry::Vacant(e) => {
+                e.insert(samples.len() as u32);
+            }
+        }
+        samples.push(values, stack, labels);
+        self.next.push(NONE);
+    }
+
+    fn drop_zero_samples(&mut self) {
+        let s = &self.out.samples;
+        if (0..s.len()).all(|i| s.values(i).iter().any(|&v| v != 0)) {
+            return;
+        }
+        let old = std::mem::take(&mut self.out.samples);
+        let mut kept = Samples::new(old.width);
+        for i in 0..old.len() {
+            if old.values(i).iter().any(|&v| v != 0) {
+                kept.push(old.values(i), old.stack(i), old.labels(i));
+            }
+        }
+        self.out.samples = kept;
+    }
+
+    fn map_str(&mut self, src: &Profile, maps: &mut SourceMaps, id: StrId) -> StrId {
+        if id == 0 {
+            return 0;
+        }
+        let slot = &mut maps.strings[id as usize];
+        if *slot == NONE {
+            *slot = self.out.strings.intern(src.str(id));
+        }
+        *slot
+    }
+
+    fn map_mapping(&mut self, src: &Profile, maps: &mut SourceMaps, i: usize) -> (u32, i64) {
+        if let Some(r) = maps.mappings[i] {
+            return r;
+        }
+        let sm = &src.mappings[i];
+        let file = self.map_str(src, maps, sm.file);
+        let build_id = self.map_str(src, maps, sm.build_id);
+        let size = sm.limit.wrapping_sub(sm.start);
+        let size = size.wrapping_add(0xfff);
+        let key = MappingKey {
+            size: size - size % 0x1000,
+            offset: sm.offset,
+            build_id_or_file: if build_id != 0 { build_id } else { file },
+        };
+        let r = match self.mappings.get(&key) {
+            Some(&ix) => (
+                ix,
+                (self.out.mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64),
+            ),
+            None => {
+                let ix = self.out.mappings.len() as u32;
+                self.out.mappings.push(Mapping {
+                    id: ix as u64 + 1,
+                    file,
+                    build_id,
+                    ..sm.clone()
+                });
+                self.mappings.insert(key, ix);
+                (ix, 0)
+            }
+        };
+        maps.mappings[i] = Some(r);
+        r
+    }
+
+    fn map_function(&mut self, src: &Profile, maps: &mut SourceMaps, i: usize) -> u32 {
+        if let Some(r) = maps.functions[i] {
+            return r;
+        }
+        let sf = &src.functions[i];
+        let f = Function {
+            id: 0,
+            name: self.map_str(src, maps, sf.name),
+            system_name: self.map_str(src, maps, sf.system_name),
+            filename: self.map_str(src, maps, sf.filename),
+            start_line: sf.start_line,
+        };
+        let key = FunctionKey {
+            start_line: f.start_line,
+            name: f.name,
+            system_name: f.system_name,
+            filename: f.filename,
+        };
+        let next = self.out.functions.len() as u32;
+        let ix = *self.functions.entry(key).or_insert(next);
+        if ix == next {
+            self.out.functions.push(Function {
+                id: next as u64 + 1,
+                ..f
+            });
+        }
+        maps.functions[i] = Some(ix);
+        ix
+    }
+
+    fn map_location(&mut self, src: &Profile, maps: &mut SourceMaps, i: usize) -> u32 {
+        if let Some(r) = maps.locations[i] {
+            return r;
+        }
+        let sl = &src.locations[i];
+        let (mapping, offset) = match sl.mapping {
+            Some(m) => {
+                let (ix, off) = self.map_mapping(src, maps, m as usize);
+                (Some(ix), off)
+            }
+            None => (None, 0),
+        };
+        let address = (sl.address as i64).wrapping_add(offset) as u64;
+        let lines: Vec<Line> = sl
+            .lines
+            .iter()
+            .map(|ln| Line {
+                function: self.map_function(src, maps, ln.function as usize),
+                ..*ln
+            })
+            .collect();
+        let key = LocationKey {
+            addr: match mapping {
+                Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
+                None => address,
+            },
+            mapping: mapping.map_or(0, |m| m + 1),
+            is_folded: sl.is_folded,
+            lines: lines.iter().map(|l| (l.function, l.line)).collect(),
+        };
+        let next = self.out.locations.len() as u32;
+        let ix = *self.locations.entry(key).or_insert(next);
+        if ix == next {
+            self.out.locations.push(Location {
+                id: next as u64 + 1,
+                mapping,
+                address,
+                lines,
+                is_folded: sl.is_folded,
+            });
+        }
+        maps.locations[i] = Some(ix);
+        ix
+    }
+}

@@ -1,0 +1,327 @@
+//! The in-memory profile: compact and index-based.
+//!
+//! Strings are interned once ([`StrId`]); locations, functions and mappings
+//! refer to each other by position in their tables; samples live in flat
+//! arrays so a million samples cost a handful of allocations, not millions.
+
+use std::collections::HashMap;
+
+/// Index into [`Strings`]. 0 is always the empty string.
+pub type StrId = u32;
+
+/// Interned strings: each distinct string is stored once.
+#[derive(Clone, Debug)]
+pub struct Strings {
+    list: Vec<Box<str>>,
+    index: HashMap<Box<str>, StrId>,
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        let mut s = Strings {
+            list: Vec::new(),
+            index: HashMap::new(),
+        };
+        s.intern("");
+        s
+    }
+}
+
+impl Strings {
+    pub fn intern(&mut self, s: &str) -> StrId {
+        if let Some(&id) = self.index.get(s) {
+            return id;
+        }
+        let id = self.list.len() as StrId;
+        let boxed: Box<str> = s.into();
+        self.list.push(boxed.clone());
+        self.index.insert(boxed, id);
+        id
+    }
+
+    pub fn get(&self, id: StrId) -> &str {
+        self.list.get(id as usize).map_or("", |s| s)
+    }
+
+    pub fn find(&self, s: &str) -> Option<StrId> {
+        self.index.get(s).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.len() <= 1
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ValueType {
+    pub ty: StrId,
+    pub unit: StrId,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Mapping {
+    pub id: u64,
+    pub start: u64,
+    pub limit: u64,
+    pub offset: u64,
+    pub file: StrId,
+    pub build_id: StrId,
+    pub has_functions: bool,
+    pub has_filenames: bool,
+    pub has_line_numbers: bool,
+    pub has_inline_frames: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Function {
+    pub id: u64,
+    pub name: StrId,
+    pub system_name: StrId,
+    pub filename: StrId,
+    pub start_line: i64,
+}
+
+/// One frame of a location: a function and a line in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Line {
+    /// Index into [`Profile::functions`].
+    pub function: u32,
+    pub line: i64,
+    pub column: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Location {
+    pub id: u64,
+    /// Index into [`Profile::mappings`].
+    pub mapping: Option<u32>,
+    pub address: u64,
+    /// Innermost (inlined callee) first, caller last, as in the format.
+    pub lines: Vec<Line>,
+    pub is_folded: bool,
+}
+
+/// A sample label: a string label when `str != 0`, else a numeric one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label {
+    pub key: StrId,
+    pub str: StrId,
+    pub num: i64,
+    pub unit: StrId,
+}
+
+impl Label {
+    pub fn is_numeric(&self) -> bool {
+        self.str == 0
+    }
+}
+
+/// All samples, stored column-wise in flat arrays.
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    /// Values per sample (= number of sample types).
+    pub width: usize,
+    /// `width` values per sample, sample after sample.
+    pub values: Vec<i64>,
+    /// Sample `i`'s stack is `locs[loc_start[i]..loc_start[i + 1]]`, leaf first.
+    pub loc_start: Vec<u32>,
+    /// Indexes into [`Profile::locations`].
+    pub locs: Vec<u32>,
+    /// Sample `i`'s labels are `labels[label_start[i]..label_start[i + 1]]`.
+    pub label_start: Vec<u32>,
+    pub labels: Vec<Label>,
+}
+
+impl Samples {
+    pub fn new(width: usize) -> Self {
+        Samples {
+            width,
+            values: Vec::new(),
+            loc_start: vec![0],
+            locs: Vec::new(),
+            label_start: vec![0],
+            labels: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.loc_start.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn values(&self, i: usize) -> &[i64] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    pub fn values_mut(&mut self, i: usize) -> &mut [i64] {
+        &mut self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    pub fn stack(&self, i: usize) -> &[u32] {
+        &self.locs[self.loc_start[i] as usize..self.loc_start[i + 1] as usize]
+    }
+
+    pub fn labels(&self, i: usize) -> &[Label] {
+        &self.labels[self.label_start[i] as usize..self.label_start[i + 1] as usize]
+    }
+
+    /// Appends a sample; the slices are copied into the flat arrays.
+    pub fn push(&mut self, values: &[i64], stack: &[u32], labels: &[Label]) {
+        self.values.extend_from_slice(values);
+        self.locs.extend_from_slice(stack);
+        self.loc_start.push(self.locs.len() as u32);
+        self.labels.extend_from_slice(labels);
+        self.label_start.push(self.labels.len() as u32);
+    }
+
+    /// Keeps the samples for which `keep` returns a stack (possibly shortened
+    /// or rewritten through the scratch buffer it is given).
+    pub fn retain_map<F>(&mut self, mut keep: F)
+    where
+        F: FnMut(usize, &[u32], &mut Vec<u32>) -> bool,
+    {
+        let mut out = Samples::new(self.width);
+        out.values.reserve(self.values.len());
+        out.locs.reserve(self.locs.len());
+        let mut scratch = Vec::new();
+        for i in 0..self.len() {
+            scratch.clear();
+            if keep(i, self.stack(i), &mut scratch) {
+                out.push(self.values(i), &scratch, self.labels(i));
+            }
+        }
+        *self = out;
+    }
+}
+
+/// A decoded (and, once loaded, merged) profile.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub strings: Strings,
+    pub sample_types: Vec<ValueType>,
+    pub default_sample_type: StrId,
+    pub samples: Samples,
+    pub mappings: Vec<Mapping>,
+    pub locations: Vec<Location>,
+    pub functions: Vec<Function>,
+    pub drop_frames: StrId,
+    pub keep_frames: StrId,
+    pub time_nanos: i64,
+    pub duration_nanos: i64,
+    pub period_type: ValueType,
+    pub period: i64,
+    pub comments: Vec<StrId>,
+}
+
+impl Profile {
+    pub fn str(&self, id: StrId) -> &str {
+        self.strings.get(id)
+    }
+
+    /// Sample type names in order (`alloc_objects`, `alloc_space`, ...).
+    pub fn sample_type_names(&self) -> Vec<&str> {
+        self.sample_types.iter().map(|t| self.str(t.ty)).collect()
+    }
+
+    /// Resolves a `sample_index` option: empty means the default sample type
+    /// (or the last one), a number is an index, otherwise a type name, with
+    /// a leading `inuse_` optional for legacy `space`/`objects` profiles.
+    pub fn sample_index(&self, spec: &str) -> Result<usize, String> {
+        let names = self.sample_type_names();
+        if names.is_empty() {
+            return Err("profile has no samples".into());
+        }
+        if spec.is_empty() {
+            let dst = self.str(self.default_sample_type);
+            if !dst.is_empty() {
+                if let Some(i) = names.iter().position(|n| *n == dst) {
+                    return Ok(i);
+                }
+            }
+            return Ok(names.len() - 1);
+        }
+        if let Ok(i) = spec.parse::<i64>() {
+            if i < 0 || i as usize >= names.len() {
+                return Err(format!(
+                    "sample_index {spec} is outside the range [0..{}]",
+                    names.len() - 1
+                ));
+            }
+            return Ok(i as usize);
+        }
+        let no_inuse = spec.strip_prefix("inuse_").unwrap_or(spec);
+        names
+            .iter()
+            .position(|n| *n == spec || *n == no_inuse)
+            .ok_or_else(|| {
+                format!(
+                    "sample_index {spec:?} must be one of: [{}]",
+                    names.join(" ")
+                )
+            })
+    }
+
+    /// The function of a line.
+    pub fn function(&self, line: &Line) -> &Function {
+        &self.functions[line.function as usize]
+    }
+
+    /// The file of the mapping of a location, or "".
+    pub fn mapping_file(&self, loc: &Location) -> &str {
+        loc.mapping
+            .and_then(|m| self.mappings.get(m as usize))
+            .map_or("", |m| self.str(m.file))
+    }
+
+    /// Multiplies every value of every sample by `ratios[type]`, rounding,
+    /// and drops samples that become all zero (where a ratio applied).
+    pub fn scale_n(&mut self, ratios: &[f64]) {
+        if ratios.iter().all(|&r| r == 1.0) {
+            return;
+        }
+        let mut keep = vec![false; self.samples.len()];
+        for (i, k) in keep.iter_mut().enumerate() {
+            for (v, &r) in self.samples.values_mut(i).iter_mut().zip(ratios) {
+                if r != 1.0 {
+                    *v = (*v as f64 * r).round() as i64;
+                    *k |= *v != 0;
+                }
+            }
+        }
+        self.samples.retain_map(|i, stack, out| {
+            out.extend_from_slice(stack);
+            keep[i]
+        });
+    }
+
+    pub fn scale(&mut self, ratio: f64) {
+        let ratios = vec![ratio; self.sample_types.len()];
+        self.scale_n(&ratios);
+    }
+
+    /// Adds a string label to every sample (used to mark -diff_base samples).
+    pub fn set_label(&mut self, key: &str, value: &str) {
+        let key = self.strings.intern(key);
+        let value = self.strings.intern(value);
+        let old = std::mem::replace(&mut self.samples, Samples::new(self.sample_types.len()));
+        let mut labels = Vec::new();
+        for i in 0..old.len() {
+            labels.clear();
+            labels.extend(old.labels(i).iter().filter(|l| l.key != key || l.is_numeric()));
+            labels.push(Label {
+                key,
+                str: value,
+                num: 0,
+                unit: 0,
+            });
+            self.samples.push(old.values(i), old.stack(i), &labels);
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Reports: each turns a prepared (filtered, aggregated) profile into
+//! pprof's output. Shared here: the report options, the total, value
+//! formatting and the header lines every text report starts with.
+
+pub mod graph;
+pub mod text;
+
+use std::collections::HashMap;
+
+use crate::paths;
+use crate::profile::Profile;
+use crate::units;
+use graph::{Graph, NodeTable, ValueSel};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Dot,
+    List,
+    Peek,
+    Traces,
+    Tags,
+    Raw,
+}
+
+/// Everything a report needs to know besides the profile.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub format: Format,
+    pub cum_sort: bool,
+    pub call_tree: bool,
+    pub drop_negative: bool,
+    pub compact_labels: bool,
+    /// 1 / divide_by.
+    pub ratio: f64,
+    pub node_count: i64,
+    pub node_fraction: f64,
+    pub edge_fraction: f64,
+    pub active_filters: Vec<String>,
+    pub num_label_units: HashMap<String, String>,
+    pub sample: ValueSel,
+    pub sample_type: String,
+    pub sample_unit: String,
+    pub output_unit: String,
+    pub source_path: String,
+    pub trim_path: String,
+    pub symbol: Option<regex::Regex>,
+}
+
+/// A prepared profile with its options and total.
+pub struct Report {
+    pub prof: Profile,
+    pub opts: Options,
+    /// Sum of |values| before focusing (unless relative_percentages).
+    pub total: i64,
+}
+
+/// Trimming results that the header reports.
+pub struct Trimmed {
+    pub graph: Graph,
+    pub orig_count: usize,
+    pub dropped_nodes: usize,
+    pub dropped_edges: usize,
+}
+
+/// pprof's total: sum of absolute values (only of the diff base's samples
+/// when comparing against one), divided by the count for mean reports.
+pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
+    let base_key = p.strings.find("pprof::base");
+    let base_val = p.strings.find("true");
+    let (mut total, mut div, mut diff_total, mut diff_div) = (0i64, 0i64, 0i64, 0i64);
+    for i in 0..p.samples.len() {
+        let vals = p.samples.values(i);
+        let v = vals[sel.index].wrapping_abs();
+        let d = if sel.mean { vals[0] } else { 0 };
+        total = total.wrapping_add(v);
+        div = div.wrapping_add(d);
+        let is_base = base_key.is_some()
+            && p.samples
+                .labels(i)
+                .iter()
+                .any(|l| Some(l.key) == base_key && Some(l.str) == base_val);
+        if is_base {
+            diff_total = diff_total.wrapping_add(v);
+            diff_div = diff_div.wrapping_add(d);
+        }
+    }
+    if diff_total > 0 {
+        total = diff_total;
+        div = diff_div;
+    }
+    if div != 0 {
+        total / div
+    } else {
+        total
+    }
+}
+
+impl Report {
+    pub fn new(prof: Profile, opts: Options, total: i64) -> Report {
+        Report { prof, opts, total }
+    }
+
+    /// A value in the output unit, after divide_by.
+    pub fn format_value(&self, v: i64) -> String {
+        let r = self.opts.ratio;
+        let v = if r > 0.0 && r != 1.0 {
+            (v as f64 * r) as i64
+        } else {
+            v
+        };
+        units::scaled_label(v, &self.opts.sample_unit, &self.opts.output_unit)
+    }
+
+    /// Node identities for this report's granularity. Source paths are
+    /// trimmed and cleaned first, as pprof does before building graphs.
+    pub fn node_table(&mut self) -> NodeTable {
+        let obj_names = matches!(self.opts.format, Format::Raw | Format::List);
+        let p = &mut self.prof;
+        let mut cache: HashMap<u32, u32> = HashMap::new();
+        for i in 0..p.functions.len() {
+            let f = p.functions[i].filename;
+            if f == 0 {
+                continue;
+            }
+            let id = match cache.get(&f) {
+                Some(&id) => id,
+                None => {
+                    let trimmed =
+                        paths::trim_path(p.str(f), &self.opts.trim_path, &self.opts.source_path);
+                    let id = p.strings.intern(&paths::clean(&trimmed));
+                    cache.insert(f, id);
+                    id
+                }
+            };
+            p.functions[i].filename = id;
+        }
+        NodeTable::new(p, obj_names)
+    }
+
+    /// Builds the graph and trims it by nodefraction, nodecount and
+    /// edgefraction, as pprof's text and graph reports do.
+    pub fn trimmed_graph(&mut self) -> Trimmed {
+        let table = self.node_table();
+        let p = &self.prof;
+        let o = &self.opts;
+        let sel = o.sample;
+        let mut g = Graph::build(p, &table, sel, None);
+        let total_value = g.flat_sum();
+        let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).abs();
+        let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).abs();
+        let mut dropped_nodes = 0;
+        if node_cutoff > 0 {
+            let kept: Vec<u32> = g
+                .nodes
+                .iter()
+                .copied()
+                .filter(|&n| g.node(n).cum.abs() >= node_cutoff)
+                .collect();
+            if kept.len() != g.nodes.len() {
+                dropped_nodes = g.nodes.len() - kept.len();
+                let set = g.kept_set(&table, &kept);
+                g = Graph::build(p, &table, sel, Some(&set));
+            }
+        }
+        let orig_count = g.nodes.len();
+        g.sort_nodes(p, o.cum_sort);
+        if o.node_count > 0 {
+            g.trim_low_frequency_edges(edge_cutoff);
+            let n = (o.node_count as usize).min(g.nodes.len());
+            if n != g.nodes.len() {
+                let set = g.kept_set(&table, &g.nodes[..n]);
+                g = Graph::build(p, &table, sel, Some(&set));
+                g.sort_nodes(p, o.cum_sort);
+            }
+        }
+        let dropped_edges = g.trim_low_frequency_edges(edge_cutoff);
+        Trimmed {
+            graph: g,
+            orig_count,
+            dropped_nodes,
+            dropped_edges,
+        }
+    }
+
+    /// Resolves the `minimum` output unit from the graph's smallest value.
+    pub fn select_output_unit(&mut self, g: &Graph) {
+        if self.opts.output_unit != "minimum" || g.nodes.is_empty() {
+            return;
+        }
+        let mut min_value = 0i64;
+        for &n in &g.nodes {
+            let node = g.node(n);
+            let mut m = node.flat_value().abs();
+            if m == 0 {
+                m = node.cum_value().abs();
+            }
+            if m > 0 && (min_value == 0 || m < min_value) {
+                min_value = m;
+            }
+        }
+        let mut max_value = self.total;
+        if min_value == 0 {
+            min_value = max_value;
+        }
+        let r = self.opts.ratio;
+        if r > 0.0 && r != 1.0 {
+            min_value = (min_value as f64 * r) as i64;
+            max_value = (max_value as f64 * r) as i64;
+        }
+        let unit = &self.opts.sample_unit;
+        let (_, min_unit) = units::scale(min_value, unit, "minimum");
+        let (_, max_unit) = units::scale(max_value, unit, "minimum");
+        let mut chosen = min_unit.clone();
+        if min_unit != max_unit && min_value.saturating_mul(100) < max_value {
+            chosen = units::scale(min_value.saturating_mul(100), unit, "minimum").1;
+        }
+        self.opts.output_unit = if chosen.is_empty() {
+            self.opts.sample_unit.clone()
+        } else {
+            chosen
+        };
+    }
+
+    /// The profile's own header lines: File, Build ID, comments, Type,
+    /// Time, Duration.
+    pub fn profile_labels(&self) -> Vec<String> {
+        let p = &self.prof;
+        let mut out = Vec::new();
+        if let Some(m) = p.mappings.first() {
+            if m.file != 0 {
+                out.push(format!("File: {}", paths::base_name(p.str(m.file))));
+            }
+            if m.build_id != 0 {
+                out.push(format!("Build ID: {}", p.str(m.build_id)));
+            }
+        }
+        for &c in &p.comments {
+            let c = p.str(c);
+            if !c.starts_with('#') {
+                out.push(c.to_string());
+            }
+        }
+        if !self.opts.sample_type.is_empty() {
+            out.push(format!("Type: {}", self.opts.sample_type));
+        }
+        if p.time_nanos != 0 {
+            out.push(format!("Time: {}", format_time(p.time_nanos)));
+        }
+        if p.duration_nanos != 0 {
+            let duration = units::label(p.duration_nanos, "nanoseconds");
+            let (total_nanos, total_unit) =
+                units::scale(self.total, &self.opts.sample_unit, "nanoseconds");
+            let ratio = if total_unit == "ns" && total_nanos != 0.0 {
+                format!(
+                    "({})",
+                    units::percentage(total_nanos as i64, p.duration_nanos)
+                )
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "Duration: {duration}, Total samples = {} {ratio}",
+                self.format_value(self.total)
+            ));
+        }
+        out
+    }
+
+    /// All header lines of a text or graph report.
+    pub fn report_labels(&self, t: &Trimmed, full_headers: bool) -> Vec<String> {
+        let g = &t.graph;
+        let mut label = if full_headers || !self.opts.compact_labels {
+            self.profile_labels()
+        } else {
+            Vec::new()
+        };
+        let flat_sum: i64 = g.nodes.iter().map(|&n| g.node(n).flat_value()).sum();
+        if !self.opts.active_filters.is_empty() {
+            label.push("Active filters:".to_string());
+            for f in &self.opts.active_filters {
+                let shown = match f.char_indices().nth(80) {
+                    Some((i, _)) => format!("{}…", &f[..i]),
+                    None => f.clone(),
+                };
+                label.push(format!("   {shown}"));
+            }
+        }
+        label.push(format!(
+            "Showing nodes accounting for {}, {} of {} total",
+            self.format_value(flat_sum),
+            units::percentage(flat_sum, self.total).trim(),
+            self.format_value(self.total)
+        ));
+        if self.total != 0 {
+            if t.dropped_nodes > 0 {
+                label.push(dropped_label(
+                    t.dropped_nodes,
+                    "node",
+                    "cum",
+                    &self.format_value(((self.total as f64 * self.opts.node_fraction) as i64).abs()),
+                ));
+            }
+            if t.dropped_edges > 0 {
+                label.push(dropped_label(
+                    t.dropped_edges,
+                    "edge",
+                    "freq",
+                    &self.format_value(((self.total as f64 * self.opts.edge_fraction) as i64).abs()),
+                ));
+            }
+            let n = g.nodes.len();
+            if n > 0 && n < t.orig_count {
+                label.push(format!("Showing top {n} nodes out of {}", t.orig_count));
+            }
+        }
+        if full_headers {
+            label.push("\nSee https://git.io/JfYMW for how to read the graph".to_string());
+        }
+        label
+    }
+}
+
+fn dropped_label(d: usize, what: &str, by: &str, cutoff: &str) -> String {
+    let s = if d > 1 { "s" } else { "" };
+    format!("Dropped {d} {what}{s} ({by} <= {cutoff})")
+}
+
+/// `Jan 2, 2006 at 3:04pm (UTC)`: pprof's layout, in UTC.
+pub fn format_time(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
+        return nanos.to_string();
+    };
+    let month = match t.month() as u8 {
+        1 => "Jan",
+        2 => "Feb",
+        3 => "Mar",
+        4 => "Apr",
+        5 => "May",
+        6 => "Jun",
+        7 => "Jul",
+        8 => "Aug",
+        9 => "Sep",
+        10 => "Oct",
+        11 => "Nov",
+        _ => "Dec",
+    };
+    let (h, ampm) = match t.hour() {
+        0 => (12, "am"),
+        h @ 1..=11 => (h, "am"),
+        12 => (12, "pm"),
+        h => (h - 12, "pm"),
+    };
+    format!(
+        "{month} {}, {} at {h}:{:02}{ampm} (UTC)",
+        t.day(),
+        t.year(),
+        t.minute()
+    )
+}
