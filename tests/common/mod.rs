@@ -1,0 +1,128 @@
+//! Shared test harness: runs rprof on the committed fixtures and compares
+//! with what `go tool pprof` printed for the same arguments.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures() -> PathBuf {
+    repo().join("fixtures")
+}
+
+pub fn rprof_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rprof")
+}
+
+/// A scratch copy of `fixtures/go` with an ELF file named `goapp` (the
+/// binary argument of the cases; Go profiles are already symbolized, so
+/// only its name matters) and `../src` for `-source_path=../src`.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let go = dir.path().join("go");
+        std::fs::create_dir(&go).expect("mkdir");
+        for e in std::fs::read_dir(fixtures().join("go")).expect("fixtures/go") {
+            let e = e.expect("entry");
+            let name = e.file_name();
+            if name == "goapp" {
+                continue;
+            }
+            std::fs::copy(e.path(), go.join(&name)).expect("copy fixture");
+        }
+        let exe = std::env::current_exe().expect("test exe");
+        std::fs::copy(exe, go.join("goapp")).expect("copy elf");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(fixtures().join("src"), dir.path().join("src")).expect("symlink src");
+        Workdir { dir }
+    }
+
+    pub fn go(&self) -> PathBuf {
+        self.dir.path().join("go")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        run_in(&self.go(), args)
+    }
+}
+
+pub fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(rprof_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env("TZ", "UTC")
+        .env_remove("PPROF_BINARY_PATH")
+        .output()
+        .expect("run rprof")
+}
+
+/// One line of a case file: name and arguments.
+pub fn read_cases(file: &str) -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(fixtures().join("cases").join(file)).expect("case file");
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (name, args) = l.split_once('\t').expect("case line has a tab");
+            (
+                name.to_string(),
+                args.split(' ').filter(|a| !a.is_empty()).map(str::to_string).collect(),
+            )
+        })
+        .collect()
+}
+
+/// A short unified-ish diff: the first differing lines.
+pub fn first_difference(want: &str, got: &str) -> String {
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    for i in 0..w.len().max(g.len()) {
+        let (a, b) = (w.get(i), g.get(i));
+        if a != b {
+            return format!(
+                "line {}:\n  want: {:?}\n  got:  {:?}",
+                i + 1,
+                a.unwrap_or(&"<end>"),
+                b.unwrap_or(&"<end>")
+            );
+        }
+    }
+    "trailing newline differs".to_string()
+}
+
+/// Runs every case of a case file and fails listing each mismatch.
+pub fn check_case_file(file: &str) {
+    let wd = Workdir::new();
+    let cases = read_cases(file);
+    assert!(!cases.is_empty(), "{file} has no cases");
+    let mut failures = Vec::new();
+    for (name, args) in &cases {
+        let want = std::fs::read_to_string(fixtures().join("expected").join(format!("{name}.txt")))
+            .unwrap_or_else(|_| panic!("expected output for {name}"));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = wd.run(&argv);
+        let got = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || got != want {
+            failures.push(format!(
+                "{name} (rprof {}): exit {:?}, stderr {:?}\n{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                first_difference(&want, &got)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in {file} differ from go tool pprof:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
