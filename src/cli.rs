@@ -27,23 +27,83 @@ enum FlagType {
 
 /// Flags that are not report options.
 const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
-    ("base", FlagType::Value, "Source of base profile for profile subtraction (repeatable)"),
-    ("diff_base", FlagType::Value, "Source of base profile for comparison (repeatable)"),
-    ("symbolize", FlagType::Value, "Options for profile symbolization (none, local)"),
-    ("buildid", FlagType::Value, "Override build id for first mapping"),
-    ("timeout", FlagType::Value, "Timeout in seconds for fetching a profile"),
-    ("seconds", FlagType::Value, "Length of time for dynamic profiles"),
-    ("add_comment", FlagType::Value, "Annotation string to record in the profile"),
-    ("tools", FlagType::Value, "Path for object tool pathnames (ignored)"),
-    ("http", FlagType::Value, "Web interface host:port (not supported)"),
+    (
+        "base",
+        FlagType::Value,
+        "Source of base profile for profile subtraction (repeatable)",
+    ),
+    (
+        "diff_base",
+        FlagType::Value,
+        "Source of base profile for comparison (repeatable)",
+    ),
+    (
+        "symbolize",
+        FlagType::Value,
+        "Options for profile symbolization (none, local)",
+    ),
+    (
+        "buildid",
+        FlagType::Value,
+        "Override build id for first mapping",
+    ),
+    (
+        "timeout",
+        FlagType::Value,
+        "Timeout in seconds for fetching a profile",
+    ),
+    (
+        "seconds",
+        FlagType::Value,
+        "Length of time for dynamic profiles",
+    ),
+    (
+        "add_comment",
+        FlagType::Value,
+        "Annotation string to record in the profile",
+    ),
+    (
+        "tools",
+        FlagType::Value,
+        "Path for object tool pathnames (ignored)",
+    ),
+    (
+        "http",
+        FlagType::Value,
+        "Web interface host:port (not supported)",
+    ),
     ("no_browser", FlagType::Bool, "Skip opening a browser"),
-    ("inuse_space", FlagType::Bool, "Same as -sample_index=inuse_space"),
-    ("inuse_objects", FlagType::Bool, "Same as -sample_index=inuse_objects"),
-    ("alloc_space", FlagType::Bool, "Same as -sample_index=alloc_space"),
-    ("alloc_objects", FlagType::Bool, "Same as -sample_index=alloc_objects"),
+    (
+        "inuse_space",
+        FlagType::Bool,
+        "Same as -sample_index=inuse_space",
+    ),
+    (
+        "inuse_objects",
+        FlagType::Bool,
+        "Same as -sample_index=inuse_objects",
+    ),
+    (
+        "alloc_space",
+        FlagType::Bool,
+        "Same as -sample_index=alloc_space",
+    ),
+    (
+        "alloc_objects",
+        FlagType::Bool,
+        "Same as -sample_index=alloc_objects",
+    ),
     ("total_delay", FlagType::Bool, "Same as -sample_index=delay"),
-    ("contentions", FlagType::Bool, "Same as -sample_index=contentions"),
-    ("mean_delay", FlagType::Bool, "Same as -mean -sample_index=delay"),
+    (
+        "contentions",
+        FlagType::Bool,
+        "Same as -sample_index=contentions",
+    ),
+    (
+        "mean_delay",
+        FlagType::Bool,
+        "Same as -mean -sample_index=delay",
+    ),
     ("help", FlagType::Bool, "Show this help"),
     ("h", FlagType::Bool, "Show this help"),
 ];
@@ -53,7 +113,11 @@ fn flag_type(name: &str) -> Option<FlagType> {
         return Some(*t);
     }
     if let Some((_, param, _)) = COMMANDS.iter().find(|(n, _, _)| *n == name) {
-        return Some(if *param { FlagType::Value } else { FlagType::Bool });
+        return Some(if *param {
+            FlagType::Value
+        } else {
+            FlagType::Bool
+        });
     }
     let f = options::field(name)?;
     Some(match f.kind {
@@ -98,8 +162,8 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
             Some((n, v)) => (n, Some(v.to_string())),
             None => (body, None),
         };
-        let ty = flag_type(name)
-            .ok_or_else(|| format!("flag provided but not defined: -{name}"))?;
+        let ty =
+            flag_type(name).ok_or_else(|| format!("flag provided but not defined: -{name}"))?;
         let value = match (ty, inline_value) {
             (_, Some(v)) => v,
             (FlagType::Bool, None) => "true".to_string(),
@@ -127,9 +191,9 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
             "symbolize" => inv.symbolize = value,
             "buildid" => inv.sources.build_id = Some(value).filter(|v| !v.is_empty()),
             "timeout" | "seconds" => {
-                let n = value
-                    .parse::<i64>()
-                    .map_err(|_| format!("invalid value {value:?} for flag -{name}: parse error"))?;
+                let n = value.parse::<i64>().map_err(|_| {
+                    format!("invalid value {value:?} for flag -{name}: parse error")
+                })?;
                 if name == "timeout" {
                     inv.timeout = n;
                 } else {
@@ -261,7 +325,11 @@ pub fn usage() -> String {
          Output formats (select at most one):\n",
     );
     for (name, param, help) in COMMANDS {
-        let n = if *param { format!("-{name}=regexp") } else { format!("-{name}") };
+        let n = if *param {
+            format!("-{name}=regexp")
+        } else {
+            format!("-{name}")
+        };
         out.push_str(&format!("    {n:<22}{help}\n"));
     }
     out.push_str("\n  Options:\n");
@@ -311,7 +379,10 @@ mod tests {
 
     #[test]
     fn bases_and_choices() {
-        let inv = parse(&args("-top -base b1 --base=b2 -cum -lines -inuse_objects c")).unwrap();
+        let inv = parse(&args(
+            "-top -base b1 --base=b2 -cum -lines -inuse_objects c",
+        ))
+        .unwrap();
         assert_eq!(inv.sources.base, vec!["b1", "b2"]);
         assert_eq!(inv.config.sort, "cum");
         assert_eq!(inv.config.granularity, "lines");

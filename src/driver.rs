@@ -190,25 +190,49 @@ pub struct Command {
 pub const COMMANDS: &[(&str, bool, &str)] = &[
     ("callgrind", false, "Outputs a graph in callgrind format"),
     ("comments", false, "Output all profile comments"),
-    ("disasm", true, "Output assembly listings annotated with samples"),
+    (
+        "disasm",
+        true,
+        "Output assembly listings annotated with samples",
+    ),
     ("dot", false, "Outputs a graph in DOT format"),
     ("eog", false, "Visualize graph through eog"),
     ("evince", false, "Visualize graph through evince"),
     ("gif", false, "Outputs a graph image in GIF format"),
     ("gv", false, "Visualize graph through gv"),
     ("kcachegrind", false, "Visualize report in KCachegrind"),
-    ("list", true, "Output annotated source for functions matching regexp"),
+    (
+        "list",
+        true,
+        "Output annotated source for functions matching regexp",
+    ),
     ("pdf", false, "Outputs a graph in PDF format"),
-    ("peek", true, "Output callers/callees of functions matching regexp"),
+    (
+        "peek",
+        true,
+        "Output callers/callees of functions matching regexp",
+    ),
     ("png", false, "Outputs a graph image in PNG format"),
-    ("proto", false, "Outputs the profile in compressed protobuf format"),
+    (
+        "proto",
+        false,
+        "Outputs the profile in compressed protobuf format",
+    ),
     ("ps", false, "Outputs a graph in PS format"),
-    ("raw", false, "Outputs a text representation of the raw profile"),
+    (
+        "raw",
+        false,
+        "Outputs a text representation of the raw profile",
+    ),
     ("svg", false, "Outputs a graph in SVG format"),
     ("tags", false, "Outputs all tags in the profile"),
     ("text", false, "Outputs top entries in text form"),
     ("top", false, "Outputs top entries in text form"),
-    ("topproto", false, "Outputs top entries in compressed protobuf format"),
+    (
+        "topproto",
+        false,
+        "Outputs top entries in compressed protobuf format",
+    ),
     ("traces", false, "Outputs all profile samples in text form"),
     ("tree", false, "Outputs a text rendering of call graph"),
     ("web", false, "Visualize graph through web browser"),
@@ -271,9 +295,12 @@ fn compile(name: &str, value: &str) -> Result<Option<Regex>, Error> {
     if value.is_empty() {
         return Ok(None);
     }
-    Regex::new(value)
-        .map(Some)
-        .map_err(|e| Error::Usage(format!("parsing {name} regexp: {}", first_line(&e.to_string()))))
+    Regex::new(value).map(Some).map_err(|e| {
+        Error::Usage(format!(
+            "parsing {name} regexp: {}",
+            first_line(&e.to_string())
+        ))
+    })
 }
 
 fn first_line(s: &str) -> String {
@@ -303,7 +330,10 @@ fn apply_focus(
             return Ok(None);
         }
         let (f, is_range) = TagFilter::compile(value, units).map_err(|e| {
-            Error::Usage(format!("parsing {name} regexp: {}", first_line(&e.to_string())))
+            Error::Usage(format!(
+                "parsing {name} regexp: {}",
+                first_line(&e.to_string())
+            ))
         })?;
         if is_range {
             let v = value.split_once('=').map_or(value, |(_, v)| v);
@@ -315,8 +345,12 @@ fn apply_focus(
     let tagignore = tag("tagignore", &cfg.tagignore, ui)?;
     let prune_from = compile("prune_from", &cfg.prune_from)?;
 
-    let (fm, im, hm, hnm) =
-        p.filter_samples_by_name(focus.as_ref(), ignore.as_ref(), hide.as_ref(), show.as_ref());
+    let (fm, im, hm, hnm) = p.filter_samples_by_name(
+        focus.as_ref(),
+        ignore.as_ref(),
+        hide.as_ref(),
+        show.as_ref(),
+    );
     warn_no_match(focus.is_none() || fm, "Focus", ui);
     warn_no_match(ignore.is_none() || im, "Ignore", ui);
     warn_no_match(hide.is_none() || hm, "Hide", ui);
@@ -374,7 +408,9 @@ pub fn prepare_report(
     let units = p.num_label_units();
     let cfg = apply_command_overrides(&cmd.name, cfg);
     if !cfg.tagroot.is_empty() || !cfg.tagleaf.is_empty() {
-        return Err(Error::Usage("tagroot/tagleaf are not implemented yet".into()));
+        return Err(Error::Usage(
+            "tagroot/tagleaf are not implemented yet".into(),
+        ));
     }
     let relative = cfg.relative_percentages;
     if relative {
@@ -407,7 +443,10 @@ pub fn prepare_report(
     }
     let symbol = match &cmd.arg {
         Some(a) => Some(Regex::new(a).map_err(|e| {
-            Error::Usage(format!("parsing argument regexp {a}: {}", first_line(&e.to_string())))
+            Error::Usage(format!(
+                "parsing argument regexp {a}: {}",
+                first_line(&e.to_string())
+            ))
         })?),
         None => None,
     };
@@ -444,7 +483,12 @@ pub fn prepare_report(
 }
 
 /// Generates a command's report as text.
-pub fn generate(p: &Profile, cmd: &Command, cfg: &Config, ui: &mut dyn Ui) -> Result<String, Error> {
+pub fn generate(
+    p: &Profile,
+    cmd: &Command,
+    cfg: &Config,
+    ui: &mut dyn Ui,
+) -> Result<String, Error> {
     let mut rpt = prepare_report(p, cmd, cfg, ui)?;
     match rpt.opts.format {
         Format::Text => Ok(report::text::print_text(&mut rpt)),

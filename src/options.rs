@@ -103,38 +103,166 @@ pub const GRANULARITIES: &[&str] = &["functions", "filefunctions", "files", "lin
 
 /// Every report option, in pprof's order.
 pub const FIELDS: &[Field] = &[
-    Field { name: "output", kind: Kind::Str, help: "Output filename for file-based outputs" },
-    Field { name: "call_tree", kind: Kind::Bool, help: "Create a context-sensitive call tree" },
-    Field { name: "relative_percentages", kind: Kind::Bool, help: "Show percentages relative to focused subgraph" },
-    Field { name: "unit", kind: Kind::Str, help: "Measurement units to display" },
-    Field { name: "compact_labels", kind: Kind::Bool, help: "Show minimal headers" },
-    Field { name: "source_path", kind: Kind::Str, help: "Search path for source files" },
-    Field { name: "trim_path", kind: Kind::Str, help: "Path to trim from source paths before search" },
-    Field { name: "intel_syntax", kind: Kind::Bool, help: "Show assembly in Intel syntax" },
-    Field { name: "mean", kind: Kind::Bool, help: "Average sample value over first value (count)" },
-    Field { name: "sample_index", kind: Kind::Str, help: "Sample value to report (0-based index or name)" },
-    Field { name: "divide_by", kind: Kind::Float, help: "Ratio to divide all samples before visualization" },
-    Field { name: "normalize", kind: Kind::Bool, help: "Scales profile based on the base profile." },
-    Field { name: "sort", kind: Kind::Choice(SORT_CHOICES), help: "Sort entries by cum or flat value" },
-    Field { name: "tagroot", kind: Kind::Str, help: "Adds pseudo stack frames for labels key/value pairs at the callstack root." },
-    Field { name: "tagleaf", kind: Kind::Str, help: "Adds pseudo stack frames for labels key/value pairs at the callstack leaf." },
-    Field { name: "drop_negative", kind: Kind::Bool, help: "Ignore negative differences" },
-    Field { name: "nodecount", kind: Kind::Int, help: "Max number of nodes to show" },
-    Field { name: "nodefraction", kind: Kind::Float, help: "Hide nodes below <f>*total" },
-    Field { name: "edgefraction", kind: Kind::Float, help: "Hide edges below <f>*total" },
-    Field { name: "trim", kind: Kind::Bool, help: "Honor nodefraction/edgefraction/nodecount defaults" },
-    Field { name: "focus", kind: Kind::Str, help: "Restricts to samples going through a node matching regexp" },
-    Field { name: "ignore", kind: Kind::Str, help: "Skips paths going through any nodes matching regexp" },
-    Field { name: "prune_from", kind: Kind::Str, help: "Drops any functions below the matched frame." },
-    Field { name: "hide", kind: Kind::Str, help: "Skips nodes matching regexp" },
-    Field { name: "show", kind: Kind::Str, help: "Only show nodes matching regexp" },
-    Field { name: "show_from", kind: Kind::Str, help: "Drops functions above the highest matched frame." },
-    Field { name: "tagfocus", kind: Kind::Str, help: "Restricts to samples with tags in range or matched by regexp" },
-    Field { name: "tagignore", kind: Kind::Str, help: "Discard samples with tags in range or matched by regexp" },
-    Field { name: "tagshow", kind: Kind::Str, help: "Only consider tags matching this regexp" },
-    Field { name: "taghide", kind: Kind::Str, help: "Skip tags matching this regexp" },
-    Field { name: "noinlines", kind: Kind::Bool, help: "Ignore inlines." },
-    Field { name: "granularity", kind: Kind::Choice(GRANULARITIES), help: "Granularity of the report" },
+    Field {
+        name: "output",
+        kind: Kind::Str,
+        help: "Output filename for file-based outputs",
+    },
+    Field {
+        name: "call_tree",
+        kind: Kind::Bool,
+        help: "Create a context-sensitive call tree",
+    },
+    Field {
+        name: "relative_percentages",
+        kind: Kind::Bool,
+        help: "Show percentages relative to focused subgraph",
+    },
+    Field {
+        name: "unit",
+        kind: Kind::Str,
+        help: "Measurement units to display",
+    },
+    Field {
+        name: "compact_labels",
+        kind: Kind::Bool,
+        help: "Show minimal headers",
+    },
+    Field {
+        name: "source_path",
+        kind: Kind::Str,
+        help: "Search path for source files",
+    },
+    Field {
+        name: "trim_path",
+        kind: Kind::Str,
+        help: "Path to trim from source paths before search",
+    },
+    Field {
+        name: "intel_syntax",
+        kind: Kind::Bool,
+        help: "Show assembly in Intel syntax",
+    },
+    Field {
+        name: "mean",
+        kind: Kind::Bool,
+        help: "Average sample value over first value (count)",
+    },
+    Field {
+        name: "sample_index",
+        kind: Kind::Str,
+        help: "Sample value to report (0-based index or name)",
+    },
+    Field {
+        name: "divide_by",
+        kind: Kind::Float,
+        help: "Ratio to divide all samples before visualization",
+    },
+    Field {
+        name: "normalize",
+        kind: Kind::Bool,
+        help: "Scales profile based on the base profile.",
+    },
+    Field {
+        name: "sort",
+        kind: Kind::Choice(SORT_CHOICES),
+        help: "Sort entries by cum or flat value",
+    },
+    Field {
+        name: "tagroot",
+        kind: Kind::Str,
+        help: "Adds pseudo stack frames for labels key/value pairs at the callstack root.",
+    },
+    Field {
+        name: "tagleaf",
+        kind: Kind::Str,
+        help: "Adds pseudo stack frames for labels key/value pairs at the callstack leaf.",
+    },
+    Field {
+        name: "drop_negative",
+        kind: Kind::Bool,
+        help: "Ignore negative differences",
+    },
+    Field {
+        name: "nodecount",
+        kind: Kind::Int,
+        help: "Max number of nodes to show",
+    },
+    Field {
+        name: "nodefraction",
+        kind: Kind::Float,
+        help: "Hide nodes below <f>*total",
+    },
+    Field {
+        name: "edgefraction",
+        kind: Kind::Float,
+        help: "Hide edges below <f>*total",
+    },
+    Field {
+        name: "trim",
+        kind: Kind::Bool,
+        help: "Honor nodefraction/edgefraction/nodecount defaults",
+    },
+    Field {
+        name: "focus",
+        kind: Kind::Str,
+        help: "Restricts to samples going through a node matching regexp",
+    },
+    Field {
+        name: "ignore",
+        kind: Kind::Str,
+        help: "Skips paths going through any nodes matching regexp",
+    },
+    Field {
+        name: "prune_from",
+        kind: Kind::Str,
+        help: "Drops any functions below the matched frame.",
+    },
+    Field {
+        name: "hide",
+        kind: Kind::Str,
+        help: "Skips nodes matching regexp",
+    },
+    Field {
+        name: "show",
+        kind: Kind::Str,
+        help: "Only show nodes matching regexp",
+    },
+    Field {
+        name: "show_from",
+        kind: Kind::Str,
+        help: "Drops functions above the highest matched frame.",
+    },
+    Field {
+        name: "tagfocus",
+        kind: Kind::Str,
+        help: "Restricts to samples with tags in range or matched by regexp",
+    },
+    Field {
+        name: "tagignore",
+        kind: Kind::Str,
+        help: "Discard samples with tags in range or matched by regexp",
+    },
+    Field {
+        name: "tagshow",
+        kind: Kind::Str,
+        help: "Only consider tags matching this regexp",
+    },
+    Field {
+        name: "taghide",
+        kind: Kind::Str,
+        help: "Skip tags matching this regexp",
+    },
+    Field {
+        name: "noinlines",
+        kind: Kind::Bool,
+        help: "Ignore inlines.",
+    },
+    Field {
+        name: "granularity",
+        kind: Kind::Choice(GRANULARITIES),
+        help: "Granularity of the report",
+    },
 ];
 
 /// Help for the words of choice options, shown where they are listed.
@@ -153,9 +281,9 @@ pub fn choice_help(word: &str) -> &'static str {
 
 /// Finds an option by name, or by one of its choice words.
 pub fn field(name: &str) -> Option<&'static Field> {
-    FIELDS.iter().find(|f| {
-        f.name == name || matches!(f.kind, Kind::Choice(words) if words.contains(&name))
-    })
+    FIELDS
+        .iter()
+        .find(|f| f.name == name || matches!(f.kind, Kind::Choice(words) if words.contains(&name)))
 }
 
 /// Parses a boolean the way Go's strconv.ParseBool does.

@@ -85,7 +85,10 @@ mod tests {
     #[test]
     fn trims() {
         assert_eq!(trim_path("/proc/self/cwd/a.go", "", ""), "a.go");
-        assert_eq!(trim_path("/build/x/proj/src/a.c", "", "/home/me/proj"), "src/a.c");
+        assert_eq!(
+            trim_path("/build/x/proj/src/a.c", "", "/home/me/proj"),
+            "src/a.c"
+        );
         assert_eq!(trim_path("/build/x/a.c", "/build/x", ""), "a.c");
     }
 }

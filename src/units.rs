@@ -18,36 +18,116 @@ struct UnitType {
 const UNIT_TYPES: &[UnitType] = &[
     UnitType {
         units: &[
-            Unit { name: "B", aliases: &["b", "byte"], factor: 1.0 },
-            Unit { name: "kB", aliases: &["kb", "kbyte", "kilobyte"], factor: 1024.0 },
-            Unit { name: "MB", aliases: &["mb", "mbyte", "megabyte"], factor: 1048576.0 },
-            Unit { name: "GB", aliases: &["gb", "gbyte", "gigabyte"], factor: 1073741824.0 },
-            Unit { name: "TB", aliases: &["tb", "tbyte", "terabyte"], factor: 1099511627776.0 },
-            Unit { name: "PB", aliases: &["pb", "pbyte", "petabyte"], factor: 1125899906842624.0 },
+            Unit {
+                name: "B",
+                aliases: &["b", "byte"],
+                factor: 1.0,
+            },
+            Unit {
+                name: "kB",
+                aliases: &["kb", "kbyte", "kilobyte"],
+                factor: 1024.0,
+            },
+            Unit {
+                name: "MB",
+                aliases: &["mb", "mbyte", "megabyte"],
+                factor: 1048576.0,
+            },
+            Unit {
+                name: "GB",
+                aliases: &["gb", "gbyte", "gigabyte"],
+                factor: 1073741824.0,
+            },
+            Unit {
+                name: "TB",
+                aliases: &["tb", "tbyte", "terabyte"],
+                factor: 1099511627776.0,
+            },
+            Unit {
+                name: "PB",
+                aliases: &["pb", "pbyte", "petabyte"],
+                factor: 1125899906842624.0,
+            },
         ],
         default: ("B", 1.0),
     },
     UnitType {
         units: &[
-            Unit { name: "ns", aliases: &["ns", "nanosecond"], factor: 1.0 },
-            Unit { name: "us", aliases: &["μs", "us", "microsecond"], factor: 1e3 },
-            Unit { name: "ms", aliases: &["ms", "millisecond"], factor: 1e6 },
-            Unit { name: "s", aliases: &["s", "sec", "second"], factor: 1e9 },
-            Unit { name: "hrs", aliases: &["hour", "hr"], factor: 3600e9 },
+            Unit {
+                name: "ns",
+                aliases: &["ns", "nanosecond"],
+                factor: 1.0,
+            },
+            Unit {
+                name: "us",
+                aliases: &["μs", "us", "microsecond"],
+                factor: 1e3,
+            },
+            Unit {
+                name: "ms",
+                aliases: &["ms", "millisecond"],
+                factor: 1e6,
+            },
+            Unit {
+                name: "s",
+                aliases: &["s", "sec", "second"],
+                factor: 1e9,
+            },
+            Unit {
+                name: "hrs",
+                aliases: &["hour", "hr"],
+                factor: 3600e9,
+            },
         ],
         default: ("s", 1e9),
     },
     UnitType {
         units: &[
-            Unit { name: "n*GCU", aliases: &["nanogcu"], factor: 1e-9 },
-            Unit { name: "u*GCU", aliases: &["microgcu"], factor: 1e-6 },
-            Unit { name: "m*GCU", aliases: &["milligcu"], factor: 1e-3 },
-            Unit { name: "GCU", aliases: &["gcu"], factor: 1.0 },
-            Unit { name: "k*GCU", aliases: &["kilogcu"], factor: 1e3 },
-            Unit { name: "M*GCU", aliases: &["megagcu"], factor: 1e6 },
-            Unit { name: "G*GCU", aliases: &["gigagcu"], factor: 1e9 },
-            Unit { name: "T*GCU", aliases: &["teragcu"], factor: 1e12 },
-            Unit { name: "P*GCU", aliases: &["petagcu"], factor: 1e15 },
+            Unit {
+                name: "n*GCU",
+                aliases: &["nanogcu"],
+                factor: 1e-9,
+            },
+            Unit {
+                name: "u*GCU",
+                aliases: &["microgcu"],
+                factor: 1e-6,
+            },
+            Unit {
+                name: "m*GCU",
+                aliases: &["milligcu"],
+                factor: 1e-3,
+            },
+            Unit {
+                name: "GCU",
+                aliases: &["gcu"],
+                factor: 1.0,
+            },
+            Unit {
+                name: "k*GCU",
+                aliases: &["kilogcu"],
+                factor: 1e3,
+            },
+            Unit {
+                name: "M*GCU",
+                aliases: &["megagcu"],
+                factor: 1e6,
+            },
+            Unit {
+                name: "G*GCU",
+                aliases: &["gigagcu"],
+                factor: 1e9,
+            },
+            Unit {
+                name: "T*GCU",
+                aliases: &["teragcu"],
+                factor: 1e12,
+            },
+            Unit {
+                name: "P*GCU",
+                aliases: &["petagcu"],
+                factor: 1e15,
+            },
         ],
         default: ("GCU", 1.0),
     },

@@ -12,7 +12,15 @@ fn top_matches_go_tool_pprof() {
 #[test]
 fn output_flag_writes_the_report_to_a_file() {
     let wd = common::Workdir::new();
-    let out = wd.run(&["-top", "-output", "report.txt", "-base", "base.heap", "goapp", "current.heap"]);
+    let out = wd.run(&[
+        "-top",
+        "-output",
+        "report.txt",
+        "-base",
+        "base.heap",
+        "goapp",
+        "current.heap",
+    ]);
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     assert_eq!(
@@ -29,7 +37,16 @@ fn help_lists_flags() {
     let out = common::run_in(&common::fixtures(), &["-help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in ["-top", "-nodecount", "-focus", "-base", "-diff_base", "-sample_index", "-lines", "-output"] {
+    for flag in [
+        "-top",
+        "-nodecount",
+        "-focus",
+        "-base",
+        "-diff_base",
+        "-sample_index",
+        "-lines",
+        "-output",
+    ] {
         assert!(text.contains(flag), "help lacks {flag}");
     }
 }

@@ -59,11 +59,7 @@ fn take_bytes<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
 }
 
 /// Reads a repeated integer field, packed or not.
-fn read_ints(
-    buf: &mut &[u8],
-    wt: WireType,
-    mut push: impl FnMut(u64),
-) -> Result<(), DecodeError> {
+fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result<(), DecodeError> {
     match wt {
         WireType::Varint => push(decode_varint(buf).map_err(wire)?),
         WireType::LengthDelimited => {
@@ -137,10 +133,7 @@ impl StringMap {
 }
 
 /// Builds an id → table index map, rejecting id 0 and duplicates.
-fn index_ids(
-    what: &str,
-    ids: impl Iterator<Item = u64>,
-) -> Result<HashMap<u64, u32>, DecodeError> {
+fn index_ids(what: &str, ids: impl Iterator<Item = u64>) -> Result<HashMap<u64, u32>, DecodeError> {
     let mut map = HashMap::new();
     for (i, id) in ids.enumerate() {
         if id == 0 {
@@ -226,7 +219,10 @@ pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
         let mut lines = Vec::with_capacity(l.line.len());
         for ln in &l.line {
             let function = *function_ids.get(&ln.function_id).ok_or_else(|| {
-                malformed(format!("location id: {} has a line with nil function", l.id))
+                malformed(format!(
+                    "location id: {} has a line with nil function",
+                    l.id
+                ))
             })?;
             lines.push(Line {
                 function,

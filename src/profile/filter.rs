@@ -97,7 +97,11 @@ impl Profile {
             if !focused {
                 return false;
             }
-            out.extend(stack.iter().filter(|&&l| !any_hidden || !hidden[l as usize]));
+            out.extend(
+                stack
+                    .iter()
+                    .filter(|&&l| !any_hidden || !hidden[l as usize]),
+            );
             !out.is_empty()
         });
         (fm, im, hm, hnm)
@@ -107,17 +111,16 @@ impl Profile {
     /// and samples that have no such frame.
     pub fn show_from(&mut self, re: &Regex) -> bool {
         let mut from = vec![false; self.locations.len()];
-        let mut matched = false;
-        for i in 0..self.locations.len() {
+        for (i, hit) in from.iter_mut().enumerate() {
             let loc = &self.locations[i];
             if self.mapping_matches(loc, re) {
-                from[i] = true;
+                *hit = true;
             } else if let Some(j) = loc.lines.iter().rposition(|ln| self.line_matches(ln, re)) {
                 self.locations[i].lines.truncate(j + 1);
-                from[i] = true;
+                *hit = true;
             }
-            matched |= from[i];
         }
+        let matched = from.iter().any(|&h| h);
         self.samples.retain_map(|_, stack, out| {
             match stack.iter().rposition(|&l| from[l as usize]) {
                 Some(j) => {
@@ -154,7 +157,11 @@ impl Profile {
     }
 
     /// tagshow/taghide: removes labels by key.
-    pub fn filter_tags_by_name(&mut self, show: Option<&Regex>, hide: Option<&Regex>) -> (bool, bool) {
+    pub fn filter_tags_by_name(
+        &mut self,
+        show: Option<&Regex>,
+        hide: Option<&Regex>,
+    ) -> (bool, bool) {
         let (mut sm, mut hm) = (false, false);
         let strings = &self.strings;
         let mut remove = |key: &str| {
@@ -169,11 +176,7 @@ impl Profile {
         let mut labels: Vec<Label> = Vec::new();
         for i in 0..old.len() {
             labels.clear();
-            labels.extend(
-                old.labels(i)
-                    .iter()
-                    .filter(|l| !remove(strings.get(l.key))),
-            );
+            labels.extend(old.labels(i).iter().filter(|l| !remove(strings.get(l.key))));
             out.push(old.values(i), old.stack(i), &labels);
         }
         self.samples = out;
@@ -184,14 +187,14 @@ impl Profile {
     /// matches `re`.
     pub fn prune_from(&mut self, re: &Regex) {
         let mut beneath = vec![false; self.locations.len()];
-        for i in 0..self.locations.len() {
+        for (i, below) in beneath.iter_mut().enumerate() {
             let loc = &self.locations[i];
             let hit = loc.lines.iter().position(|ln| {
                 let name = self.str(self.function(ln).name);
                 !name.is_empty() && re.is_match(simplify_func(name))
             });
             if let Some(j) = hit {
-                beneath[i] = true;
+                *below = true;
                 self.locations[i].lines.drain(..j);
             }
         }
@@ -264,7 +267,14 @@ impl Profile {
 
     /// Forgets what the granularity does not distinguish: function names,
     /// file names, line numbers, addresses, inlined frames.
-    pub fn aggregate(&mut self, inlines: bool, function: bool, filename: bool, linenumber: bool, address: bool) {
+    pub fn aggregate(
+        &mut self,
+        inlines: bool,
+        function: bool,
+        filename: bool,
+        linenumber: bool,
+        address: bool,
+    ) {
         for m in &mut self.mappings {
             m.has_inline_frames &= inlines;
             m.has_functions &= function;
@@ -355,7 +365,10 @@ fn simplify_func(name: &str) -> &str {
 #[derive(Debug)]
 pub enum TagFilter {
     /// `key=regex,regex` or `regex,regex` against `key:value` strings.
-    Str { key: Option<String>, res: Vec<Regex> },
+    Str {
+        key: Option<String>,
+        res: Vec<Regex>,
+    },
     /// A numeric range such as `64kb:` or `bytes=1:1024`.
     Num {
         key: Option<String>,
@@ -404,11 +417,23 @@ fn parse_range(filter: &str) -> Option<NumRange> {
     let first = &filter[s0..e0];
     if terms.len() == 1 {
         return if filter == first {
-            Some(NumRange { unit, low: Some(low), high: Some(low) })
+            Some(NumRange {
+                unit,
+                low: Some(low),
+                high: Some(low),
+            })
         } else if filter == format!("{first}:") {
-            Some(NumRange { unit, low: Some(low), high: None })
+            Some(NumRange {
+                unit,
+                low: Some(low),
+                high: None,
+            })
         } else if filter == format!(":{first}") {
-            Some(NumRange { unit, low: None, high: Some(low) })
+            Some(NumRange {
+                unit,
+                low: None,
+                high: Some(low),
+            })
         } else {
             None
         };
@@ -421,7 +446,11 @@ fn parse_range(filter: &str) -> Option<NumRange> {
     if unit2 != unit {
         return None;
     }
-    Some(NumRange { unit, low: Some(low), high: Some(high) })
+    Some(NumRange {
+        unit,
+        low: Some(low),
+        high: Some(high),
+    })
 }
 
 impl TagFilter {
@@ -491,7 +520,10 @@ mod tests {
     fn simplify() {
         assert_eq!(simplify_func("foo(int)"), "foo");
         assert_eq!(simplify_func(".foo"), "foo");
-        assert_eq!(simplify_func("(anonymous namespace)::f(int)"), "(anonymous namespace)::f");
+        assert_eq!(
+            simplify_func("(anonymous namespace)::f(int)"),
+            "(anonymous namespace)::f"
+        );
         assert_eq!(simplify_func("A::operator()(int)"), "A::operator()");
     }
 

@@ -65,9 +65,8 @@ fn type_name(p: &Profile, t: &ValueType) -> String {
 }
 
 fn compatible(a: &Profile, b: &Profile) -> Result<(), MergeError> {
-    let same = |x: &ValueType, y: &ValueType| {
-        a.str(x.ty) == b.str(y.ty) && a.str(x.unit) == b.str(y.unit)
-    };
+    let same =
+        |x: &ValueType, y: &ValueType| a.str(x.ty) == b.str(y.ty) && a.str(x.unit) == b.str(y.unit);
     if !same(&a.period_type, &b.period_type) {
         return Err(MergeError::Incompatible(format!(
             "period types {} and {} differ",
@@ -131,7 +130,10 @@ pub fn scale_profiles(profiles: &mut [Profile]) -> Result<(), MergeError> {
     let mut common = Vec::with_capacity(n);
     for i in 0..n {
         common.push(finest(
-            profiles.iter().map(|p| owned(p, &p.sample_types[i])).collect(),
+            profiles
+                .iter()
+                .map(|p| owned(p, &p.sample_types[i]))
+                .collect(),
         )?);
     }
     for p in profiles.iter_mut() {

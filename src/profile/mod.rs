@@ -8,4 +8,6 @@ pub mod model;
 
 pub use load::{load, parse, LoadError};
 pub use merge::MergeError;
-pub use model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, Strings, ValueType};
+pub use model::{
+    Function, Label, Line, Location, Mapping, Profile, Samples, StrId, Strings, ValueType,
+};

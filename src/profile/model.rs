@@ -314,7 +314,11 @@ impl Profile {
         let mut labels = Vec::new();
         for i in 0..old.len() {
             labels.clear();
-            labels.extend(old.labels(i).iter().filter(|l| l.key != key || l.is_numeric()));
+            labels.extend(
+                old.labels(i)
+                    .iter()
+                    .filter(|l| l.key != key || l.is_numeric()),
+            );
             labels.push(Label {
                 key,
                 str: value,

@@ -299,7 +299,8 @@ impl Report {
                     t.dropped_nodes,
                     "node",
                     "cum",
-                    &self.format_value(((self.total as f64 * self.opts.node_fraction) as i64).abs()),
+                    &self
+                        .format_value(((self.total as f64 * self.opts.node_fraction) as i64).abs()),
                 ));
             }
             if t.dropped_edges > 0 {
@@ -307,7 +308,8 @@ impl Report {
                     t.dropped_edges,
                     "edge",
                     "freq",
-                    &self.format_value(((self.total as f64 * self.opts.edge_fraction) as i64).abs()),
+                    &self
+                        .format_value(((self.total as f64 * self.opts.edge_fraction) as i64).abs()),
                 ));
             }
             let n = g.nodes.len();

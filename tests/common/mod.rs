@@ -41,7 +41,8 @@ impl Workdir {
         let exe = std::env::current_exe().expect("test exe");
         std::fs::copy(exe, go.join("goapp")).expect("copy elf");
         #[cfg(unix)]
-        std::os::unix::fs::symlink(fixtures().join("src"), dir.path().join("src")).expect("symlink src");
+        std::os::unix::fs::symlink(fixtures().join("src"), dir.path().join("src"))
+            .expect("symlink src");
         Workdir { dir }
     }
 
@@ -73,7 +74,10 @@ pub fn read_cases(file: &str) -> Vec<(String, Vec<String>)> {
             let (name, args) = l.split_once('\t').expect("case line has a tab");
             (
                 name.to_string(),
-                args.split(' ').filter(|a| !a.is_empty()).map(str::to_string).collect(),
+                args.split(' ')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             )
         })
         .collect()
