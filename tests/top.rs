@@ -50,3 +50,8 @@ fn help_lists_flags() {
         assert!(text.contains(flag), "help lacks {flag}");
     }
 }
+
+#[test]
+fn top_matches_go_tool_pprof_on_hand_made_edge_cases() {
+    common::check_case_file("synthetic.txt");
+}
