@@ -40,9 +40,12 @@ impl Workdir {
         }
         let exe = std::env::current_exe().expect("test exe");
         std::fs::copy(exe, go.join("goapp")).expect("copy elf");
+        // Cases name sibling directories relative to `go/`: `../src`, `../synthetic`.
         #[cfg(unix)]
-        std::os::unix::fs::symlink(fixtures().join("src"), dir.path().join("src"))
-            .expect("symlink src");
+        for sibling in ["src", "synthetic"] {
+            std::os::unix::fs::symlink(fixtures().join(sibling), dir.path().join(sibling))
+                .expect("symlink fixture dir");
+        }
         Workdir { dir }
     }
 
