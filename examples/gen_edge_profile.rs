@@ -26,8 +26,16 @@ fn main() {
         strings.len() as i64 - 1
     };
     let funcs = [
-        "main", "server.handle", "server.lock", "sync.(*Mutex).Lock", "malloc", "operator new(unsigned long)",
-        "pool.get", "pool.refill", "db.query", "db.(*Conn).exec",
+        "main",
+        "server.handle",
+        "server.lock",
+        "sync.(*Mutex).Lock",
+        "malloc",
+        "operator new(unsigned long)",
+        "pool.get",
+        "pool.refill",
+        "db.query",
+        "db.(*Conn).exec",
     ];
     let function: Vec<pb::Function> = funcs
         .iter()
@@ -36,7 +44,10 @@ fn main() {
             id: i as u64 + 1,
             name: s(f),
             system_name: s(f),
-            filename: s(&format!("/build/src/{}.cc", f.split('.').next().unwrap_or("x"))),
+            filename: s(&format!(
+                "/build/src/{}.cc",
+                f.split('.').next().unwrap_or("x")
+            )),
             start_line: 10 * i as i64 + 1,
         })
         .collect();
@@ -79,10 +90,50 @@ fn main() {
     let free = s("free");
     let unit_b = s("bytes");
     let samples: Vec<(Vec<u64>, i64, i64, Vec<pb::Label>)> = vec![
-        (vec![3, 2, 1], 5, 5_000_000, vec![pb::Label { key: key_tier, str: gold, num: 0, num_unit: 0 }]),
-        (vec![4, 5, 6, 2, 1], 2, 150_000, vec![pb::Label { key: key_bytes, str: 0, num: 4096, num_unit: unit_b }]),
-        (vec![4, 7, 6, 2, 1], 1, 2_500_000, vec![pb::Label { key: key_req, str: 0, num: 512, num_unit: 0 }]),
-        (vec![8, 2, 1], 7, 31_000_000, vec![pb::Label { key: key_tier, str: free, num: 0, num_unit: 0 }]),
+        (
+            vec![3, 2, 1],
+            5,
+            5_000_000,
+            vec![pb::Label {
+                key: key_tier,
+                str: gold,
+                num: 0,
+                num_unit: 0,
+            }],
+        ),
+        (
+            vec![4, 5, 6, 2, 1],
+            2,
+            150_000,
+            vec![pb::Label {
+                key: key_bytes,
+                str: 0,
+                num: 4096,
+                num_unit: unit_b,
+            }],
+        ),
+        (
+            vec![4, 7, 6, 2, 1],
+            1,
+            2_500_000,
+            vec![pb::Label {
+                key: key_req,
+                str: 0,
+                num: 512,
+                num_unit: 0,
+            }],
+        ),
+        (
+            vec![8, 2, 1],
+            7,
+            31_000_000,
+            vec![pb::Label {
+                key: key_tier,
+                str: free,
+                num: 0,
+                num_unit: 0,
+            }],
+        ),
         (vec![9, 8, 2, 1], 3, 800_000, vec![]),
         (vec![9, 1], 1, 1_000, vec![]),
         (vec![3, 8, 2, 1], 0, 0, vec![]),
@@ -97,8 +148,14 @@ fn main() {
         .collect();
     let p = pb::Profile {
         sample_type: vec![
-            pb::ValueType { r#type: s("contentions"), unit: s("count") },
-            pb::ValueType { r#type: s("delay"), unit: s("nanoseconds") },
+            pb::ValueType {
+                r#type: s("contentions"),
+                unit: s("count"),
+            },
+            pb::ValueType {
+                r#type: s("delay"),
+                unit: s("nanoseconds"),
+            },
         ],
         sample,
         mapping: vec![
@@ -133,7 +190,10 @@ fn main() {
         keep_frames: s("pool\\.refill"),
         time_nanos: 1_764_000_000_000_000_000,
         duration_nanos: 10_000_000_000,
-        period_type: Some(pb::ValueType { r#type: s("contentions"), unit: s("count") }),
+        period_type: Some(pb::ValueType {
+            r#type: s("contentions"),
+            unit: s("count"),
+        }),
         period: 1,
         comment: vec![s("build: release 1.2.3"), s("# internal note")],
         default_sample_type: s("delay"),

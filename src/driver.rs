@@ -248,7 +248,7 @@ fn format_of(cmd: &str) -> Option<Format> {
 
 /// pprof's per-command adjustments: text shows every node by default,
 /// graphs 80; listings are never trimmed.
-fn apply_command_overrides(cmd: &str, cfg: &Config) -> Config {
+pub fn apply_command_overrides(cmd: &str, cfg: &Config) -> Config {
     let mut cfg = cfg.clone();
     let mut trim = cfg.trim;
     match cmd {
@@ -404,9 +404,21 @@ pub fn prepare_report(
 ) -> Result<Report, Error> {
     let format = format_of(&cmd.name)
         .ok_or_else(|| Error::Usage(format!("{} is not implemented yet", cmd.name)))?;
-    let mut p = p.clone();
+    let p = p.clone();
     let units = p.num_label_units();
     let cfg = apply_command_overrides(&cmd.name, cfg);
+    prepare_with(p, cmd, &cfg, format, units, ui)
+}
+
+/// [`prepare_report`] with the command overrides already applied.
+fn prepare_with(
+    mut p: Profile,
+    cmd: &Command,
+    cfg: &Config,
+    format: Format,
+    units: std::collections::HashMap<String, String>,
+    ui: &mut dyn Ui,
+) -> Result<Report, Error> {
     if !cfg.tagroot.is_empty() || !cfg.tagleaf.is_empty() {
         return Err(Error::Usage(
             "tagroot/tagleaf are not implemented yet".into(),
@@ -414,7 +426,7 @@ pub fn prepare_report(
     }
     let relative = cfg.relative_percentages;
     if relative {
-        apply_focus(&mut p, &units, &cfg, ui)?;
+        apply_focus(&mut p, &units, cfg, ui)?;
     }
     let index = p.sample_index(&cfg.sample_index).map_err(Error::Usage)?;
     let st = p.sample_types[index];
@@ -476,10 +488,32 @@ pub fn prepare_report(
     };
     let total = report::compute_total(&p, sel);
     if !relative {
-        apply_focus(&mut p, &units, &cfg, ui)?;
+        apply_focus(&mut p, &units, cfg, ui)?;
     }
-    aggregate(&mut p, &cfg)?;
+    aggregate(&mut p, cfg)?;
     Ok(Report::new(p, opts, total))
+}
+
+/// Sets the options that only shape the output (not which samples count)
+/// from `cfg`, so a prepared report can be reused with new ones.
+pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
+    let cfg = apply_command_overrides(&cmd.name, cfg);
+    let o = &mut rpt.opts;
+    o.cum_sort = cfg.sort == "cum";
+    o.compact_labels = cfg.compact_labels;
+    o.ratio = 1.0 / cfg.divide_by;
+    o.node_count = cfg.nodecount;
+    o.node_fraction = cfg.nodefraction;
+    o.edge_fraction = cfg.edgefraction;
+    o.output_unit = cfg.unit.clone();
+}
+
+/// Renders a prepared report.
+pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
+    match rpt.opts.format {
+        Format::Text => Ok(report::text::print_text(rpt)),
+        _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
+    }
 }
 
 /// Generates a command's report as text.
@@ -490,8 +524,29 @@ pub fn generate(
     ui: &mut dyn Ui,
 ) -> Result<String, Error> {
     let mut rpt = prepare_report(p, cmd, cfg, ui)?;
-    match rpt.opts.format {
-        Format::Text => Ok(report::text::print_text(&mut rpt)),
-        _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
+    render(&mut rpt, cmd)
+}
+
+/// Writes a report to standard output, or to `output` when set (saying so
+/// on stderr, as pprof does). A closed pipe is not an error.
+pub fn write_output(text: &str, output: &str) -> Result<(), Error> {
+    use std::io::Write;
+    if !output.is_empty() {
+        eprintln!("Generating report in {output}");
+        return std::fs::write(output, text).map_err(|e| Error::Output {
+            path: output.to_string(),
+            msg: e.to_string(),
+        });
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            path: "standard output".into(),
+            msg: e.to_string(),
+        }),
+        _ => Ok(()),
     }
 }

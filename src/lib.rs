@@ -11,6 +11,7 @@ pub mod options;
 pub mod paths;
 pub mod profile;
 pub mod report;
+pub mod shell;
 pub mod units;
 
 /// Types generated from `proto/profile.proto`.

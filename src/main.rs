@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::process::ExitCode;
 
 use rprof::driver::{self, StderrUi};
@@ -26,23 +25,10 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut ui = StderrUi;
     let p = driver::fetch_profiles(&inv.sources).map_err(|e| e.to_string())?;
     let Some(cmd) = inv.command else {
-        return Err(
-            "interactive mode is not implemented yet; pass an output format such as -top".into(),
-        );
+        return rprof::shell::Shell::new(p, inv.config)
+            .run()
+            .map_err(|e| e.to_string());
     };
     let out = driver::generate(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
-    if !inv.config.output.is_empty() {
-        eprintln!("Generating report in {}", inv.config.output);
-        return std::fs::write(&inv.config.output, out)
-            .map_err(|e| format!("{}: {e}", inv.config.output));
-    }
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        // `rprof -top big.pb.gz | head` is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.map_err(|e| format!("writing output: {e}")),
-    }
+    driver::write_output(&out, &inv.config.output).map_err(|e| e.to_string())
 }

@@ -49,6 +49,7 @@ pub struct Options {
 }
 
 /// A prepared profile with its options and total.
+#[derive(Clone)]
 pub struct Report {
     pub prof: Profile,
     pub opts: Options,

@@ -1,0 +1,268 @@
+//! The interactive shell: pprof's `(pprof)` prompt with line editing,
+//! history and completion on a terminal, or a script read from stdin.
+//!
+//! Reports go to stdout and everything else (greeting, errors, help,
+//! options) to stderr, as in pprof, so a piped script's stdout is the same
+//! as `go tool pprof`'s.
+
+pub mod commands;
+pub mod complete;
+mod help;
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use commands::{expand_shortcuts, parse_line, Action};
+use complete::{Completions, ShellHelper};
+
+use crate::driver::{self, Command, Error, Ui};
+use crate::options::Config;
+use crate::profile::Profile;
+use crate::report::Report;
+
+/// The prompt: pprof's, so transcripts and scripts carry over.
+pub const PROMPT: &str = "(pprof) ";
+
+/// Collects diagnostics so they can be replayed when a cached report is
+/// reused, then prints them.
+#[derive(Default)]
+struct Captured(Vec<String>);
+
+impl Ui for Captured {
+    fn warn(&mut self, msg: &str) {
+        self.0.push(msg.to_string());
+    }
+}
+
+/// A prepared report (filtered and aggregated profile), kept for the next
+/// command that needs the same samples.
+struct Cached {
+    key: String,
+    report: Report,
+    warnings: Vec<String>,
+}
+
+pub struct Shell {
+    profile: Profile,
+    config: Config,
+    cache: Option<Cached>,
+}
+
+/// The part of a command's configuration that decides which samples and
+/// frames a report sees; options outside it only shape the output.
+fn preparation_key(cmd: &Command, cfg: &Config) -> String {
+    let mut c = driver::apply_command_overrides(&cmd.name, cfg);
+    c.output.clear();
+    c.nodecount = 0;
+    c.sort.clear();
+    c.unit.clear();
+    c.divide_by = 1.0;
+    c.nodefraction = 0.0;
+    c.edgefraction = 0.0;
+    c.compact_labels = false;
+    format!("{}|{:?}|{c:?}", cmd.name, cmd.arg)
+}
+
+impl Shell {
+    pub fn new(profile: Profile, mut config: Config) -> Shell {
+        // The shell shows reports without the profile header, as pprof's.
+        config.compact_labels = true;
+        Shell {
+            profile,
+            config,
+            cache: None,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The lines printed before the first prompt.
+    pub fn greeting(&self) -> String {
+        let mut out = String::new();
+        let cmd = Command {
+            name: "top".into(),
+            arg: None,
+        };
+        let mut quiet = Captured::default();
+        if let Ok(rpt) = driver::prepare_report(&self.profile, &cmd, &self.config, &mut quiet) {
+            for l in rpt.profile_labels() {
+                out.push_str(&l);
+                out.push('\n');
+            }
+            if rpt.total == 0 && self.profile.sample_types.len() > 1 {
+                out.push_str("No samples were found with the default sample value type.\n");
+                out.push_str(
+                    "Try \"sample_index\" command to analyze different sample values.\n\n",
+                );
+            }
+        }
+        out.push_str("Entering interactive mode (type \"help\" for commands, \"o\" for options)\n");
+        out
+    }
+
+    /// Runs one input line. Returns false when the shell should exit.
+    pub fn execute(&mut self, line: &str) -> bool {
+        for input in expand_shortcuts(&self.profile, line) {
+            match parse_line(&self.profile, &self.config, &input) {
+                Ok(Action::Nothing) => {}
+                Ok(Action::Quit) => return false,
+                Ok(Action::Options) => {
+                    eprint!("{}", help::options_table(&self.profile, &self.config))
+                }
+                Ok(Action::Help(topic)) => match help::help(&topic) {
+                    Ok(text) => eprint!("{text}"),
+                    Err(e) => eprintln!("{e}"),
+                },
+                Ok(Action::Set { name, value }) => {
+                    let r = if value.is_empty() {
+                        self.config.reset(&name)
+                    } else {
+                        self.config.set(&name, &value)
+                    };
+                    if let Err(e) = r {
+                        eprintln!("{e}");
+                    }
+                }
+                Ok(Action::Report { command, config }) => match self.report(&command, &config) {
+                    Ok(text) => {
+                        if let Err(e) = driver::write_output(&text, &config.output) {
+                            eprintln!("{e}");
+                        }
+                    }
+                    Err(e) => eprintln!("{e}"),
+                },
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        true
+    }
+
+    /// Generates a report, reusing the prepared samples of the previous
+    /// command when the options that select them did not change.
+    pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
+        let key = preparation_key(cmd, cfg);
+        if self.cache.as_ref().is_none_or(|c| c.key != key) {
+            self.cache = None;
+            let mut ui = Captured::default();
+            let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
+            for w in &ui.0 {
+                eprintln!("{w}");
+            }
+            self.cache = Some(Cached {
+                key,
+                report: report?,
+                warnings: ui.0,
+            });
+        } else if let Some(c) = &self.cache {
+            for w in &c.warnings {
+                eprintln!("{w}");
+            }
+        }
+        let cached = self
+            .cache
+            .as_ref()
+            .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
+        let mut rpt = cached.report.clone();
+        driver::set_output_options(&mut rpt, cmd, cfg);
+        driver::render(&mut rpt, cmd)
+    }
+
+    fn completions(&self) -> Completions {
+        let mut functions: Vec<String> = self
+            .profile
+            .functions
+            .iter()
+            .map(|f| self.profile.str(f.name).to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        functions.sort();
+        functions.dedup();
+        Completions {
+            functions,
+            sample_types: self
+                .profile
+                .sample_type_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
+
+    /// Runs the shell on the terminal (line editing) or on a script from
+    /// stdin, until `quit` or end of input.
+    pub fn run(mut self) -> Result<(), Error> {
+        eprint!("{}", self.greeting());
+        if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+            self.run_terminal()
+        } else {
+            self.run_script()
+        }
+    }
+
+    fn run_script(&mut self) -> Result<(), Error> {
+        let stdin = std::io::stdin();
+        let mut lines = stdin.lock();
+        let mut line = String::new();
+        loop {
+            print!("{PROMPT}");
+            let _ = std::io::stdout().flush();
+            line.clear();
+            match lines.read_line(&mut line) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(Error::Usage(format!("reading standard input: {e}"))),
+            }
+            if !self.execute(&line) {
+                return Ok(());
+            }
+        }
+    }
+
+    fn run_terminal(&mut self) -> Result<(), Error> {
+        use rustyline::error::ReadlineError;
+        let config = rustyline::Config::builder()
+            .completion_type(rustyline::CompletionType::List)
+            .auto_add_history(true)
+            .max_history_size(10_000)
+            .map_err(|e| Error::Usage(e.to_string()))?
+            .build();
+        let mut rl: rustyline::Editor<ShellHelper, rustyline::history::DefaultHistory> =
+            rustyline::Editor::with_config(config).map_err(|e| Error::Usage(e.to_string()))?;
+        rl.set_helper(Some(ShellHelper {
+            completions: self.completions(),
+        }));
+        let history = history_path();
+        if let Some(h) = &history {
+            // A missing history file is normal on first use.
+            let _ = rl.load_history(h);
+        }
+        let result = loop {
+            match rl.readline(PROMPT) {
+                Ok(line) => {
+                    if !self.execute(&line) {
+                        break Ok(());
+                    }
+                }
+                // Ctrl-C cancels the line being typed.
+                Err(ReadlineError::Interrupted) => continue,
+                Err(ReadlineError::Eof) => break Ok(()),
+                Err(e) => break Err(Error::Usage(format!("reading input: {e}"))),
+            }
+        };
+        if let Some(h) = &history {
+            if let Err(e) = rl.save_history(h) {
+                eprintln!("rprof: could not save history to {}: {e}", h.display());
+            }
+        }
+        result
+    }
+}
+
+/// `$RPROF_HISTORY`, else `~/.rprof_history`.
+fn history_path() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("RPROF_HISTORY") {
+        return Some(p.into());
+    }
+    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".rprof_history"))
+}

@@ -1,0 +1,167 @@
+//! The interactive shell: scripted sessions through stdin compared with
+//! `go tool pprof`'s stdout for the same scripts, and a pseudo-terminal
+//! session exercising completion, history recall and Ctrl-D.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run_script(wd: &common::Workdir, args: &[String], script: &[u8]) -> std::process::Output {
+    let mut child = Command::new(common::rprof_bin())
+        .args(args)
+        .current_dir(wd.go())
+        .env("TZ", "UTC")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rprof");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script)
+        .expect("write script");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn scripted_sessions_match_go_tool_pprof() {
+    let wd = common::Workdir::new();
+    let dir = common::fixtures().join("shell");
+    let cases = std::fs::read_to_string(dir.join("cases.txt")).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in cases
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (name, args) = line.split_once('\t').unwrap();
+        let args: Vec<String> = args.split(' ').map(str::to_string).collect();
+        let script = std::fs::read(dir.join(format!("{name}.script"))).unwrap();
+        let want =
+            std::fs::read_to_string(common::fixtures().join(format!("expected/shell_{name}.txt")))
+                .unwrap();
+        let out = run_script(&wd, &args, &script);
+        let got = String::from_utf8_lossy(&out.stdout);
+        n += 1;
+        if !out.status.success() || got != want {
+            failures.push(format!(
+                "{name}: exit {:?}\n{}",
+                out.status.code(),
+                common::first_difference(&want, &got)
+            ));
+        }
+    }
+    assert!(n >= 5);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn greeting_errors_and_recovery() {
+    let wd = common::Workdir::new();
+    let out = run_script(
+        &wd,
+        &["goapp".into(), "current.heap".into()],
+        b"nosuchcommand\nfocus=(\ntop 1\nfocus=\ngranularity=nope\nsample_index=bytes\ntop 1\n",
+    );
+    assert!(out.status.success(), "exit 0 at end of input");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "File: goapp");
+    assert_eq!(lines[1], "Type: inuse_space");
+    assert_eq!(
+        lines[3],
+        "Entering interactive mode (type \"help\" for commands, \"o\" for options)"
+    );
+    assert_eq!(lines[4], "unrecognized command: \"nosuchcommand\"");
+    assert!(
+        lines[5].starts_with("parsing focus regexp: "),
+        "{}",
+        lines[5]
+    );
+    assert_eq!(lines[6], "invalid \"granularity\" value \"nope\"");
+    assert!(
+        lines[7].starts_with("sample_index \"bytes\" must be one of"),
+        "{}",
+        lines[7]
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The last `top 1` still ran, after all the errors.
+    assert!(stdout.contains("Showing top 1 nodes out of 18"), "{stdout}");
+    assert!(stdout.contains("main.takeSnapshot"));
+}
+
+#[test]
+fn options_reset_and_redirect() {
+    let wd = common::Workdir::new();
+    let out = run_script(
+        &wd,
+        &["current.heap".into()],
+        b"nodecount=2\nnodecount=\ntop > top.txt\no\nhelp top\n",
+    );
+    assert!(out.status.success());
+    let report = std::fs::read_to_string(wd.go().join("top.txt")).unwrap();
+    // `nodecount=` restored the default: top shows 10 entries.
+    assert!(
+        report.contains("Showing top 10 nodes out of 18"),
+        "{report}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Generating report in top.txt"));
+    assert!(
+        err.contains("granularity")
+            && err.contains("addresses | filefunctions | files | functions | lines")
+    );
+    assert!(err.contains("Outputs top entries in text form"));
+}
+
+#[cfg(unix)]
+#[test]
+fn terminal_completion_history_and_ctrl_d() {
+    let wd = common::Workdir::new();
+    let history = wd.dir.path().join("history");
+    let mut cmd = Command::new(common::rprof_bin());
+    cmd.args(["goapp", "current.heap"])
+        .current_dir(wd.go())
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .env("RPROF_HISTORY", &history);
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    s.exp_string("(pprof) ").unwrap();
+    // Tab completes an option name: `nodeco<Tab>=2` sets nodecount (what
+    // the terminal shows is redraw sequences, so the effect is checked).
+    s.send("nodeco").unwrap();
+    s.send("\t").unwrap();
+    s.send_line("=2").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("top").unwrap();
+    s.exp_string("Showing top 2 nodes out of 18").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    // Up arrow recalls `top`.
+    s.send("\x1b[A").unwrap();
+    s.send_line("").unwrap();
+    s.exp_string("Showing top 2 nodes out of 18").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    // Tab completes a function name from the profile, as a regexp.
+    s.send("top main.newSe").unwrap();
+    s.send("\t").unwrap();
+    s.send_line("").unwrap();
+    s.exp_string("focus=main\\.newSession").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    // Ctrl-D leaves cleanly.
+    s.send_control('d').unwrap();
+    s.exp_eof().unwrap();
+    // WaitStatus comes from nix, which we do not depend on: check its Debug.
+    let status = format!("{:?}", s.process().wait().unwrap());
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 0)"),
+        "{status}"
+    );
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        saved.contains("nodecount=2") && saved.contains("top"),
+        "{saved}"
+    );
+}
