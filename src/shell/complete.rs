@@ -65,6 +65,8 @@ impl Completions {
                 let mut words: Vec<String> =
                     COMMANDS.iter().map(|(n, _, _)| n.to_string()).collect();
                 words.extend(options::FIELDS.iter().map(|f| f.name.to_string()));
+                words.sort();
+                words.dedup();
                 (start, prefixed(words, word))
             }
             Some(cmd) if COMMANDS.iter().any(|(n, _, _)| n == cmd) && *cmd != "tags" => {
