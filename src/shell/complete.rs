@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(c.complete("sample_index=in", 15).1, vec!["inuse_space"]);
         assert_eq!(
             c.complete("help tr", 7).1,
-            vec!["traces", "trim", "trim_path"]
+            vec!["traces", "tree", "trim", "trim_path"]
         );
     }
 
