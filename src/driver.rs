@@ -24,6 +24,8 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
+    #[error("{0}")]
+    NoMatches(#[from] report::peek::NoMatches),
 }
 
 /// Where diagnostics go (stderr for the CLI; captured in tests).
@@ -218,6 +220,8 @@ pub const COMMANDS: &[(&str, bool, &str)] = &[
 fn format_of(cmd: &str) -> Option<Format> {
     match cmd {
         "top" | "text" => Some(Format::Text),
+        // `tree` is `peek` without a regexp: pprof prints both alike.
+        "peek" | "tree" => Some(Format::Peek),
         _ => None,
     }
 }
@@ -448,6 +452,7 @@ pub fn generate(p: &Profile, cmd: &Command, cfg: &Config, ui: &mut dyn Ui) -> Re
     let mut rpt = prepare_report(p, cmd, cfg, ui)?;
     match rpt.opts.format {
         Format::Text => Ok(report::text::print_text(&mut rpt)),
+        Format::Peek => Ok(report::peek::print_peek(&mut rpt)?),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

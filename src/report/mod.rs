@@ -3,6 +3,7 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod graph;
+pub mod peek;
 pub mod tabwriter;
 pub mod text;
 
