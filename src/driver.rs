@@ -222,6 +222,7 @@ fn format_of(cmd: &str) -> Option<Format> {
         "top" | "text" => Some(Format::Text),
         // `tree` is `peek` without a regexp: pprof prints both alike.
         "peek" | "tree" => Some(Format::Peek),
+        "traces" => Some(Format::Traces),
         _ => None,
     }
 }
@@ -453,6 +454,7 @@ pub fn generate(p: &Profile, cmd: &Command, cfg: &Config, ui: &mut dyn Ui) -> Re
     match rpt.opts.format {
         Format::Text => Ok(report::text::print_text(&mut rpt)),
         Format::Peek => Ok(report::peek::print_peek(&mut rpt)?),
+        Format::Traces => Ok(report::traces::print_traces(&mut rpt)),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

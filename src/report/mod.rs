@@ -6,6 +6,7 @@ pub mod graph;
 pub mod peek;
 pub mod tabwriter;
 pub mod text;
+pub mod traces;
 
 use std::collections::HashMap;
 
