@@ -223,6 +223,7 @@ fn format_of(cmd: &str) -> Option<Format> {
         // `tree` is `peek` without a regexp: pprof prints both alike.
         "peek" | "tree" => Some(Format::Peek),
         "traces" => Some(Format::Traces),
+        "tags" => Some(Format::Tags),
         _ => None,
     }
 }
@@ -455,6 +456,7 @@ pub fn generate(p: &Profile, cmd: &Command, cfg: &Config, ui: &mut dyn Ui) -> Re
         Format::Text => Ok(report::text::print_text(&mut rpt)),
         Format::Peek => Ok(report::peek::print_peek(&mut rpt)?),
         Format::Traces => Ok(report::traces::print_traces(&mut rpt)),
+        Format::Tags => Ok(report::tags::print_tags(&mut rpt)),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

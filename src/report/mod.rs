@@ -5,6 +5,7 @@
 pub mod graph;
 pub mod peek;
 pub mod tabwriter;
+pub mod tags;
 pub mod text;
 pub mod traces;
 
