@@ -24,6 +24,8 @@ pub enum Error {
     Usage(String),
     #[error("{path}: {msg}")]
     Output { path: String, msg: String },
+    #[error("{0}")]
+    NoMatches(#[from] report::peek::NoMatches),
 }
 
 /// Where diagnostics go (stderr for the CLI; captured in tests).
@@ -242,6 +244,10 @@ pub const COMMANDS: &[(&str, bool, &str)] = &[
 fn format_of(cmd: &str) -> Option<Format> {
     match cmd {
         "top" | "text" => Some(Format::Text),
+        // `tree` is `peek` without a regexp: pprof prints both alike.
+        "peek" | "tree" => Some(Format::Peek),
+        "traces" => Some(Format::Traces),
+        "tags" => Some(Format::Tags),
         _ => None,
     }
 }
@@ -512,6 +518,9 @@ pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
 pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
     match rpt.opts.format {
         Format::Text => Ok(report::text::print_text(rpt)),
+        Format::Peek => Ok(report::peek::print_peek(rpt)?),
+        Format::Traces => Ok(report::traces::print_traces(rpt)),
+        Format::Tags => Ok(report::tags::print_tags(rpt)),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

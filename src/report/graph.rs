@@ -177,7 +177,8 @@ impl NodeTable {
         t
     }
 
-    fn frames(&self, loc: u32) -> &[u32] {
+    /// Node keys (indexes into `infos`) of a location's frames, innermost first.
+    pub fn frames(&self, loc: u32) -> &[u32] {
         &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
     }
 }

@@ -3,7 +3,11 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod graph;
+pub mod peek;
+pub mod tabwriter;
+pub mod tags;
 pub mod text;
+pub mod traces;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,138 @@
+//! `traces`: every sample on its own, in profile order: its labels, its
+//! value and its call stack, leaf first.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::graph::NodeTable;
+use super::Report;
+use crate::paths;
+use crate::profile::{Label, Profile, StrId};
+use crate::units;
+
+const SEPARATOR: &str = "-----------+-------------------------------------------------------";
+
+/// Prints the report as `go tool pprof -traces` does.
+pub fn print_traces(rpt: &mut Report) -> String {
+    let mut out = rpt.profile_labels().join("\n");
+    out.push('\n');
+
+    clean_file_names(&mut rpt.prof);
+    let p = &rpt.prof;
+    let table = NodeTable::new(p, false);
+    // Names once per distinct frame, not once per sample.
+    let names: Vec<String> = table.infos.iter().map(|i| i.printable_name(p)).collect();
+    let units: HashMap<StrId, &str> = rpt
+        .opts
+        .num_label_units
+        .iter()
+        .filter_map(|(k, u)| Some((p.strings.find(k)?, u.as_str())))
+        .collect();
+    let sel = rpt.opts.sample;
+
+    let s = &p.samples;
+    let mut label_lines: Vec<String> = Vec::new();
+    for i in 0..s.len() {
+        let stack = s.stack(i);
+        if stack.iter().all(|&l| table.frames(l).is_empty()) {
+            continue;
+        }
+        out.push_str(SEPARATOR);
+        out.push('\n');
+
+        // String labels, then numeric ones, each as sorted `key:  values`.
+        for numeric in [false, true] {
+            label_lines.clear();
+            collect_label_lines(p, s.labels(i), numeric, &units, &mut label_lines);
+            label_lines.sort_unstable();
+            for l in &label_lines {
+                out.push_str(l);
+            }
+        }
+
+        let values = s.values(i);
+        let mut v = values[sel.index];
+        if sel.mean && values[0] != 0 {
+            v = v.wrapping_div(values[0]);
+        }
+        let mut first = true;
+        for &loc in stack {
+            let frames = table.frames(loc);
+            for (j, &key) in frames.iter().enumerate() {
+                let vs = if first {
+                    rpt.format_value(v)
+                } else {
+                    String::new()
+                };
+                first = false;
+                let inline = if j + 1 != frames.len() {
+                    " (inline)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "{vs:>10}   {}{inline}", names[key as usize]);
+            }
+        }
+    }
+    out.push_str(SEPARATOR);
+    out.push('\n');
+    out
+}
+
+/// One `%10s:  v1 v2` line per label key of the requested kind, values in
+/// profile order; numeric values are auto-scaled in their key's unit.
+fn collect_label_lines(
+    p: &Profile,
+    labels: &[Label],
+    numeric: bool,
+    units: &HashMap<StrId, &str>,
+    lines: &mut Vec<String>,
+) {
+    let mut keys: Vec<StrId> = Vec::new();
+    for l in labels {
+        if l.is_numeric() == numeric && !keys.contains(&l.key) {
+            keys.push(l.key);
+        }
+    }
+    for key in keys {
+        let mut line = format!("{:>10}:  ", p.str(key));
+        let mut sep = "";
+        for l in labels
+            .iter()
+            .filter(|l| l.key == key && l.is_numeric() == numeric)
+        {
+            line.push_str(sep);
+            sep = " ";
+            if numeric {
+                let unit = units.get(&key).copied().unwrap_or("");
+                line.push_str(&units::label(l.num, unit));
+            } else {
+                line.push_str(p.str(l.str));
+            }
+        }
+        line.push('\n');
+        lines.push(line);
+    }
+}
+
+/// pprof cleans source file names (without trimming them, unlike graph
+/// reports) before naming frames.
+fn clean_file_names(p: &mut Profile) {
+    let mut cleaned: HashMap<StrId, StrId> = HashMap::new();
+    for i in 0..p.functions.len() {
+        let f = p.functions[i].filename;
+        if f == 0 {
+            continue;
+        }
+        let id = match cleaned.get(&f) {
+            Some(&id) => id,
+            None => {
+                let c = paths::clean(p.str(f));
+                let id = p.strings.intern(&c);
+                cleaned.insert(f, id);
+                id
+            }
+        };
+        p.functions[i].filename = id;
+    }
+}

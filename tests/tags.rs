@@ -1,0 +1,9 @@
+//! `-tags` compared byte for byte with `go tool pprof` on the Go fixtures
+//! (string and numeric tags, units, tag filters, bases).
+
+mod common;
+
+#[test]
+fn tags_match_go_tool_pprof() {
+    common::check_case_file("tags.txt");
+}
