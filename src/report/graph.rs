@@ -204,15 +204,26 @@ const NONE: u32 = u32::MAX;
 impl Graph {
     /// Builds the graph from samples. With `kept`, only nodes whose key is
     /// set are built; edges then jump over the others (residual edges).
-    pub fn build(p: &Profile, table: &NodeTable, sel: ValueSel, kept: Option<&[bool]>) -> Graph {
-        let mut g = Graph {
-            arena: Vec::new(),
-            edges: Vec::new(),
-            nodes: Vec::new(),
-        };
-        let mut node_of = vec![NONE; table.infos.len()];
-        let mut node_seen: Vec<u32> = Vec::new();
-        let mut edge_index: FastMap<(u32, u32), u32> = FastMap::default();
+    /// Without `edges`, only node values are computed (a cheaper pass used
+    /// to decide which nodes to keep).
+    ///
+    /// Node `i` of the arena is key `i` of the table; hot counters live in
+    /// flat arrays during the pass to keep it cache-friendly.
+    pub fn build(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        edges: bool,
+    ) -> Graph {
+        let n_keys = table.infos.len();
+        let mut flat = vec![0i64; n_keys];
+        let mut flat_div = vec![0i64; n_keys];
+        let mut cum = vec![0i64; n_keys];
+        let mut cum_div = vec![0i64; n_keys];
+        let mut node_seen = vec![NONE; n_keys];
+        let mut edge_list: Vec<Edge> = Vec::new();
+        let mut edge_index: FastMap<u64, u32> = FastMap::default();
         let mut edge_seen: Vec<u32> = Vec::new();
         let s = &p.samples;
         for i in 0..s.len() {
@@ -228,33 +239,23 @@ impl Graph {
             for &loc in s.stack(i).iter().rev() {
                 let frames = table.frames(loc);
                 for ni in (0..frames.len()).rev() {
-                    let key = frames[ni] as usize;
-                    if kept.is_some_and(|k| !k[key]) {
+                    let n = frames[ni];
+                    if kept.is_some_and(|k| !k[n as usize]) {
                         residual = true;
                         continue;
                     }
-                    let mut n = node_of[key];
-                    if n == NONE {
-                        n = g.arena.len() as u32;
-                        g.arena.push(Node {
-                            info: table.infos[key],
-                            ..Default::default()
-                        });
-                        node_seen.push(NONE);
-                        node_of[key] = n;
-                    }
                     if node_seen[n as usize] != stamp {
                         node_seen[n as usize] = stamp;
-                        let node = &mut g.arena[n as usize];
-                        node.cum += w;
-                        node.cum_div += dw;
+                        cum[n as usize] += w;
+                        cum_div[n as usize] += dw;
                     }
-                    if parent != NONE && n != parent {
+                    if edges && parent != NONE && n != parent {
                         let inline = ni != frames.len() - 1;
-                        let next = g.edges.len() as u32;
-                        let e = *edge_index.entry((parent, n)).or_insert(next);
+                        let next = edge_list.len() as u32;
+                        let key = (parent as u64) << 32 | n as u64;
+                        let e = *edge_index.entry(key).or_insert(next);
                         if e == next {
-                            g.edges.push(Edge {
+                            edge_list.push(Edge {
                                 src: parent,
                                 dest: n,
                                 weight: 0,
@@ -264,12 +265,10 @@ impl Graph {
                                 removed: false,
                             });
                             edge_seen.push(NONE);
-                            g.arena[parent as usize].outs.push(e);
-                            g.arena[n as usize].ins.push(e);
                         }
                         if edge_seen[e as usize] != stamp {
                             edge_seen[e as usize] = stamp;
-                            let edge = &mut g.edges[e as usize];
+                            let edge = &mut edge_list[e as usize];
                             edge.weight += w;
                             edge.weight_div += dw;
                             edge.residual |= residual;
@@ -281,46 +280,54 @@ impl Graph {
                 }
             }
             if parent != NONE && !residual {
-                let node = &mut g.arena[parent as usize];
-                node.flat += w;
-                node.flat_div += dw;
+                flat[parent as usize] += w;
+                flat_div[parent as usize] += dw;
             }
         }
-        g.nodes = (0..g.arena.len() as u32)
-            .filter(|&n| {
-                let node = &g.arena[n as usize];
-                node.cum != 0 || node.flat != 0
+        let mut arena: Vec<Node> = (0..n_keys)
+            .map(|k| Node {
+                info: table.infos[k],
+                flat: flat[k],
+                flat_div: flat_div[k],
+                cum: cum[k],
+                cum_div: cum_div[k],
+                ins: Vec::new(),
+                outs: Vec::new(),
             })
             .collect();
-        g
+        for (e, edge) in edge_list.iter().enumerate() {
+            arena[edge.src as usize].outs.push(e as u32);
+            arena[edge.dest as usize].ins.push(e as u32);
+        }
+        let nodes = (0..n_keys as u32)
+            .filter(|&n| cum[n as usize] != 0 || flat[n as usize] != 0)
+            .collect();
+        Graph {
+            arena,
+            edges: edge_list,
+            nodes,
+        }
     }
 
     pub fn node(&self, n: u32) -> &Node {
         &self.arena[n as usize]
     }
 
-    /// Keys (into the node table) of the listed nodes, as a kept set.
-    pub fn kept_set(&self, table: &NodeTable, nodes: &[u32]) -> Vec<bool> {
-        let mut index: FastMap<NodeInfo, u32> = FastMap::default();
-        for (k, info) in table.infos.iter().enumerate() {
-            index.insert(*info, k as u32);
-        }
-        let mut kept = vec![false; table.infos.len()];
+    /// The listed nodes as a kept set (arena indexes are table keys).
+    pub fn kept_set(&self, nodes: &[u32]) -> Vec<bool> {
+        let mut kept = vec![false; self.arena.len()];
         for &n in nodes {
-            if let Some(&k) = index.get(&self.node(n).info) {
-                kept[k as usize] = true;
-            }
+            kept[n as usize] = true;
         }
         kept
     }
 
     /// Sorts listed nodes by |flat| (or |cum|), then name, as pprof does.
     pub fn sort_nodes(&mut self, p: &Profile, cum: bool) {
-        let names: Vec<String> = self
-            .arena
-            .iter()
-            .map(|n| n.info.printable_name(p))
-            .collect();
+        let mut names = vec![String::new(); self.arena.len()];
+        for &n in &self.nodes {
+            names[n as usize] = self.arena[n as usize].info.printable_name(p);
+        }
         let arena = &self.arena;
         self.nodes.sort_by(|&a, &b| {
             let (l, r) = (&arena[a as usize], &arena[b as usize]);

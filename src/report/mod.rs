@@ -151,36 +151,45 @@ impl Report {
         let p = &self.prof;
         let o = &self.opts;
         let sel = o.sample;
-        let mut g = Graph::build(p, &table, sel, None);
+        // A values-only pass decides which nodes survive nodefraction and
+        // nodecount; one pass with edges then builds the graph of those, as
+        // pprof's successive rebuilds would.
+        let mut g = Graph::build(p, &table, sel, None, false);
         let total_value = g.flat_sum();
         let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).abs();
         let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).abs();
         let mut dropped_nodes = 0;
+        let mut kept: Option<Vec<bool>> = None;
         if node_cutoff > 0 {
-            let kept: Vec<u32> = g
+            let above: Vec<u32> = g
                 .nodes
                 .iter()
                 .copied()
                 .filter(|&n| g.node(n).cum.abs() >= node_cutoff)
                 .collect();
-            if kept.len() != g.nodes.len() {
-                dropped_nodes = g.nodes.len() - kept.len();
-                let set = g.kept_set(&table, &kept);
-                g = Graph::build(p, &table, sel, Some(&set));
+            if above.len() != g.nodes.len() {
+                dropped_nodes = g.nodes.len() - above.len();
+                kept = Some(g.kept_set(&above));
+                g.nodes = above;
             }
         }
         let orig_count = g.nodes.len();
         g.sort_nodes(p, o.cum_sort);
-        if o.node_count > 0 {
-            g.trim_low_frequency_edges(edge_cutoff);
-            let n = (o.node_count as usize).min(g.nodes.len());
-            if n != g.nodes.len() {
-                let set = g.kept_set(&table, &g.nodes[..n]);
-                g = Graph::build(p, &table, sel, Some(&set));
-                g.sort_nodes(p, o.cum_sort);
-            }
+        let mut cut_to_count = false;
+        if o.node_count > 0 && (o.node_count as usize) < g.nodes.len() {
+            kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
+            cut_to_count = true;
         }
-        let dropped_edges = g.trim_low_frequency_edges(edge_cutoff);
+        g = Graph::build(p, &table, sel, kept.as_deref(), true);
+        g.sort_nodes(p, o.cum_sort);
+        let dropped = g.trim_low_frequency_edges(edge_cutoff);
+        // pprof trims edges once before selecting the top nodes; when that
+        // selection keeps the graph, the final trim finds nothing more.
+        let dropped_edges = if o.node_count > 0 && !cut_to_count {
+            0
+        } else {
+            dropped
+        };
         Trimmed {
             graph: g,
             orig_count,
