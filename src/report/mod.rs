@@ -4,6 +4,7 @@
 
 pub mod graph;
 pub mod peek;
+pub mod source_path;
 pub mod tabwriter;
 pub mod tags;
 pub mod text;
