@@ -3,6 +3,7 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod graph;
+pub mod list;
 pub mod peek;
 pub mod source_path;
 pub mod tabwriter;
