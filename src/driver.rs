@@ -248,6 +248,7 @@ fn format_of(cmd: &str) -> Option<Format> {
         "peek" | "tree" => Some(Format::Peek),
         "traces" => Some(Format::Traces),
         "tags" => Some(Format::Tags),
+        "list" => Some(Format::List),
         _ => None,
     }
 }
@@ -521,6 +522,7 @@ pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
         Format::Peek => Ok(report::peek::print_peek(rpt)?),
         Format::Traces => Ok(report::traces::print_traces(rpt)),
         Format::Tags => Ok(report::tags::print_tags(rpt)),
+        Format::List => report::list::print_list(rpt).map_err(Error::Usage),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

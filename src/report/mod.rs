@@ -3,7 +3,9 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod graph;
+pub mod list;
 pub mod peek;
+pub mod source_path;
 pub mod tabwriter;
 pub mod tags;
 pub mod text;
