@@ -126,7 +126,7 @@ impl TabWriter {
                     .get(j)
                     .map_or(0, |w| w.saturating_sub(cell.chars().count()));
                 // `repeat_n` would need Rust 1.82; the MSRV is 1.80.
-                let padding = std::iter::repeat(self.pad_char).take(pad);
+                let padding = std::iter::repeat_n(self.pad_char, pad);
                 if self.align_right {
                     out.extend(padding);
                     out.push_str(cell);
