@@ -31,7 +31,7 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
         return Err("list requires a regexp argument".into());
     };
     let table = rpt.node_table();
-    let g = Graph::build(&rpt.prof, &table, rpt.opts.sample, None);
+    let g = Graph::build(&rpt.prof, &table, rpt.opts.sample, None, false);
     let p = &rpt.prof;
 
     // Matching nodes, grouped by function name.
