@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
 
-use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use super::model::{
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+};
 use crate::pb;
 
 /// Why bytes are not a valid profile.
@@ -253,7 +255,7 @@ fn decode_samples(
     if width == 0 && !raw.is_empty() {
         return Err(malformed("missing sample type information".into()));
     }
-    let mut s = Samples::new(width);
+    let mut s = SampleData::new(width);
     s.loc_start.reserve(raw.len());
     s.values.reserve(raw.len() * width);
     s.label_start.reserve(raw.len());
@@ -327,5 +329,5 @@ fn decode_samples(
         s.loc_start.push(s.locs.len() as u32);
         s.label_start.push(s.labels.len() as u32);
     }
-    Ok(s)
+    Ok(s.into())
 }

@@ -183,6 +183,15 @@ impl NodeTable {
     }
 }
 
+/// Which edges a graph records.
+#[derive(Clone, Copy, Debug)]
+pub enum Edges<'a> {
+    None,
+    All,
+    /// Only edges with an end whose key is set.
+    Touching(&'a [bool]),
+}
+
 /// How sample values are read.
 #[derive(Clone, Copy, Debug)]
 pub struct ValueSel {
@@ -216,6 +225,25 @@ impl Graph {
         kept: Option<&[bool]>,
         edges: bool,
     ) -> Graph {
+        let mode = if edges { Edges::All } else { Edges::None };
+        Graph::build_edges(p, table, sel, kept, mode)
+    }
+
+    /// [`Graph::build`] choosing which edges to record: reports about a few
+    /// nodes (peek) need only the edges that touch them, which saves most
+    /// of the work on large profiles.
+    pub fn build_edges(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+    ) -> Graph {
+        let edges = !matches!(mode, Edges::None);
+        let touching = match mode {
+            Edges::Touching(t) => Some(t),
+            _ => None,
+        };
         let n_keys = table.infos.len();
         let mut flat = vec![0i64; n_keys];
         let mut flat_div = vec![0i64; n_keys];
@@ -249,7 +277,11 @@ impl Graph {
                         cum[n as usize] += w;
                         cum_div[n as usize] += dw;
                     }
-                    if edges && parent != NONE && n != parent {
+                    if edges
+                        && parent != NONE
+                        && n != parent
+                        && touching.is_none_or(|t| t[n as usize] || t[parent as usize])
+                    {
                         let inline = ni != frames.len() - 1;
                         let next = edge_list.len() as u32;
                         let key = (parent as u64) << 32 | n as u64;

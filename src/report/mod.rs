@@ -149,6 +149,12 @@ impl Report {
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {
+        self.trimmed_graph_touching(None)
+    }
+
+    /// [`Report::trimmed_graph`] recording only the edges that touch nodes
+    /// whose printable name `matches` (when given).
+    pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
         let table = self.node_table();
         let p = &self.prof;
         let o = &self.opts;
@@ -182,7 +188,18 @@ impl Report {
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
-        g = Graph::build(p, &table, sel, kept.as_deref(), true);
+        let touching: Option<Vec<bool>> = matches.map(|m| {
+            table
+                .infos
+                .iter()
+                .map(|info| m(&info.printable_name(p)))
+                .collect()
+        });
+        let mode = match &touching {
+            Some(t) => graph::Edges::Touching(t),
+            None => graph::Edges::All,
+        };
+        g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);
         // pprof trims edges once before selecting the top nodes; when that
