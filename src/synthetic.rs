@@ -128,7 +128,7 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
             }],
         });
     }
-    let p = pb::Profile {
+    pb::Profile {
         sample_type: vec![
             pb::ValueType {
                 r#type: samples_s,
@@ -166,8 +166,7 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
         period: 10_000_000,
         comment: vec![],
         default_sample_type: 0,
-    };
-    p
+    }
 }
 
 /// The profile encoded and gzipped, as a producer would write it.
