@@ -20,7 +20,8 @@ pub fn rprof_bin() -> &'static str {
 
 /// A scratch copy of `fixtures/go` with an ELF file named `goapp` (the
 /// binary argument of the cases; Go profiles are already symbolized, so
-/// only its name matters) and `../src` for `-source_path=../src`.
+/// only its name matters), `../src` for `-source_path=../src` and
+/// `../corpus` for the corpus profiles.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
 }
@@ -42,6 +43,10 @@ impl Workdir {
         std::fs::copy(exe, go.join("goapp")).expect("copy elf");
         #[cfg(unix)]
         std::os::unix::fs::symlink(fixtures().join("src"), dir.path().join("src")).expect("symlink src");
+        // Profiles from other sources, as `../corpus/<file>` from `go`.
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(fixtures().join("corpus"), dir.path().join("corpus"))
+            .expect("symlink corpus");
         Workdir { dir }
     }
 
