@@ -204,3 +204,19 @@ fn durations() {
     assert_eq!(go_duration_4(1_500_000), "1.5m");
     assert_eq!(go_duration_4(59_000_000_000), "59s");
 }
+
+/// Go's threadcreate?debug=1 has a `N @` line without frames, which pprof
+/// refuses ("malformed profile format"): so does rprof, in one line.
+#[test]
+fn go_threadcreate_debug1_is_refused_like_pprof() {
+    let wd = common::Workdir::new();
+    let out = wd.run(&[
+        "-top",
+        "-symbolize=none",
+        "../corpus/go-debug1/threadcreate.debug1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("malformed profile"), "{stderr}");
+}
