@@ -76,7 +76,6 @@ fn parse_text(data: &[u8], max_samples: usize) -> Result<Builder, LegacyError> {
 
 /// Compiles one of the built-in patterns below (never input-derived).
 fn re(pattern: &str) -> Regex {
-    #[allow(clippy::expect_used)]
     Regex::new(pattern).expect("built-in regex compiles")
 }
 
