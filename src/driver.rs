@@ -54,6 +54,8 @@ pub struct Sources {
     pub diff_base: bool,
     pub normalize: bool,
     pub comment: Option<String>,
+    /// Size and sample-count caps for each profile file.
+    pub limits: profile::Limits,
 }
 
 /// Whether the file looks like an executable or shared object (ELF,
@@ -81,7 +83,7 @@ pub fn is_build_id(s: &str) -> bool {
 }
 
 fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
-    let mut p = profile::load(Path::new(path)).map_err(|source| Error::Load {
+    let mut p = profile::load_with(Path::new(path), &src.limits).map_err(|source| Error::Load {
         path: path.to_string(),
         source,
     })?;

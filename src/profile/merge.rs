@@ -181,7 +181,7 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
         if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
             o.time_nanos = s.time_nanos;
         }
-        o.duration_nanos += s.duration_nanos;
+        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
         if o.period == 0 || o.period < s.period {
             o.period = s.period;
         }

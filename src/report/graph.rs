@@ -81,7 +81,7 @@ impl Node {
         if self.flat_div == 0 {
             self.flat
         } else {
-            self.flat / self.flat_div
+            self.flat.wrapping_div(self.flat_div)
         }
     }
 
@@ -89,7 +89,7 @@ impl Node {
         if self.cum_div == 0 {
             self.cum
         } else {
-            self.cum / self.cum_div
+            self.cum.wrapping_div(self.cum_div)
         }
     }
 }
@@ -113,7 +113,7 @@ impl Edge {
         if self.weight_div == 0 {
             self.weight
         } else {
-            self.weight / self.weight_div
+            self.weight.wrapping_div(self.weight_div)
         }
     }
 }
@@ -473,16 +473,16 @@ impl Graph {
             let (ln, rn) = (&names[a as usize], &names[b as usize]);
             let order = if cum {
                 r.cum
-                    .abs()
-                    .cmp(&l.cum.abs())
+                    .wrapping_abs()
+                    .cmp(&l.cum.wrapping_abs())
                     .then_with(|| ln.cmp(rn))
-                    .then_with(|| r.flat.abs().cmp(&l.flat.abs()))
+                    .then_with(|| r.flat.wrapping_abs().cmp(&l.flat.wrapping_abs()))
             } else {
                 r.flat
-                    .abs()
-                    .cmp(&l.flat.abs())
+                    .wrapping_abs()
+                    .cmp(&l.flat.wrapping_abs())
                     .then_with(|| ln.cmp(rn))
-                    .then_with(|| r.cum.abs().cmp(&l.cum.abs()))
+                    .then_with(|| r.cum.wrapping_abs().cmp(&l.cum.wrapping_abs()))
             };
             order.then_with(|| l.info.sprint(p).cmp(&r.info.sprint(p)))
         });
@@ -494,7 +494,7 @@ impl Graph {
         for &n in &self.nodes {
             for &e in &self.arena[n as usize].ins {
                 let edge = &mut self.edges[e as usize];
-                if !edge.removed && edge.weight.abs() < cutoff {
+                if !edge.removed && edge.weight.wrapping_abs() < cutoff {
                     edge.removed = true;
                     dropped += 1;
                 }
@@ -523,7 +523,9 @@ impl Graph {
 
     /// Sum of raw flat values of the listed nodes.
     pub fn flat_sum(&self) -> i64 {
-        self.nodes.iter().map(|&n| self.node(n).flat).sum()
+        self.nodes
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(self.node(n).flat))
     }
 }
 

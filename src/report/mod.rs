@@ -98,7 +98,7 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
         div = diff_div;
     }
     if div != 0 {
-        total / div
+        total.wrapping_div(div)
     } else {
         total
     }
@@ -173,7 +173,7 @@ impl Report {
                 .nodes
                 .iter()
                 .copied()
-                .filter(|&n| g.node(n).cum.abs() >= node_cutoff)
+                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
                 .collect();
             if above.len() != g.nodes.len() {
                 dropped_nodes = g.nodes.len() - above.len();
@@ -225,9 +225,9 @@ impl Report {
         let mut min_value = 0i64;
         for &n in &g.nodes {
             let node = g.node(n);
-            let mut m = node.flat_value().abs();
+            let mut m = node.flat_value().wrapping_abs();
             if m == 0 {
-                m = node.cum_value().abs();
+                m = node.cum_value().wrapping_abs();
             }
             if m > 0 && (min_value == 0 || m < min_value) {
                 min_value = m;
@@ -309,7 +309,10 @@ impl Report {
         } else {
             Vec::new()
         };
-        let flat_sum: i64 = g.nodes.iter().map(|&n| g.node(n).flat_value()).sum();
+        let flat_sum = g
+            .nodes
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(g.node(n).flat_value()));
         if !self.opts.active_filters.is_empty() {
             label.push("Active filters:".to_string());
             for f in &self.opts.active_filters {
