@@ -123,13 +123,15 @@ fn grab(paths: &[String], src: &Sources) -> Result<Profile, Error> {
     combine(&mut profiles)
 }
 
-fn combine(profiles: &mut [Profile]) -> Result<Profile, Error> {
+/// Merges profiles (scaled first, as pprof does); base subtraction is a
+/// combine with the base scaled by -1.
+pub fn combine(profiles: &mut [Profile]) -> Result<Profile, Error> {
     profile::merge::scale_profiles(profiles)?;
     Ok(profile::merge::merge(profiles)?)
 }
 
 /// Scales `p` so its totals per sample type match the base's (-normalize).
-fn normalize(p: &mut Profile, base: &Profile) {
+pub fn normalize(p: &mut Profile, base: &Profile) {
     let n = p.sample_types.len();
     let sums = |q: &Profile| {
         let mut s = vec![0i64; n];
