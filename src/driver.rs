@@ -124,6 +124,9 @@ fn grab(paths: &[String], src: &Sources) -> Result<Profile, Error> {
 }
 
 fn combine(profiles: &mut [Profile]) -> Result<Profile, Error> {
+    if let [one] = profiles {
+        return Ok(profile::merge::merge_one(std::mem::take(one)));
+    }
     profile::merge::scale_profiles(profiles)?;
     Ok(profile::merge::merge(profiles)?)
 }
