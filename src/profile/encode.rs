@@ -159,8 +159,10 @@ mod tests {
 
     #[test]
     fn decode_of_encode_gives_the_same_reports() {
-        let mut lines = Config::default();
-        lines.granularity = "lines".into();
+        let lines = Config {
+            granularity: "lines".into(),
+            ..Default::default()
+        };
         let files = fixtures();
         assert!(files.len() >= 8, "fixtures: {files:?}");
         for path in files {
