@@ -62,6 +62,8 @@ pub struct Sources {
     pub diff_base: bool,
     pub normalize: bool,
     pub comment: Option<String>,
+    /// Size and sample-count caps for each profile file.
+    pub limits: profile::Limits,
     /// `-seconds` and `-timeout` for sources fetched over HTTP (≤ 0: unset).
     pub seconds: i64,
     pub timeout: i64,
@@ -98,13 +100,15 @@ fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
     };
     let mut p = match crate::fetch::adjust_url(path, src.seconds, src.timeout) {
         Some(target) => {
-            let bytes = crate::fetch::get(&target).map_err(|source| Error::Fetch {
+            // One byte over the limit is enough for parse_with to refuse it.
+            let max = src.limits.max_decompressed_bytes.saturating_add(1);
+            let bytes = crate::fetch::get(&target, max).map_err(|source| Error::Fetch {
                 path: path.to_string(),
                 source,
             })?;
-            profile::parse(&bytes).map_err(load_error)?
+            profile::parse_with(&bytes, &src.limits).map_err(load_error)?
         }
-        None => profile::load(Path::new(path)).map_err(load_error)?,
+        None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
     };
     locate_binaries(&mut p, src);
     Ok(p)

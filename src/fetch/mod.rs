@@ -130,8 +130,9 @@ fn describe(e: &ureq::Error, timeout: Duration) -> String {
     }
 }
 
-/// Fetches the bytes at a target, printing pprof's progress messages.
-pub fn get(target: &Target) -> Result<Vec<u8>, FetchError> {
+/// Fetches the bytes at a target (at most `max_bytes` of them), printing
+/// pprof's progress messages.
+pub fn get(target: &Target, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
     eprintln!("Fetching profile over HTTP from {}", target.url);
     if target.seconds > 0 {
         eprintln!("Please wait... ({})", go_duration(target.seconds));
@@ -181,6 +182,7 @@ pub fn get(target: &Target) -> Result<Vec<u8>, FetchError> {
     response
         .into_body()
         .into_reader()
+        .take(max_bytes)
         .read_to_end(&mut body)
         .map_err(|e| FetchError::Body {
             url: u.redacted(),
