@@ -248,6 +248,22 @@ fn profiles_are_saved_under_home_pprof_by_default() {
         env.saved(&env.home().join("pprof")),
         vec![format!("{HEAP_SAVED}001.pb.gz")]
     );
+    // A PPROF_TMPDIR that cannot be made is reported, and HOME used instead.
+    let file = env.tmp.path().join("a-file");
+    std::fs::write(&file, "").expect("write");
+    let bad = file.join("saved");
+    let out = env
+        .command(&["-top", &server.url("/debug/pprof/heap")])
+        .env("PPROF_TMPDIR", &bad)
+        .output()
+        .expect("run rprof");
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("Could not use temp dir {}: ", bad.display())),
+        "{err}"
+    );
+    assert_eq!(env.saved(&env.home().join("pprof")).len(), 2);
 }
 
 /// Runs a failing fetch: exit 1, nothing on stdout, nothing saved, and
@@ -307,6 +323,18 @@ fn http_errors_are_one_line() {
     let line = failure(&env, &["-top", &cmdline]);
     assert!(
         line.starts_with(&format!("rprof: {cmdline}: not a profile")),
+        "{line}"
+    );
+}
+
+#[test]
+fn size_limit_applies_to_fetched_bodies() {
+    let server = Server::start();
+    let env = Env::new();
+    let big = server.url("/big");
+    let line = failure(&env, &["-top", "-max_decompressed_mb=1", &big]);
+    assert!(
+        line.starts_with(&format!("rprof: {big}: profile too large")),
         "{line}"
     );
 }

@@ -164,6 +164,12 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         }
         // A 200 whose body is no profile.
         "/debug/pprof/cmdline" => text("200 OK", "/tmp/goapp/goapp\0-addr=:6060"),
+        // Bigger than the smallest -max_decompressed_mb.
+        "/big" => Reply {
+            status: "200 OK",
+            headers: vec![("Content-Type", "application/octet-stream")],
+            body: vec![0; 2 << 20],
+        },
         "/slow" => {
             let until = Instant::now() + SLOW;
             while Instant::now() < until && !shared.stop.load(Ordering::SeqCst) {
