@@ -21,6 +21,10 @@ use crate::profile::{encode, Profile};
 /// The endpoint a bare `host:port` means (Go's CPU profile handler).
 const CPU_PROFILE_PATH: &str = "/debug/pprof/profile";
 
+/// The longest wait (ten years): absurd `-seconds`/`-timeout` values are
+/// capped rather than overflowing the clock arithmetic (Go's would wrap).
+const MAX_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// How many bytes of an error response body are shown.
 const ERROR_BODY_LIMIT: u64 = 4096;
 
@@ -50,7 +54,7 @@ pub fn adjust_url(source: &str, seconds: i64, timeout: i64) -> Option<Target> {
     let mut duration = Duration::ZERO;
     if seconds > 0 {
         values.insert(b"seconds".to_vec(), vec![seconds.to_string().into_bytes()]);
-        duration = Duration::from_secs(seconds as u64);
+        duration = Duration::from_secs(seconds as u64).min(MAX_WAIT);
     } else if let Some(s) = values.get(&b"seconds"[..]).and_then(|v| v.first()) {
         // The URL's own seconds set the default timeout (Go: a 32-bit int).
         if let Some(n) = std::str::from_utf8(s)
@@ -61,9 +65,9 @@ pub fn adjust_url(source: &str, seconds: i64, timeout: i64) -> Option<Target> {
         }
     }
     let timeout = if timeout > 0 {
-        Duration::from_secs(timeout as u64)
+        Duration::from_secs(timeout as u64).min(MAX_WAIT)
     } else if !duration.is_zero() {
-        duration + duration / 2
+        duration.saturating_add(duration / 2).min(MAX_WAIT)
     } else {
         Duration::from_secs(60)
     };
@@ -153,7 +157,10 @@ pub fn get(target: &Target, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
             u.scheme
         )));
     }
-    let wait = target.timeout + Duration::from_secs(5);
+    let wait = target
+        .timeout
+        .saturating_add(Duration::from_secs(5))
+        .min(MAX_WAIT);
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(wait))
@@ -403,6 +410,15 @@ mod tests {
         assert_eq!((t.seconds, go_duration(t.seconds)), (90, "1m30s".into()));
         assert_eq!(go_duration(3600), "1h0m0s");
         assert_eq!(go_duration(30), "30s");
+        // Absurd values are capped, not overflowed.
+        assert_eq!(
+            adjust_url("h:1", i64::MAX, -1).map(|t| t.timeout),
+            Some(MAX_WAIT)
+        );
+        assert_eq!(
+            adjust_url("h:1", -1, i64::MAX).map(|t| t.timeout),
+            Some(MAX_WAIT)
+        );
     }
 
     #[test]
