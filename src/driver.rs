@@ -495,15 +495,7 @@ fn prepare_with(
             active_filters.push(format!("{k}={v}"));
         }
     }
-    let symbol = match &cmd.arg {
-        Some(a) => Some(Regex::new(a).map_err(|e| {
-            Error::Usage(format!(
-                "parsing argument regexp {a}: {}",
-                first_line(&e.to_string())
-            ))
-        })?),
-        None => None,
-    };
+    let symbol = compile_argument(cmd)?;
     let sel = ValueSel {
         index,
         mean: cfg.mean,
@@ -538,9 +530,10 @@ fn prepare_with(
 
 /// Sets the options that only shape the output (not which samples count)
 /// from `cfg`, so a prepared report can be reused with new ones.
-pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
+pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) -> Result<(), Error> {
     let cfg = apply_command_overrides(&cmd.name, cfg);
     let o = &mut rpt.opts;
+    o.symbol = compile_argument(cmd)?;
     o.cum_sort = cfg.sort == "cum";
     o.compact_labels = cfg.compact_labels;
     o.ratio = 1.0 / cfg.divide_by;
@@ -548,6 +541,22 @@ pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
     o.node_fraction = cfg.nodefraction;
     o.edge_fraction = cfg.edgefraction;
     o.output_unit = cfg.unit.clone();
+    Ok(())
+}
+
+/// The command's regexp argument (`list RE`, `peek RE`), compiled.
+fn compile_argument(cmd: &Command) -> Result<Option<Regex>, Error> {
+    cmd.arg
+        .as_ref()
+        .map(|a| {
+            Regex::new(a).map_err(|e| {
+                Error::Usage(format!(
+                    "parsing argument regexp {a}: {}",
+                    first_line(&e.to_string())
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Renders a prepared report.
