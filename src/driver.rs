@@ -26,6 +26,14 @@ pub enum Error {
     Output { path: String, msg: String },
     #[error("{0}")]
     NoMatches(#[from] report::peek::NoMatches),
+    /// A profile source given as a URL could not be fetched.
+    #[error("{path}: {source}")]
+    Fetch {
+        path: String,
+        source: crate::fetch::FetchError,
+    },
+    #[error("{0}")]
+    Save(#[from] crate::fetch::SaveError),
 }
 
 /// Where diagnostics go (stderr for the CLI; captured in tests).
@@ -56,6 +64,9 @@ pub struct Sources {
     pub comment: Option<String>,
     /// Size and sample-count caps for each profile file.
     pub limits: profile::Limits,
+    /// `-seconds` and `-timeout` for sources fetched over HTTP (≤ 0: unset).
+    pub seconds: i64,
+    pub timeout: i64,
 }
 
 /// Whether the file looks like an executable or shared object (ELF,
@@ -83,10 +94,22 @@ pub fn is_build_id(s: &str) -> bool {
 }
 
 fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
-    let mut p = profile::load_with(Path::new(path), &src.limits).map_err(|source| Error::Load {
+    let load_error = |source| Error::Load {
         path: path.to_string(),
         source,
-    })?;
+    };
+    let mut p = match crate::fetch::adjust_url(path, src.seconds, src.timeout) {
+        Some(target) => {
+            // One byte over the limit is enough for parse_with to refuse it.
+            let max = src.limits.max_decompressed_bytes.saturating_add(1);
+            let bytes = crate::fetch::get(&target, max).map_err(|source| Error::Fetch {
+                path: path.to_string(),
+                source,
+            })?;
+            profile::parse_with(&bytes, &src.limits).map_err(load_error)?
+        }
+        None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
+    };
     locate_binaries(&mut p, src);
     Ok(p)
 }
@@ -182,6 +205,16 @@ pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
     if let Some(c) = &src.comment {
         let id = p.strings.intern(c);
         p.comments.push(id);
+    }
+    // As pprof: keep the profile when anything was fetched, so it can be
+    // looked at again (or used as a -base) once the service is gone.
+    if src
+        .sources
+        .iter()
+        .chain(&src.base)
+        .any(|s| crate::fetch::is_url(s))
+    {
+        crate::fetch::save(&p)?;
     }
     Ok(p)
 }

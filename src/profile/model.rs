@@ -52,6 +52,12 @@ impl Strings {
         self.list.len()
     }
 
+    /// Every string in id order (id 0, the empty string, first), as the
+    /// profile format's string table lists them.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|s| &**s)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.len() <= 1
     }
