@@ -234,7 +234,7 @@ impl Pass {
         p: &Profile,
         table: &NodeTable,
         sel: ValueSel,
-        kept: Option<&[bool]>,
+        kept: Option<(&[bool], &[bool])>,
         edges: bool,
         touching: Option<&[bool]>,
         range: std::ops::Range<usize>,
@@ -251,10 +251,14 @@ impl Pass {
             let mut parent = NONE;
             let mut residual = false;
             for &loc in s.stack(i).iter().rev() {
+                if kept.is_some_and(|(_, locs)| !locs[loc as usize]) {
+                    residual = true;
+                    continue;
+                }
                 let frames = table.frames(loc);
                 for ni in (0..frames.len()).rev() {
                     let n = frames[ni];
-                    if kept.is_some_and(|k| !k[n as usize]) {
+                    if kept.is_some_and(|(k, _)| !k[n as usize]) {
                         residual = true;
                         continue;
                     }
@@ -330,6 +334,7 @@ pub struct ValueSel {
     pub mean: bool,
 }
 
+#[derive(Clone)]
 pub struct Graph {
     /// All nodes built, listed or not.
     pub arena: Vec<Node>,
@@ -390,6 +395,13 @@ impl Graph {
         };
         let n_keys = table.infos.len();
         let n = p.samples.len();
+        // With few nodes kept, most locations have none: skip them whole.
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
+            (0..p.locations.len() as u32)
+                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
+                .collect()
+        });
+        let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
         // Two halves on two threads when there is enough work; the partial
         // sums are then added (values and edge weights are plain sums).
         let acc = if threads > 1 && n >= 50_000 {
