@@ -249,6 +249,7 @@ fn format_of(cmd: &str) -> Option<Format> {
         "traces" => Some(Format::Traces),
         "tags" => Some(Format::Tags),
         "list" => Some(Format::List),
+        "dot" | "svg" | "web" => Some(Format::Dot),
         _ => None,
     }
 }
@@ -492,6 +493,13 @@ fn prepare_with(
         source_path: cfg.source_path.clone(),
         trim_path: cfg.trim_path.clone(),
         symbol,
+        title: p
+            .mappings
+            .first()
+            .filter(|m| m.file != 0)
+            .map_or(String::new(), |m| {
+                crate::paths::base_name(p.str(m.file)).to_string()
+            }),
     };
     let total = report::compute_total(&p, sel);
     if !relative {
@@ -523,6 +531,7 @@ pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
         Format::Traces => Ok(report::traces::print_traces(rpt)),
         Format::Tags => Ok(report::tags::print_tags(rpt)),
         Format::List => report::list::print_list(rpt).map_err(Error::Usage),
+        Format::Dot => Ok(report::dot::print_dot(rpt)),
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

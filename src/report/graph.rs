@@ -197,6 +197,9 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     /// The graph's nodes (indexes into `arena`), in report order once sorted.
     pub nodes: Vec<u32>,
+    /// Sample labels per arena node, when built with a [`TagSpec`] (graph
+    /// reports draw them as nodelets); empty otherwise.
+    pub tags: Vec<NodeTags>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -216,7 +219,21 @@ impl Graph {
         kept: Option<&[bool]>,
         edges: bool,
     ) -> Graph {
+        Graph::build_tagged(p, table, sel, kept, edges, None)
+    }
+
+    /// [`Graph::build`], also collecting the samples' labels per node when
+    /// `tags` is given (pprof's LabelTags and NumericTags).
+    pub fn build_tagged(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        edges: bool,
+        tags: Option<&TagSpec>,
+    ) -> Graph {
         let n_keys = table.infos.len();
+        let mut tagger = tags.map(|spec| Tagger::new(p, spec));
         let mut flat = vec![0i64; n_keys];
         let mut flat_div = vec![0i64; n_keys];
         let mut cum = vec![0i64; n_keys];
@@ -236,6 +253,7 @@ impl Graph {
             let stamp = i as u32;
             let mut parent = NONE;
             let mut residual = false;
+            let sample_tags = tagger.as_mut().map(|t| t.sample_tags(p, i));
             for &loc in s.stack(i).iter().rev() {
                 let frames = table.frames(loc);
                 for ni in (0..frames.len()).rev() {
@@ -248,6 +266,9 @@ impl Graph {
                         node_seen[n as usize] = stamp;
                         cum[n as usize] += w;
                         cum_div[n as usize] += dw;
+                        if let (Some(t), Some(st)) = (tagger.as_mut(), sample_tags) {
+                            t.add(n, st, w, dw, false);
+                        }
                     }
                     if edges && parent != NONE && n != parent {
                         let inline = ni != frames.len() - 1;
@@ -282,6 +303,9 @@ impl Graph {
             if parent != NONE && !residual {
                 flat[parent as usize] += w;
                 flat_div[parent as usize] += dw;
+                if let (Some(t), Some(st)) = (tagger.as_mut(), sample_tags) {
+                    t.add(parent, st, w, dw, true);
+                }
             }
         }
         let mut arena: Vec<Node> = (0..n_keys)
@@ -302,10 +326,12 @@ impl Graph {
         let nodes = (0..n_keys as u32)
             .filter(|&n| cum[n as usize] != 0 || flat[n as usize] != 0)
             .collect();
+        let tags = tagger.map_or_else(Vec::new, |t| t.finish(n_keys));
         Graph {
             arena,
             edges: edge_list,
             nodes,
+            tags,
         }
     }
 
@@ -386,4 +412,458 @@ impl Graph {
     pub fn flat_sum(&self) -> i64 {
         self.nodes.iter().map(|&n| self.node(n).flat).sum()
     }
+}
+
+/// Which sample labels become node tags: pprof's graphs keep every string
+/// label and, of numeric ones, only `bytes` (heap profiles' allocation size).
+#[derive(Clone, Debug, Default)]
+pub struct TagSpec {
+    /// The unit of the `bytes` label.
+    pub bytes_unit: String,
+    /// The unit numeric tag names are printed in.
+    pub output_unit: String,
+}
+
+/// Sample annotations on a node, with the part of the node's value that
+/// carried them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tag {
+    pub name: String,
+    /// Empty for string labels.
+    pub unit: String,
+    pub value: i64,
+    pub flat: i64,
+    pub flat_div: i64,
+    pub cum: i64,
+    pub cum_div: i64,
+}
+
+impl Tag {
+    pub fn flat_value(&self) -> i64 {
+        if self.flat_div == 0 {
+            self.flat
+        } else {
+            self.flat / self.flat_div
+        }
+    }
+
+    pub fn cum_value(&self) -> i64 {
+        if self.cum_div == 0 {
+            self.cum
+        } else {
+            self.cum / self.cum_div
+        }
+    }
+}
+
+/// A node's tags.
+#[derive(Clone, Debug, Default)]
+pub struct NodeTags {
+    /// One tag per distinct set of string labels (`key:value` pairs, sorted,
+    /// joined by a DOT line break `\n`).
+    pub labels: Vec<Tag>,
+    /// Numeric tags grouped by the string label set of their samples (""
+    /// for samples without string labels).
+    pub numeric: Vec<(String, Vec<Tag>)>,
+}
+
+/// The tags of one distinct label list.
+struct SampleSig {
+    /// Index into `Tagger::sets`; 0 is the empty set.
+    set: u32,
+    /// (index into `Tagger::names`, value) per `bytes` value.
+    numeric: Vec<(u32, i64)>,
+}
+
+#[derive(Default)]
+struct TagAcc {
+    value: i64,
+    flat: i64,
+    flat_div: i64,
+    cum: i64,
+    cum_div: i64,
+}
+
+impl TagAcc {
+    fn add(&mut self, w: i64, dw: i64, flat: bool) {
+        if flat {
+            self.flat += w;
+            self.flat_div += dw;
+        } else {
+            self.cum += w;
+            self.cum_div += dw;
+        }
+    }
+}
+
+/// Accumulates tags per node while the graph is built.
+struct Tagger<'a> {
+    spec: &'a TagSpec,
+    bytes_key: Option<StrId>,
+    base_key: Option<StrId>,
+    by_labels: FastMap<Vec<crate::profile::Label>, u32>,
+    sigs: Vec<SampleSig>,
+    sets: Vec<String>,
+    set_index: FastMap<String, u32>,
+    names: Vec<String>,
+    name_index: FastMap<String, u32>,
+    label_tags: FastMap<(u32, u32), TagAcc>,
+    num_tags: FastMap<(u32, u32, u32), TagAcc>,
+}
+
+impl<'a> Tagger<'a> {
+    fn new(p: &Profile, spec: &'a TagSpec) -> Tagger<'a> {
+        let mut set_index = FastMap::default();
+        set_index.insert(String::new(), 0);
+        Tagger {
+            spec,
+            bytes_key: p.strings.find("bytes"),
+            // pprof drops the label marking -diff_base samples from graphs.
+            base_key: p.strings.find("pprof::base"),
+            by_labels: FastMap::default(),
+            sigs: Vec::new(),
+            sets: vec![String::new()],
+            set_index,
+            names: Vec::new(),
+            name_index: FastMap::default(),
+            label_tags: FastMap::default(),
+            num_tags: FastMap::default(),
+        }
+    }
+
+    /// The tag signature of sample `i` (computed once per distinct label list).
+    fn sample_tags(&mut self, p: &Profile, i: usize) -> u32 {
+        let labels = p.samples.labels(i);
+        if let Some(&sig) = self.by_labels.get(labels) {
+            return sig;
+        }
+        let mut pairs: Vec<String> = labels
+            .iter()
+            .filter(|l| !l.is_numeric() && Some(l.key) != self.base_key)
+            .map(|l| format!("{}:{}", p.str(l.key), p.str(l.str)))
+            .collect();
+        pairs.sort();
+        let joined = pairs.join("\\n");
+        let next = self.sets.len() as u32;
+        let set = *self.set_index.entry(joined.clone()).or_insert(next);
+        if set == next {
+            self.sets.push(joined);
+        }
+        let mut numeric = Vec::new();
+        for l in labels {
+            if !l.is_numeric() || self.bytes_key != Some(l.key) {
+                continue;
+            }
+            let name =
+                crate::units::scaled_label(l.num, &self.spec.bytes_unit, &self.spec.output_unit);
+            let next = self.names.len() as u32;
+            let id = *self.name_index.entry(name.clone()).or_insert(next);
+            if id == next {
+                self.names.push(name);
+            }
+            numeric.push((id, l.num));
+        }
+        let sig = self.sigs.len() as u32;
+        self.sigs.push(SampleSig { set, numeric });
+        self.by_labels.insert(labels.to_vec(), sig);
+        sig
+    }
+
+    fn add(&mut self, node: u32, sig: u32, w: i64, dw: i64, flat: bool) {
+        let Some(s) = self.sigs.get(sig as usize) else {
+            return;
+        };
+        if s.set != 0 {
+            self.label_tags
+                .entry((node, s.set))
+                .or_default()
+                .add(w, dw, flat);
+        }
+        for &(name, value) in &s.numeric {
+            // The first value seen under a name stays the tag's value.
+            self.num_tags
+                .entry((node, s.set, name))
+                .or_insert_with(|| TagAcc {
+                    value,
+                    ..Default::default()
+                })
+                .add(w, dw, flat);
+        }
+    }
+
+    fn finish(self, n_nodes: usize) -> Vec<NodeTags> {
+        let mut out = vec![NodeTags::default(); n_nodes];
+        let tag = |name: &str, unit: &str, a: &TagAcc| Tag {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            value: a.value,
+            flat: a.flat,
+            flat_div: a.flat_div,
+            cum: a.cum,
+            cum_div: a.cum_div,
+        };
+        for ((node, set), a) in &self.label_tags {
+            if let Some(t) = out.get_mut(*node as usize) {
+                t.labels.push(tag(&self.sets[*set as usize], "", a));
+            }
+        }
+        for ((node, set, name), a) in &self.num_tags {
+            let Some(t) = out.get_mut(*node as usize) else {
+                continue;
+            };
+            let set = &self.sets[*set as usize];
+            let new = tag(&self.names[*name as usize], &self.spec.bytes_unit, a);
+            match t.numeric.iter_mut().find(|(s, _)| s == set) {
+                Some((_, v)) => v.push(new),
+                None => t.numeric.push((set.clone(), vec![new])),
+            }
+        }
+        // Hash map order is arbitrary: make it reproducible.
+        for t in &mut out {
+            t.labels.sort_by(|a, b| a.name.cmp(&b.name));
+            t.numeric.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, v) in &mut t.numeric {
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+        out
+    }
+}
+
+/// pprof's tag order: heavier first (by |cum| unless `flat`, then |flat|),
+/// then by name.
+pub fn sort_tags(tags: &mut [Tag], flat: bool) {
+    tags.sort_by(|a, b| {
+        let mut o = std::cmp::Ordering::Equal;
+        if !flat && a.cum != b.cum {
+            o = b.cum.unsigned_abs().cmp(&a.cum.unsigned_abs());
+        }
+        if o == std::cmp::Ordering::Equal && a.flat != b.flat {
+            o = b.flat.unsigned_abs().cmp(&a.flat.unsigned_abs());
+        }
+        o.then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// Most tags drawn per node (and per label set for numeric tags).
+pub const MAX_NODELETS: usize = 4;
+
+/// Go's float64 to int64 conversion on amd64: NaN and out-of-range values
+/// become the minimum int64.
+fn go_f64_to_i64(x: f64) -> i64 {
+    if x.is_nan() || x >= 9.223_372_036_854_775_807e18 || x < -9.223_372_036_854_775_808e18 {
+        i64::MIN
+    } else {
+        x as i64
+    }
+}
+
+/// Go's `math.Log2`: exact for powers of two.
+fn go_log2(x: f64) -> f64 {
+    if x > 0.0 && x.is_finite() {
+        let bits = x.to_bits();
+        let exp_bits = ((bits >> 52) & 0x7ff) as i64;
+        if exp_bits != 0 {
+            // frexp: x = frac * 2^exp with frac in [0.5, 1).
+            let exp = exp_bits - 1022;
+            let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+            if frac == 0.5 {
+                return (exp - 1) as f64;
+            }
+            return frac.ln() * std::f64::consts::LOG2_E + exp as f64;
+        }
+    }
+    x.log2()
+}
+
+impl Graph {
+    /// Live incoming edge indexes of a node.
+    fn live_ins(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
+        self.arena[n as usize]
+            .ins
+            .iter()
+            .copied()
+            .filter(|&e| !self.edges[e as usize].removed)
+    }
+
+    /// Live outgoing edge indexes of a node.
+    fn live_outs(&self, n: u32) -> impl Iterator<Item = u32> + '_ {
+        self.arena[n as usize]
+            .outs
+            .iter()
+            .copied()
+            .filter(|&e| !self.edges[e as usize].removed)
+    }
+
+    /// pprof's entropy score: how much a node tells in a drawing. Nodes that
+    /// only pass their callers' weight to one callee score low.
+    fn entropy_score(&self, n: u32) -> i64 {
+        let node = &self.arena[n as usize];
+        let mut score = 0.0f64;
+        let ins: Vec<i64> = self
+            .live_ins(n)
+            .map(|e| self.edges[e as usize].weight)
+            .collect();
+        let outs: Vec<i64> = self
+            .live_outs(n)
+            .map(|e| self.edges[e as usize].weight)
+            .collect();
+        if ins.is_empty() {
+            score += 1.0;
+        } else {
+            score += edge_entropy(&ins, 0);
+        }
+        if outs.is_empty() {
+            score += 1.0;
+        } else {
+            score += edge_entropy(&outs, node.flat);
+        }
+        go_f64_to_i64(score * node.cum as f64).wrapping_add(node.flat)
+    }
+
+    /// Sorts the listed nodes for drawing (pprof's EntropyOrder): by |entropy
+    /// score|, then name, then |flat|.
+    pub fn sort_nodes_entropy(&mut self, p: &Profile) {
+        let mut names = vec![String::new(); self.arena.len()];
+        let mut score = vec![0i64; self.arena.len()];
+        for &n in &self.nodes {
+            names[n as usize] = self.arena[n as usize].info.printable_name(p);
+            score[n as usize] = self.entropy_score(n);
+        }
+        let arena = &self.arena;
+        // Go's abs64 leaves the minimum int64 negative: keep that order.
+        let abs = |v: i64| v.wrapping_abs();
+        self.nodes.sort_by(|&a, &b| {
+            let (l, r) = (&arena[a as usize], &arena[b as usize]);
+            abs(score[b as usize])
+                .cmp(&abs(score[a as usize]))
+                .then_with(|| names[a as usize].cmp(&names[b as usize]))
+                .then_with(|| r.flat.wrapping_abs().cmp(&l.flat.wrapping_abs()))
+                .then_with(|| l.info.sprint(p).cmp(&r.info.sprint(p)))
+        });
+    }
+
+    /// Tags with a non-zero flat value: what a drawing shows as nodelets.
+    fn count_tags(&self, n: u32) -> usize {
+        let Some(t) = self.tags.get(n as usize) else {
+            return 0;
+        };
+        t.labels.iter().filter(|t| t.flat != 0).count()
+            + t.numeric
+                .iter()
+                .flat_map(|(_, v)| v)
+                .filter(|t| t.flat != 0)
+                .count()
+    }
+
+    /// How many of the (sorted) listed nodes to keep for at most `max_nodes`
+    /// boxes in a drawing, where each node's nodelets count as boxes too.
+    pub fn top_nodes_visual(&self, max_nodes: usize) -> usize {
+        let mut keep = max_nodes;
+        if max_nodes > 0 {
+            let mut count = 0;
+            for (i, &n) in self.nodes.iter().enumerate() {
+                count += self.count_tags(n).min(MAX_NODELETS) + 1;
+                if count >= max_nodes {
+                    keep = i + 1;
+                    break;
+                }
+            }
+        }
+        keep.min(self.nodes.len())
+    }
+
+    /// Drops the tags of listed nodes lighter than `cutoff` (by flat and cum).
+    pub fn trim_low_frequency_tags(&mut self, cutoff: i64) {
+        let keep = |t: &Tag| t.flat.wrapping_abs() >= cutoff || t.cum.wrapping_abs() >= cutoff;
+        for &n in &self.nodes {
+            if let Some(t) = self.tags.get_mut(n as usize) {
+                t.labels.retain(keep);
+                for (_, v) in &mut t.numeric {
+                    v.retain(keep);
+                }
+            }
+        }
+    }
+
+    /// Edge indexes in pprof's edge order: heavier first, then by caller and
+    /// callee names. Weights of equal magnitude and opposite signs are
+    /// ordered positive first (pprof leaves them unordered).
+    pub fn sort_edges(&self, edges: &mut [u32], names: &[String]) {
+        let es = &self.edges;
+        edges.sort_by(|&a, &b| {
+            let (x, y) = (&es[a as usize], &es[b as usize]);
+            let mut o = std::cmp::Ordering::Equal;
+            if x.weight != y.weight {
+                o = y.weight.unsigned_abs().cmp(&x.weight.unsigned_abs());
+            }
+            o.then_with(|| names[x.src as usize].cmp(&names[y.src as usize]))
+                .then_with(|| names[x.dest as usize].cmp(&names[y.dest as usize]))
+                .then_with(|| y.weight.cmp(&x.weight))
+        });
+    }
+
+    /// Removes residual edges whose callee the caller also reaches through
+    /// other edges (lightest first), as pprof does to unclutter drawings.
+    pub fn remove_redundant_edges(&mut self, names: &[String]) {
+        for i in (0..self.nodes.len()).rev() {
+            let n = self.nodes[i];
+            let mut ins: Vec<u32> = self.live_ins(n).collect();
+            self.sort_edges(&mut ins, names);
+            for &e in ins.iter().rev() {
+                if !self.edges[e as usize].residual {
+                    // Never remove an edge heavier than a direct call.
+                    break;
+                }
+                if self.is_redundant_edge(e) {
+                    self.edges[e as usize].removed = true;
+                }
+            }
+        }
+    }
+
+    /// Whether the caller of edge `e` reaches its callee without it.
+    fn is_redundant_edge(&self, e: u32) -> bool {
+        let (src, dest) = (self.edges[e as usize].src, self.edges[e as usize].dest);
+        let mut seen: FastMap<u32, ()> = FastMap::default();
+        seen.insert(dest, ());
+        let mut queue = std::collections::VecDeque::from([dest]);
+        while let Some(n) = queue.pop_front() {
+            for ie in self.live_ins(n) {
+                let from = self.edges[ie as usize].src;
+                if ie == e || seen.contains_key(&from) {
+                    continue;
+                }
+                if from == src {
+                    return true;
+                }
+                seen.insert(from, ());
+                queue.push_back(from);
+            }
+        }
+        false
+    }
+}
+
+/// Entropy of a node's edge weights (plus its own weight `own` for
+/// callees), as pprof computes it.
+fn edge_entropy(weights: &[i64], own: i64) -> f64 {
+    let mut score = 0.0f64;
+    let mut total = own;
+    for &w in weights {
+        if w > 0 {
+            total = total.wrapping_add(w.wrapping_abs());
+        }
+    }
+    if total != 0 {
+        for &w in weights {
+            let frac = w.wrapping_abs() as f64 / total as f64;
+            score += -frac * go_log2(frac);
+        }
+        if own > 0 {
+            let frac = own.wrapping_abs() as f64 / total as f64;
+            score += -frac * go_log2(frac);
+        }
+    }
+    score
 }

@@ -2,6 +2,7 @@
 //! pprof's output. Shared here: the report options, the total, value
 //! formatting and the header lines every text report starts with.
 
+pub mod dot;
 pub mod graph;
 pub mod list;
 pub mod peek;
@@ -52,6 +53,8 @@ pub struct Options {
     pub source_path: String,
     pub trim_path: String,
     pub symbol: Option<regex::Regex>,
+    /// The main binary's base name: graphs are named after it.
+    pub title: String,
 }
 
 /// A prepared profile with its options and total.
@@ -149,6 +152,9 @@ impl Report {
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {
+        if self.opts.format == Format::Dot {
+            return self.visual_graph();
+        }
         let table = self.node_table();
         let p = &self.prof;
         let o = &self.opts;
