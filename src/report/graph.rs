@@ -651,7 +651,9 @@ pub const MAX_NODELETS: usize = 4;
 /// Go's float64 to int64 conversion on amd64: NaN and out-of-range values
 /// become the minimum int64.
 fn go_f64_to_i64(x: f64) -> i64 {
-    if x.is_nan() || x >= 9.223_372_036_854_775_807e18 || x < -9.223_372_036_854_775_808e18 {
+    // 2^63: the first value past int64's range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if x.is_nan() || !(-LIMIT..LIMIT).contains(&x) {
         i64::MIN
     } else {
         x as i64
