@@ -46,6 +46,9 @@ impl Report {
             g
         };
 
+        if o.call_tree {
+            return self.visual_tree();
+        }
         // Node values do not depend on edges: a values-only pass finds the
         // nodes under nodefraction before the full build.
         let mut values = Graph::build(p, &table, sel, None, false);
@@ -88,6 +91,64 @@ impl Report {
         g.trim_low_frequency_tags(node_cutoff);
         let dropped_edges = g.trim_low_frequency_edges(edge_cutoff);
         let names = arena_names(&g, p);
+        g.remove_redundant_edges(&names);
+        Trimmed {
+            graph: g,
+            orig_count,
+            dropped_nodes,
+            dropped_edges,
+        }
+    }
+}
+
+impl Report {
+    /// [`Report::visual_graph`] for `call_tree`: the same steps on a tree,
+    /// trimmed in place (dropped nodes' callees move up to their callers).
+    fn visual_tree(&mut self) -> Trimmed {
+        let table = self.node_table();
+        let p = &self.prof;
+        let o = &self.opts;
+        let spec = TagSpec {
+            bytes_unit: o.num_label_units.get("bytes").cloned().unwrap_or_default(),
+            output_unit: o.output_unit.clone(),
+        };
+        let mut g = Graph::build_tree(p, &table, o.sample, Some(&spec));
+        if o.drop_negative {
+            let arena = &g.arena;
+            g.nodes.retain(|&n| !is_negative(&arena[n as usize]));
+        }
+        let names = arena_names(&g, p);
+        let total_value = g.flat_sum();
+        let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).wrapping_abs();
+        let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).wrapping_abs();
+        let mut dropped_nodes = 0;
+        if node_cutoff > 0 {
+            let above: Vec<u32> = g
+                .nodes
+                .iter()
+                .copied()
+                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
+                .collect();
+            if above.len() != g.nodes.len() {
+                dropped_nodes = g.nodes.len() - above.len();
+                let kept = g.kept_set(&above);
+                g.trim_tree(&kept, &names);
+            }
+        }
+        let orig_count = g.nodes.len();
+        g.sort_nodes_entropy(p);
+        if o.node_count > 0 {
+            g.trim_low_frequency_tags(node_cutoff);
+            g.trim_low_frequency_edges(edge_cutoff);
+            let keep = g.top_nodes_visual(o.node_count as usize);
+            if keep != g.nodes.len() {
+                let kept = g.kept_set(&g.nodes[..keep]);
+                g.trim_tree(&kept, &names);
+                g.sort_nodes_entropy(p);
+            }
+        }
+        g.trim_low_frequency_tags(node_cutoff);
+        let dropped_edges = g.trim_low_frequency_edges(edge_cutoff);
         g.remove_redundant_edges(&names);
         Trimmed {
             graph: g,
