@@ -156,6 +156,10 @@ pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
     let mut p = grab(&src.sources, src)?;
     if !src.base.is_empty() {
         let mut base = grab(&src.base, src)?;
+        let mut kept_base = base.clone();
+        kept_base
+            .remove_uninteresting()
+            .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
         if src.diff_base {
             base.set_label("pprof::base", "true");
         }
@@ -165,6 +169,7 @@ pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
         base.scale(-1.0);
         let mut both = [p, base];
         p = combine(&mut both)?;
+        p.base = Some(std::sync::Arc::new(kept_base));
     }
     p.remove_uninteresting()
         .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
@@ -200,6 +205,16 @@ pub const COMMANDS: &[(&str, bool, &str)] = &[
     ("dot", false, "Outputs a graph in DOT format"),
     ("eog", false, "Visualize graph through eog"),
     ("evince", false, "Visualize graph through evince"),
+    (
+        "flame",
+        false,
+        "Outputs an interactive flame graph (SVG); differential with a base",
+    ),
+    (
+        "folded",
+        false,
+        "Outputs collapsed stacks (a;b;c value) for flame graph tools",
+    ),
     ("gif", false, "Outputs a graph image in GIF format"),
     ("gv", false, "Visualize graph through gv"),
     ("kcachegrind", false, "Visualize report in KCachegrind"),
@@ -250,6 +265,8 @@ fn format_of(cmd: &str) -> Option<Format> {
         "tags" => Some(Format::Tags),
         "list" => Some(Format::List),
         "dot" | "svg" | "web" => Some(Format::Dot),
+        "folded" => Some(Format::Folded),
+        "flame" => Some(Format::Flame),
         _ => None,
     }
 }
@@ -415,7 +432,29 @@ pub fn prepare_report(
     let p = p.clone();
     let units = p.num_label_units();
     let cfg = apply_command_overrides(&cmd.name, cfg);
-    prepare_with(p, cmd, &cfg, format, units, ui)
+    let base = match (&p.base, format) {
+        // Differential flame graphs need the base on its own, filtered
+        // the same way.
+        (Some(b), Format::Flame) => {
+            let b = (**b).clone();
+            let units = b.num_label_units();
+            let mut quiet = NoUi;
+            Some(Box::new(prepare_with(
+                b, cmd, &cfg, format, units, &mut quiet,
+            )?))
+        }
+        _ => None,
+    };
+    let mut rpt = prepare_with(p, cmd, &cfg, format, units, ui)?;
+    rpt.base = base;
+    Ok(rpt)
+}
+
+/// Drops diagnostics (already given for the main profile).
+struct NoUi;
+
+impl Ui for NoUi {
+    fn warn(&mut self, _: &str) {}
 }
 
 /// [`prepare_report`] with the command overrides already applied.
@@ -531,7 +570,21 @@ pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
         Format::Traces => Ok(report::traces::print_traces(rpt)),
         Format::Tags => Ok(report::tags::print_tags(rpt)),
         Format::List => report::list::print_list(rpt).map_err(Error::Usage),
-        Format::Dot => Ok(report::dot::print_dot(rpt)),
+        Format::Dot => {
+            let dot = report::dot::print_dot(rpt);
+            if cmd.name == "dot" {
+                return Ok(dot);
+            }
+            let mut warn = |m: &str| eprintln!("rprof: {m}");
+            report::svg::render(&dot, &mut warn)
+                .map(|(svg, _)| svg)
+                .map_err(Error::Usage)
+        }
+        Format::Folded => Ok(report::flame::print_folded(rpt)),
+        Format::Flame => {
+            let mut base = rpt.base.take();
+            report::flame::print_flame(rpt, base.as_deref_mut()).map_err(Error::Usage)
+        }
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }

@@ -218,6 +218,9 @@ pub struct Profile {
     pub period_type: ValueType,
     pub period: i64,
     pub comments: Vec<StrId>,
+    /// The -base/-diff_base profiles as loaded (merged, not negated), for
+    /// reports that show both sides (differential flame graphs).
+    pub base: Option<std::sync::Arc<Profile>>,
 }
 
 impl Profile {

@@ -3,10 +3,12 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod dot;
+pub mod flame;
 pub mod graph;
 pub mod list;
 pub mod peek;
 pub mod source_path;
+pub mod svg;
 pub mod tabwriter;
 pub mod tags;
 pub mod text;
@@ -29,6 +31,10 @@ pub enum Format {
     Traces,
     Tags,
     Raw,
+    /// Collapsed stacks (`folded`).
+    Folded,
+    /// An inferno flame graph (`flame`).
+    Flame,
 }
 
 /// Everything a report needs to know besides the profile.
@@ -64,6 +70,8 @@ pub struct Report {
     pub opts: Options,
     /// Sum of |values| before focusing (unless relative_percentages).
     pub total: i64,
+    /// The same report on the base profiles, for differential outputs.
+    pub base: Option<Box<Report>>,
 }
 
 /// Trimming results that the header reports.
@@ -109,7 +117,12 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
 
 impl Report {
     pub fn new(prof: Profile, opts: Options, total: i64) -> Report {
-        Report { prof, opts, total }
+        Report {
+            prof,
+            opts,
+            total,
+            base: None,
+        }
     }
 
     /// A value in the output unit, after divide_by.
