@@ -351,6 +351,10 @@ pub fn usage() -> String {
         "\n  Environment:\n    \
          PPROF_BINARY_PATH    Search path for local binary files\n",
     );
+    out.push_str(
+        "    RPROF_NO_GRAPHVIZ    Set to 1 to draw svg/web graphs without Graphviz's dot\n    \
+         BROWSER              Browser command(s) for web, `:`-separated\n",
+    );
     out
 }
 

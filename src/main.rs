@@ -30,5 +30,5 @@ fn run(args: &[String]) -> Result<(), String> {
             .map_err(|e| e.to_string());
     };
     let out = driver::generate(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
-    driver::write_output(&out, &inv.config.output).map_err(|e| e.to_string())
+    driver::deliver(&cmd, &out, &inv.config.output, false).map_err(|e| e.to_string())
 }
