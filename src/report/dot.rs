@@ -406,7 +406,10 @@ fn group_tag(g: &[&Tag]) -> Tag {
             ..Default::default()
         };
     }
-    let (mut min, mut max) = (g[0], g[0]);
+    let Some(&first) = g.first() else {
+        return Tag::default();
+    };
+    let (mut min, mut max) = (first, first);
     let (mut f, mut df, mut c, mut dc) = (0i64, 0i64, 0i64, 0i64);
     for (i, t) in g.iter().enumerate() {
         if i > 0 {
