@@ -104,6 +104,16 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         FlagType::Bool,
         "Same as -mean -sample_index=delay",
     ),
+    (
+        "max_decompressed_mb",
+        FlagType::Value,
+        "Refuse profiles of more MB than this once decompressed (default 4096)",
+    ),
+    (
+        "max_samples",
+        FlagType::Value,
+        "Refuse profiles with more samples than this (default 100000000)",
+    ),
     ("help", FlagType::Bool, "Show this help"),
     ("h", FlagType::Bool, "Show this help"),
 ];
@@ -201,6 +211,17 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                 }
             }
             "add_comment" => inv.sources.comment = Some(value).filter(|v| !v.is_empty()),
+            "max_decompressed_mb" | "max_samples" => {
+                let n = value.parse::<u64>().map_err(|_| {
+                    format!("invalid value {value:?} for flag -{name}: parse error")
+                })?;
+                let limits = &mut inv.sources.limits;
+                if name == "max_samples" {
+                    limits.max_samples = usize::try_from(n).unwrap_or(usize::MAX);
+                } else {
+                    limits.max_decompressed_bytes = n.saturating_mul(1 << 20);
+                }
+            }
             "tools" | "no_browser" => {}
             "http" => inv.http = value,
             "help" | "h" => inv.help = as_bool(&value)?,
@@ -305,6 +326,8 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         return Err("-base and -diff_base flags cannot both be specified".into());
     }
     inv.sources.sources = positional;
+    inv.sources.seconds = inv.seconds;
+    inv.sources.timeout = inv.timeout;
     inv.sources.normalize = inv.config.normalize;
     if inv.sources.normalize && inv.sources.base.is_empty() {
         return Err("must have base profile to normalize by".into());
@@ -351,9 +374,14 @@ pub fn usage() -> String {
         "\n  Environment:\n    \
          PPROF_BINARY_PATH    Search path for local binary files\n",
     );
+    out.push_str("    PPROF_TMPDIR         Location for saved profiles (default $HOME/pprof)\n");
     out.push_str(
         "    RPROF_NO_GRAPHVIZ    Set to 1 to draw svg/web graphs without Graphviz's dot\n    \
          BROWSER              Browser command(s) for web, `:`-separated\n",
+    );
+    out.push_str(
+        "\n  A source is a profile file or a URL (http://host:port/debug/pprof/heap);\n  \
+         host:port alone fetches the CPU profile. Fetched profiles are saved.\n",
     );
     out
 }

@@ -7,11 +7,13 @@
 
 pub mod cli;
 pub mod driver;
+pub mod fetch;
 pub mod options;
 pub mod paths;
 pub mod profile;
 pub mod report;
 pub mod shell;
+pub mod synthetic;
 pub mod units;
 
 /// Types generated from `proto/profile.proto`.

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
 
-use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use super::model::{
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+};
 use crate::pb;
 
 /// Why bytes are not a valid profile.
@@ -19,6 +21,8 @@ pub enum DecodeError {
     Wire(String),
     #[error("malformed profile: {0}")]
     Malformed(String),
+    #[error("too many samples: more than {0} (raise the limit with -max_samples)")]
+    TooManySamples(usize),
 }
 
 fn wire(e: impl std::fmt::Display) -> DecodeError {
@@ -87,13 +91,19 @@ fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M
     M::decode(take_bytes(buf)?).map_err(wire)
 }
 
-fn scan(mut buf: &[u8]) -> Result<Raw<'_>, DecodeError> {
+fn scan(mut buf: &[u8], max_samples: usize) -> Result<Raw<'_>, DecodeError> {
     let mut raw = Raw::default();
     while !buf.is_empty() {
         let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
         match tag {
             1 => raw.sample_types.push(read_message(&mut buf, wt)?),
-            2 if wt == WireType::LengthDelimited => raw.samples.push(take_bytes(&mut buf)?),
+            2 if wt == WireType::LengthDelimited => {
+                // Checked while scanning: the sample list itself is big.
+                if raw.samples.len() >= max_samples {
+                    return Err(DecodeError::TooManySamples(max_samples));
+                }
+                raw.samples.push(take_bytes(&mut buf)?)
+            }
             3 => raw.mappings.push(read_message(&mut buf, wt)?),
             4 => raw.locations.push(read_message(&mut buf, wt)?),
             5 => raw.functions.push(read_message(&mut buf, wt)?),
@@ -148,10 +158,16 @@ fn index_ids(what: &str, ids: impl Iterator<Item = u64>) -> Result<HashMap<u64, 
 
 /// Decodes an uncompressed protobuf profile.
 pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
+    decode_with_limits(data, super::limits::DEFAULT_MAX_SAMPLES)
+}
+
+/// Decodes an uncompressed protobuf profile of at most `max_samples`
+/// samples.
+pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
     }
-    let raw = scan(data)?;
+    let raw = scan(data, max_samples)?;
     let mut p = Profile::default();
 
     if raw.strings.first().is_some_and(|s| !s.is_empty()) {
@@ -244,6 +260,38 @@ pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
     Ok(p)
 }
 
+/// How many location ids the samples hold (a cheap scan: one varint ends
+/// at each byte below 0x80). Malformed input just gives a rough count.
+fn count_location_ids(raw: &[&[u8]]) -> usize {
+    let mut n = 0;
+    for &bytes in raw {
+        let mut buf = bytes;
+        while !buf.is_empty() {
+            let Ok((tag, wt)) = decode_key(&mut buf) else {
+                break;
+            };
+            match (tag, wt) {
+                (1, WireType::LengthDelimited) => match take_bytes(&mut buf) {
+                    Ok(packed) => n += packed.iter().filter(|&&b| b < 0x80).count(),
+                    Err(_) => break,
+                },
+                (1, WireType::Varint) => {
+                    n += 1;
+                    if decode_varint(&mut buf).is_err() {
+                        break;
+                    }
+                }
+                _ => {
+                    if skip_field(wt, tag, &mut buf, DecodeContext::default()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
 fn decode_samples(
     raw: &[&[u8]],
     width: usize,
@@ -253,10 +301,13 @@ fn decode_samples(
     if width == 0 && !raw.is_empty() {
         return Err(malformed("missing sample type information".into()));
     }
-    let mut s = Samples::new(width);
+    let mut s = SampleData::new(width);
     s.loc_start.reserve(raw.len());
     s.values.reserve(raw.len() * width);
     s.label_start.reserve(raw.len());
+    // Sized exactly up front: growing by doubling would briefly need twice
+    // the largest array of the model.
+    s.locs.reserve_exact(count_location_ids(raw));
     // Dense ids (the common case) avoid hashing on the hot path.
     let dense: Vec<u32> = {
         let max = location_ids.keys().copied().max().unwrap_or(0);
@@ -327,5 +378,5 @@ fn decode_samples(
         s.loc_start.push(s.locs.len() as u32);
         s.label_start.push(s.labels.len() as u32);
     }
-    Ok(s)
+    Ok(s.into())
 }

@@ -3,10 +3,15 @@
 //! base scaled by -1.
 
 use std::collections::hash_map::{DefaultHasher, Entry};
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use super::model::{
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+};
 use crate::units;
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +160,7 @@ pub fn scale_profiles(profiles: &mut [Profile]) -> Result<(), MergeError> {
 /// and all-zero samples dropped, as pprof does.
 pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     let first = srcs.first().ok_or(MergeError::Empty)?;
+
     for s in &srcs[1..] {
         compatible(first, s)?;
     }
@@ -173,7 +179,7 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
         if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
             o.time_nanos = s.time_nanos;
         }
-        o.duration_nanos += s.duration_nanos;
+        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
         if o.period == 0 || o.period < s.period {
             o.period = s.period;
         }
@@ -209,6 +215,99 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     }
     m.drop_zero_samples();
     Ok(m.out)
+}
+
+/// Merges a lone profile into itself, in place: identical samples
+/// (same stack and labels) are combined and all-zero ones dropped, as a
+/// merge does, but the tables are kept as they are and no second copy of
+/// the samples is made (the common one-file case, on the largest inputs).
+pub fn merge_one(mut p: Profile) -> Profile {
+    let mut seen_comments = std::collections::HashSet::new();
+    p.comments.retain(|c| seen_comments.insert(*c));
+    if needs_dedupe(&p.samples) {
+        p.samples.dedupe();
+    }
+    p
+}
+
+/// Whether any sample is all zero or repeats an earlier one.
+fn needs_dedupe(s: &SampleData) -> bool {
+    let mut index = SampleIndex::new(s.len());
+    let mut labels = Vec::new();
+    for i in 0..s.len() {
+        if s.values(i).iter().all(|&v| v == 0) {
+            return true;
+        }
+        if index.find_or_insert(s, i, &mut labels).is_some() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Finds earlier samples with the same stack and labels (labels compared
+/// as sets, in key order), through a hash table with collision chains.
+pub(crate) struct SampleIndex {
+    first: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
+    next: Vec<u32>,
+    other: Vec<Label>,
+}
+
+impl SampleIndex {
+    pub(crate) fn new(n: usize) -> Self {
+        let mut first = HashMap::default();
+        first.reserve(n);
+        SampleIndex {
+            first,
+            next: Vec::with_capacity(n),
+            other: Vec::new(),
+        }
+    }
+
+    fn sorted(out: &mut Vec<Label>, labels: &[Label]) {
+        out.clear();
+        out.extend_from_slice(labels);
+        out.sort_by_key(|l| (l.key, l.is_numeric()));
+    }
+
+    /// Looks sample `i` of `s` up among the samples registered so far
+    /// (indexes into `s`); registers it as sample number `next.len()` when
+    /// new. `scratch` receives its sorted labels.
+    pub(crate) fn find_or_insert(
+        &mut self,
+        s: &SampleData,
+        i: usize,
+        scratch: &mut Vec<Label>,
+    ) -> Option<u32> {
+        Self::sorted(scratch, s.labels(i));
+        let mut h = FxHasher::default();
+        s.stack(i).hash(&mut h);
+        scratch.hash(&mut h);
+        let new = self.next.len() as u32;
+        match self.first.entry(h.finish()) {
+            Entry::Vacant(e) => {
+                e.insert(new);
+            }
+            Entry::Occupied(e) => {
+                let mut j = *e.get();
+                loop {
+                    if s.stack(j as usize) == s.stack(i) {
+                        Self::sorted(&mut self.other, s.labels(j as usize));
+                        if self.other == *scratch {
+                            return Some(j);
+                        }
+                    }
+                    if self.next[j as usize] == NONE {
+                        self.next[j as usize] = new;
+                        break;
+                    }
+                    j = self.next[j as usize];
+                }
+            }
+        }
+        self.next.push(NONE);
+        None
+    }
 }
 
 impl Merger {

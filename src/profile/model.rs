@@ -5,6 +5,7 @@
 //! arrays so a million samples cost a handful of allocations, not millions.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Index into [`Strings`]. 0 is always the empty string.
 pub type StrId = u32;
@@ -49,6 +50,12 @@ impl Strings {
 
     pub fn len(&self) -> usize {
         self.list.len()
+    }
+
+    /// Every string in id order (id 0, the empty string, first), as the
+    /// profile format's string table lists them.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|s| &**s)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -121,8 +128,8 @@ impl Label {
 }
 
 /// All samples, stored column-wise in flat arrays.
-#[derive(Clone, Debug, Default)]
-pub struct Samples {
+#[derive(Clone, Debug)]
+pub struct SampleData {
     /// Values per sample (= number of sample types).
     pub width: usize,
     /// `width` values per sample, sample after sample.
@@ -136,9 +143,9 @@ pub struct Samples {
     pub labels: Vec<Label>,
 }
 
-impl Samples {
+impl SampleData {
     pub fn new(width: usize) -> Self {
-        Samples {
+        SampleData {
             width,
             values: Vec::new(),
             loc_start: vec![0],
@@ -149,7 +156,7 @@ impl Samples {
     }
 
     pub fn len(&self) -> usize {
-        self.loc_start.len() - 1
+        self.loc_start.len().saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,10 +165,6 @@ impl Samples {
 
     pub fn values(&self, i: usize) -> &[i64] {
         &self.values[i * self.width..(i + 1) * self.width]
-    }
-
-    pub fn values_mut(&mut self, i: usize) -> &mut [i64] {
-        &mut self.values[i * self.width..(i + 1) * self.width]
     }
 
     pub fn stack(&self, i: usize) -> &[u32] {
@@ -180,6 +183,111 @@ impl Samples {
         self.labels.extend_from_slice(labels);
         self.label_start.push(self.labels.len() as u32);
     }
+}
+
+/// The samples of a profile, shared between copies of the profile until
+/// one of them changes them: a report's working copy costs nothing unless
+/// a filter rewrites samples.
+#[derive(Clone, Debug)]
+pub struct Samples(Arc<SampleData>);
+
+impl Default for Samples {
+    fn default() -> Self {
+        Samples::new(0)
+    }
+}
+
+impl std::ops::Deref for Samples {
+    type Target = SampleData;
+    fn deref(&self) -> &SampleData {
+        &self.0
+    }
+}
+
+impl From<SampleData> for Samples {
+    fn from(d: SampleData) -> Self {
+        Samples(Arc::new(d))
+    }
+}
+
+impl Samples {
+    pub fn new(width: usize) -> Self {
+        SampleData::new(width).into()
+    }
+
+    fn data_mut(&mut self) -> &mut SampleData {
+        Arc::make_mut(&mut self.0)
+    }
+
+    pub fn values_mut(&mut self, i: usize) -> &mut [i64] {
+        let d = self.data_mut();
+        let w = d.width;
+        &mut d.values[i * w..(i + 1) * w]
+    }
+
+    /// Appends a sample; the slices are copied into the flat arrays.
+    pub fn push(&mut self, values: &[i64], stack: &[u32], labels: &[Label]) {
+        self.data_mut().push(values, stack, labels);
+    }
+
+    /// Combines samples with the same stack and labels (values summed into
+    /// the first) and drops all-zero ones, compacting the arrays in place.
+    pub fn dedupe(&mut self) {
+        let d = self.data_mut();
+        let n = d.len();
+        let w = d.width;
+        let mut index = crate::profile::merge::SampleIndex::new(n);
+        let mut scratch = Vec::new();
+        // Write cursors; they never pass the read position, so reading
+        // sample r (whose bounds are saved before being overwritten) is safe.
+        let (mut ws, mut wl, mut wlab) = (0usize, 0usize, 0usize);
+        let (mut start, mut lab_start) = (0usize, 0usize);
+        for r in 0..n {
+            let end = d.loc_start[r + 1] as usize;
+            let lab_end = d.label_start[r + 1] as usize;
+            let zero = d.values[r * w..(r + 1) * w].iter().all(|&v| v == 0);
+            if !zero {
+                // Register the compacted copy so later duplicates find it.
+                d.values.copy_within(r * w..(r + 1) * w, ws * w);
+                d.locs.copy_within(start..end, wl);
+                d.labels.copy_within(lab_start..lab_end, wlab);
+                let (nl, nlab) = (wl + end - start, wlab + lab_end - lab_start);
+                d.loc_start[ws + 1] = nl as u32;
+                d.label_start[ws + 1] = nlab as u32;
+                match index.find_or_insert(d, ws, &mut scratch) {
+                    Some(j) => {
+                        let j = j as usize;
+                        for k in 0..w {
+                            d.values[j * w + k] =
+                                d.values[j * w + k].wrapping_add(d.values[ws * w + k]);
+                        }
+                    }
+                    None => {
+                        ws += 1;
+                        wl = nl;
+                        wlab = nlab;
+                    }
+                }
+            }
+            start = end;
+            lab_start = lab_end;
+        }
+        d.values.truncate(ws * w);
+        d.locs.truncate(wl);
+        d.labels.truncate(wlab);
+        d.loc_start.truncate(ws + 1);
+        d.label_start.truncate(ws + 1);
+        // Duplicates can sum to zero: drop those too.
+        if (0..ws).any(|i| d.values(i).iter().all(|&v| v == 0)) {
+            let keep: Vec<bool> = (0..self.len())
+                .map(|i| self.values(i).iter().any(|&v| v != 0))
+                .collect();
+            self.retain_map(|i, stack, out| {
+                out.extend_from_slice(stack);
+                keep[i]
+            });
+        }
+    }
 
     /// Keeps the samples for which `keep` returns a stack (possibly shortened
     /// or rewritten through the scratch buffer it is given).
@@ -187,7 +295,7 @@ impl Samples {
     where
         F: FnMut(usize, &[u32], &mut Vec<u32>) -> bool,
     {
-        let mut out = Samples::new(self.width);
+        let mut out = SampleData::new(self.width);
         out.values.reserve(self.values.len());
         out.locs.reserve(self.locs.len());
         let mut scratch = Vec::new();
@@ -197,7 +305,7 @@ impl Samples {
                 out.push(self.values(i), &scratch, self.labels(i));
             }
         }
-        *self = out;
+        *self = out.into();
     }
 }
 
@@ -330,5 +438,37 @@ impl Profile {
             });
             self.samples.push(old.values(i), old.stack(i), &labels);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(key: StrId, str: StrId) -> Label {
+        Label {
+            key,
+            str,
+            num: 0,
+            unit: 0,
+        }
+    }
+
+    #[test]
+    fn dedupe_combines_identical_samples_in_place() {
+        let mut s = Samples::new(2);
+        s.push(&[1, 10], &[1, 2, 3], &[label(1, 2), label(3, 4)]);
+        s.push(&[0, 0], &[9], &[]);
+        s.push(&[2, 20], &[1, 2], &[]);
+        // Same labels in another order: the same sample as the first.
+        s.push(&[4, 40], &[1, 2, 3], &[label(3, 4), label(1, 2)]);
+        s.push(&[5, 50], &[1, 2], &[label(1, 2)]);
+        s.push(&[-2, -20], &[1, 2], &[]);
+        s.dedupe();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s.values(0), s.stack(0)), (&[5, 50][..], &[1, 2, 3][..]));
+        assert_eq!(s.labels(0), &[label(1, 2), label(3, 4)]);
+        assert_eq!((s.values(1), s.stack(1)), (&[5, 50][..], &[1, 2][..]));
+        assert_eq!(s.labels(1), &[label(1, 2)]);
     }
 }

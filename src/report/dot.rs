@@ -27,6 +27,12 @@ impl Report {
     /// mode (entropy order, nodelets counted as nodes, tag trimming,
     /// redundant residual edges removed).
     pub fn visual_graph(&mut self) -> Trimmed {
+        if self.opts.call_tree {
+            return self.visual_tree();
+        }
+        // Node values do not depend on edges: the (shared) values-only pass
+        // finds the nodes under nodefraction before the full build.
+        let values = self.values_graph();
         let table = self.node_table();
         let p = &self.prof;
         let o = &self.opts;
@@ -46,34 +52,28 @@ impl Report {
             g
         };
 
-        if o.call_tree {
-            return self.visual_tree();
-        }
-        // Node values do not depend on edges: a values-only pass finds the
-        // nodes under nodefraction before the full build.
-        let mut values = Graph::build(p, &table, sel, None, false);
+        let mut listed = values.nodes.clone();
         if drop_negative {
-            let arena = &values.arena;
-            values.nodes.retain(|&n| !is_negative(&arena[n as usize]));
+            listed.retain(|&n| !is_negative(values.node(n)));
         }
-        let total_value = values.flat_sum();
+        let total_value = listed
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(values.node(n).flat));
         let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).wrapping_abs();
         let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).wrapping_abs();
         let mut dropped_nodes = 0;
         let mut kept: Option<Vec<bool>> = None;
         if node_cutoff > 0 {
-            let above: Vec<u32> = values
-                .nodes
+            let above: Vec<u32> = listed
                 .iter()
                 .copied()
                 .filter(|&n| values.node(n).cum.wrapping_abs() >= node_cutoff)
                 .collect();
-            if above.len() != values.nodes.len() {
-                dropped_nodes = values.nodes.len() - above.len();
+            if above.len() != listed.len() {
+                dropped_nodes = listed.len() - above.len();
                 kept = Some(values.kept_set(&above));
             }
         }
-        drop(values);
         let mut g = build(kept.as_deref());
         let orig_count = g.nodes.len();
         g.sort_nodes_entropy(p);

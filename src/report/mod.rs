@@ -15,6 +15,7 @@ pub mod text;
 pub mod traces;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::paths;
 use crate::profile::Profile;
@@ -70,6 +71,11 @@ pub struct Report {
     pub opts: Options,
     /// Sum of |values| before focusing (unless relative_percentages).
     pub total: i64,
+    /// Node identities, built once (clones of a report share them).
+    table: Option<Arc<NodeTable>>,
+    /// Node values without edges for a sample selection: the first pass of
+    /// every trimmed graph, shared by the shell's successive reports.
+    values: Option<(ValueSel, Arc<Graph>)>,
     /// The same report on the base profiles, for differential outputs.
     pub base: Option<Box<Report>>,
 }
@@ -109,7 +115,7 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
         div = diff_div;
     }
     if div != 0 {
-        total / div
+        total.wrapping_div(div)
     } else {
         total
     }
@@ -121,6 +127,8 @@ impl Report {
             prof,
             opts,
             total,
+            table: None,
+            values: None,
             base: None,
         }
     }
@@ -138,7 +146,10 @@ impl Report {
 
     /// Node identities for this report's granularity. Source paths are
     /// trimmed and cleaned first, as pprof does before building graphs.
-    pub fn node_table(&mut self) -> NodeTable {
+    pub fn node_table(&mut self) -> Arc<NodeTable> {
+        if let Some(t) = &self.table {
+            return t.clone();
+        }
         let obj_names = matches!(self.opts.format, Format::Raw | Format::List);
         let p = &mut self.prof;
         let mut cache: HashMap<u32, u32> = HashMap::new();
@@ -159,23 +170,52 @@ impl Report {
             };
             p.functions[i].filename = id;
         }
-        NodeTable::new(p, obj_names)
+        let t = Arc::new(NodeTable::new(p, obj_names));
+        self.table = Some(t.clone());
+        t
+    }
+
+    /// Computes what later renders of this report (and of its clones) can
+    /// share: the node table and the values-only graph.
+    pub fn prime(&mut self) {
+        self.values_graph();
+    }
+
+    /// The values-only graph for the report's sample selection, computed
+    /// once per selection.
+    pub fn values_graph(&mut self) -> Arc<Graph> {
+        let sel = self.opts.sample;
+        if let Some((s, g)) = &self.values {
+            if s.index == sel.index && s.mean == sel.mean {
+                return g.clone();
+            }
+        }
+        let table = self.node_table();
+        let g = Arc::new(Graph::build(&self.prof, &table, sel, None, false));
+        self.values = Some((sel, g.clone()));
+        g
     }
 
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {
+        self.trimmed_graph_touching(None)
+    }
+
+    /// [`Report::trimmed_graph`] recording only the edges that touch nodes
+    /// whose printable name `matches` (when given).
+    pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
         if self.opts.format == Format::Dot {
             return self.visual_graph();
         }
         let table = self.node_table();
-        let p = &self.prof;
-        let o = &self.opts;
-        let sel = o.sample;
         // A values-only pass decides which nodes survive nodefraction and
         // nodecount; one pass with edges then builds the graph of those, as
         // pprof's successive rebuilds would.
-        let mut g = Graph::build(p, &table, sel, None, false);
+        let mut g = (*self.values_graph()).clone();
+        let p = &self.prof;
+        let o = &self.opts;
+        let sel = o.sample;
         let total_value = g.flat_sum();
         let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).abs();
         let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).abs();
@@ -186,7 +226,7 @@ impl Report {
                 .nodes
                 .iter()
                 .copied()
-                .filter(|&n| g.node(n).cum.abs() >= node_cutoff)
+                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
                 .collect();
             if above.len() != g.nodes.len() {
                 dropped_nodes = g.nodes.len() - above.len();
@@ -201,7 +241,18 @@ impl Report {
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
-        g = Graph::build(p, &table, sel, kept.as_deref(), true);
+        let touching: Option<Vec<bool>> = matches.map(|m| {
+            table
+                .infos
+                .iter()
+                .map(|info| m(&info.printable_name(p)))
+                .collect()
+        });
+        let mode = match &touching {
+            Some(t) => graph::Edges::Touching(t),
+            None => graph::Edges::All,
+        };
+        g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);
         // pprof trims edges once before selecting the top nodes; when that
@@ -227,9 +278,9 @@ impl Report {
         let mut min_value = 0i64;
         for &n in &g.nodes {
             let node = g.node(n);
-            let mut m = node.flat_value().abs();
+            let mut m = node.flat_value().wrapping_abs();
             if m == 0 {
-                m = node.cum_value().abs();
+                m = node.cum_value().wrapping_abs();
             }
             if m > 0 && (min_value == 0 || m < min_value) {
                 min_value = m;
@@ -311,7 +362,10 @@ impl Report {
         } else {
             Vec::new()
         };
-        let flat_sum: i64 = g.nodes.iter().map(|&n| g.node(n).flat_value()).sum();
+        let flat_sum = g
+            .nodes
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(g.node(n).flat_value()));
         if !self.opts.active_filters.is_empty() {
             label.push("Active filters:".to_string());
             for f in &self.opts.active_filters {

@@ -45,6 +45,9 @@ pub struct Shell {
     profile: Profile,
     config: Config,
     cache: Option<Cached>,
+    /// The last report's text, keyed by its command and full options: the
+    /// same command again is answered without recomputing.
+    last_output: Option<(String, String)>,
 }
 
 /// The part of a command's configuration that decides which samples and
@@ -59,7 +62,8 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     c.nodefraction = 0.0;
     c.edgefraction = 0.0;
     c.compact_labels = false;
-    format!("{}|{:?}|{c:?}", cmd.name, cmd.arg)
+    // The command's regexp only picks what to print, not the samples.
+    format!("{}|{c:?}", cmd.name)
 }
 
 impl Shell {
@@ -70,6 +74,7 @@ impl Shell {
             profile,
             config,
             cache: None,
+            last_output: None,
         }
     }
 
@@ -124,24 +129,45 @@ impl Shell {
                         eprintln!("{e}");
                     }
                 }
-                Ok(Action::Report { command, config }) => match self.report(&command, &config) {
-                    Ok(text) => {
-                        if let Err(e) = driver::deliver(&command, &text, &config.output, true) {
-                            eprintln!("{e}");
+                Ok(Action::Report { command, config }) => {
+                    match self.timed_report(&command, &config) {
+                        Ok(text) => {
+                            if let Err(e) = driver::deliver(&command, &text, &config.output, true) {
+                                eprintln!("{e}");
+                            }
                         }
+                        Err(e) => eprintln!("{e}"),
                     }
-                    Err(e) => eprintln!("{e}"),
-                },
+                }
                 Err(e) => eprintln!("{e}"),
             }
         }
         true
     }
 
+    /// [`Shell::report`], printing how long it took when `RPROF_TIMINGS` is set.
+    fn timed_report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
+        let start = std::time::Instant::now();
+        let result = self.report(cmd, cfg);
+        if std::env::var_os("RPROF_TIMINGS").is_some() {
+            eprintln!("rprof: {} took {:?}", cmd.name, start.elapsed());
+        }
+        result
+    }
+
     /// Generates a report, reusing the prepared samples of the previous
     /// command when the options that select them did not change.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
         let key = preparation_key(cmd, cfg);
+        let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
+        if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
+            if *k == full_key && c.key == key {
+                for w in &c.warnings {
+                    eprintln!("{w}");
+                }
+                return Ok(text.clone());
+            }
+        }
         if self.cache.as_ref().is_none_or(|c| c.key != key) {
             self.cache = None;
             let mut ui = Captured::default();
@@ -161,11 +187,14 @@ impl Shell {
         }
         let cached = self
             .cache
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
+        cached.report.prime();
         let mut rpt = cached.report.clone();
-        driver::set_output_options(&mut rpt, cmd, cfg);
-        driver::render(&mut rpt, cmd)
+        driver::set_output_options(&mut rpt, cmd, cfg)?;
+        let text = driver::render(&mut rpt, cmd)?;
+        self.last_output = Some((full_key, text.clone()));
+        Ok(text)
     }
 
     fn completions(&self) -> Completions {
