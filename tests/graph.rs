@@ -289,8 +289,9 @@ fn folded_stacks_add_up_to_the_cum_values() {
         lines.push((stack, v.parse().expect("integer value")));
     }
     assert!(lines.len() > 5);
-    // Sorted and distinct.
-    assert!(lines.windows(2).all(|w| w[0].0 < w[1].0));
+    // Distinct, sorted frame by frame by name.
+    let frames = |s: &str| s.split(';').map(str::to_string).collect::<Vec<_>>();
+    assert!(lines.windows(2).all(|w| frames(w[0].0) < frames(w[1].0)));
     // Root first: the heaviest stack goes through trafficLoop to takeSnapshot.
     assert!(lines
         .iter()

@@ -5,7 +5,8 @@
 //! Folded lines are `root;caller;...;leaf value`: frames at the current
 //! granularity (inlined functions are frames of their own), one line per
 //! distinct stack, its value in the selected sample type. Lines are sorted
-//! by stack (byte order), so outputs diff well.
+//! frame by frame by frame name (a stack comes before the stacks it is a
+//! prefix of), so outputs are stable and diff well.
 
 use std::collections::HashMap;
 
@@ -14,14 +15,39 @@ use inferno::flamegraph::{self, color::BasicPalette, color::Palette};
 use super::graph::NodeTable;
 use super::Report;
 
+/// The distinct stacks of a prepared profile: frames as node keys, caller
+/// first, with their values.
+pub struct Folded {
+    /// Frame names by node key.
+    pub names: Vec<String>,
+    /// Sorted frame by frame by name (a stack before its extensions).
+    pub stacks: Vec<(Vec<u32>, i64)>,
+}
+
+impl Folded {
+    /// The `a;b;c` text of a stack.
+    pub fn line(&self, frames: &[u32]) -> String {
+        let mut line = String::new();
+        for (i, &k) in frames.iter().enumerate() {
+            if i > 0 {
+                line.push(';');
+            }
+            line.push_str(&self.names[k as usize]);
+        }
+        line
+    }
+}
+
 /// The distinct stacks of the prepared profile with their values, sorted
 /// by stack. Zero totals are left out; with a base, values can be negative.
-pub fn folded_stacks(rpt: &mut Report) -> Vec<(String, i64)> {
+pub fn folded_stacks(rpt: &mut Report) -> Folded {
     let table = rpt.node_table();
     let p = &rpt.prof;
     let sel = rpt.opts.sample;
     let names = frame_names(p, &table);
-    // Sum per distinct location list first: names are built once per stack.
+    // Sum per distinct location list first, then per frame list (different
+    // location lists can fold to the same frames). Strings are only made
+    // for the output.
     let mut by_stack: HashMap<&[u32], (i64, i64)> = HashMap::new();
     let s = &p.samples;
     for i in 0..s.len() {
@@ -31,41 +57,65 @@ pub fn folded_stacks(rpt: &mut Report) -> Vec<(String, i64)> {
         acc.0 = acc.0.wrapping_add(w);
         acc.1 = acc.1.wrapping_add(dw);
     }
-    let mut folded: HashMap<String, (i64, i64)> = HashMap::new();
-    let mut line = String::new();
+    let mut by_frames: HashMap<Vec<u32>, (i64, i64)> = HashMap::new();
     for (stack, (w, dw)) in by_stack {
-        line.clear();
+        let mut frames = Vec::with_capacity(stack.len());
         for &loc in stack.iter().rev() {
             // Frames are innermost first: the caller comes first here.
-            for &key in table.frames(loc).iter().rev() {
-                if !line.is_empty() {
-                    line.push(';');
-                }
-                line.push_str(&names[key as usize]);
-            }
+            frames.extend(table.frames(loc).iter().rev());
         }
-        if line.is_empty() {
+        if frames.is_empty() {
             continue;
         }
-        // Different location lists can fold to the same frames.
-        let acc = folded.entry(line.clone()).or_insert((0, 0));
+        let acc = by_frames.entry(frames).or_insert((0, 0));
         acc.0 = acc.0.wrapping_add(w);
         acc.1 = acc.1.wrapping_add(dw);
     }
     let ratio = rpt.opts.ratio;
-    let mut out: Vec<(String, i64)> = folded
+    let mut stacks: Vec<(Vec<u32>, i64)> = by_frames
         .into_iter()
-        .map(|(stack, (w, dw))| {
+        .map(|(frames, (w, dw))| {
             let mut v = if dw != 0 { w / dw } else { w };
             if ratio > 0.0 && ratio != 1.0 {
                 v = (v as f64 * ratio) as i64;
             }
-            (stack, v)
+            (frames, v)
         })
         .filter(|(_, v)| *v != 0)
         .collect();
-    out.sort();
-    out
+    // Frame by frame, by name: compare name ranks, not strings.
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut rank = vec![0u32; names.len()];
+    for (i, w) in order.iter().enumerate() {
+        let same = i > 0 && names[order[i - 1] as usize] == names[*w as usize];
+        rank[*w as usize] = if same {
+            rank[order[i - 1] as usize]
+        } else {
+            i as u32
+        };
+    }
+    for (frames, _) in &mut stacks {
+        // Sort on ranks, then map back (ranks of equal names are equal, and
+        // equal names print the same).
+        for k in frames.iter_mut() {
+            *k = rank[*k as usize];
+        }
+    }
+    stacks.sort_unstable();
+    let by_rank: Vec<u32> = {
+        let mut v = vec![0u32; names.len()];
+        for (k, &r) in rank.iter().enumerate() {
+            v[r as usize] = k as u32;
+        }
+        v
+    };
+    for (frames, _) in &mut stacks {
+        for k in frames.iter_mut() {
+            *k = by_rank[*k as usize];
+        }
+    }
+    Folded { names, stacks }
 }
 
 /// Frame names: the printable node names, without the characters that
@@ -84,12 +134,17 @@ fn frame_names(p: &crate::profile::Profile, table: &NodeTable) -> Vec<String> {
 
 /// Prints the collapsed stacks (`folded`).
 pub fn print_folded(rpt: &mut Report) -> String {
+    use std::fmt::Write;
+    let f = folded_stacks(rpt);
     let mut out = String::new();
-    for (stack, v) in folded_stacks(rpt) {
-        out.push_str(&stack);
-        out.push(' ');
-        out.push_str(&v.to_string());
-        out.push('\n');
+    for (frames, v) in &f.stacks {
+        for (i, &k) in frames.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(&f.names[k as usize]);
+        }
+        let _ = writeln!(out, " {v}");
     }
     out
 }
@@ -98,40 +153,39 @@ pub fn print_folded(rpt: &mut Report) -> String {
 /// base profiles), the graph is differential: widths show the profile,
 /// colours the change since the base (red grew, blue shrank).
 pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String, String> {
-    let stacks = folded_stacks(rpt);
+    let folded = folded_stacks(rpt);
     let differential = base.is_some();
     let mut lines = Vec::new();
     match base {
         None => {
             // Flame graphs have no negative widths.
-            for (stack, v) in &stacks {
+            for (frames, v) in &folded.stacks {
                 if *v > 0 {
-                    lines.push(format!("{stack} {v}"));
+                    let mut line = folded.line(frames);
+                    line.push(' ');
+                    line.push_str(&v.to_string());
+                    lines.push(line);
                 }
             }
         }
         Some(base) => {
-            // `stacks` is current minus base (as -base reports it): add the
-            // base back to get the current values.
-            let before: HashMap<String, i64> = folded_stacks(base).into_iter().collect();
-            let mut after: HashMap<&str, i64> = HashMap::new();
-            for (stack, v) in &stacks {
-                after.insert(stack, *v);
+            // The profile's stacks are current minus base (as -base reports
+            // them): adding the base back gives the current values.
+            let b = folded_stacks(base);
+            let mut both: HashMap<String, (i64, i64)> = HashMap::new();
+            for (frames, v) in &b.stacks {
+                let e = both.entry(b.line(frames)).or_default();
+                e.0 = e.0.wrapping_add(*v);
+                e.1 = e.1.wrapping_add(*v);
             }
-            let mut all: Vec<&str> = before.keys().map(String::as_str).collect();
-            all.extend(after.keys().copied());
-            all.sort_unstable();
-            all.dedup();
-            for stack in all {
-                let b = before.get(stack).copied().unwrap_or(0).max(0);
-                let a = after
-                    .get(stack)
-                    .copied()
-                    .unwrap_or(0)
-                    .wrapping_add(b)
-                    .max(0);
-                if a != 0 || b != 0 {
-                    lines.push(format!("{stack} {b} {a}"));
+            for (frames, v) in &folded.stacks {
+                let e = both.entry(folded.line(frames)).or_default();
+                e.1 = e.1.wrapping_add(*v);
+            }
+            for (stack, (before, after)) in both {
+                let (before, after) = (before.max(0), after.max(0));
+                if before != 0 || after != 0 {
+                    lines.push(format!("{stack} {before} {after}"));
                 }
             }
         }
