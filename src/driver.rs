@@ -43,6 +43,13 @@ impl Ui for StderrUi {
     }
 }
 
+/// Collects diagnostics (for tests and callers that show them elsewhere).
+impl Ui for Vec<String> {
+    fn warn(&mut self, msg: &str) {
+        self.push(msg.to_string());
+    }
+}
+
 /// The profiles to load and how to combine them.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
