@@ -250,6 +250,39 @@ fn symbolize_none_leaves_addresses() {
     assert!(out.contains("  [leak]\n"), "{out}");
 }
 
+/// A mapping whose file is not here is found through PPROF_BINARY_PATH,
+/// by build id or by name, and the header names the local file.
+#[test]
+fn binary_search_path() {
+    let Some(b) = build(&["-fPIE", "-pie"]) else {
+        return;
+    };
+    let d = b.dir.path();
+    let id = b.maps[0].build_id.clone();
+    let bins = d.join("binaries");
+    std::fs::create_dir_all(bins.join(&id)).unwrap();
+    std::fs::copy(&b.exe, bins.join(&id).join("server")).unwrap();
+    let mut maps = b.maps.clone();
+    maps[0].file = "/opt/app/bin/server".to_string();
+    let prof = b.profile("remote.pb", &maps);
+    let run = |path: &Path| {
+        let out = Command::new(common::rprof_bin())
+            .args(["-top", prof.to_str().unwrap()])
+            .current_dir(d)
+            .env("PPROF_BINARY_PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = run(&bins);
+    assert!(out.starts_with("File: server\n"), "{out}");
+    check_symbolized_top(&out);
+    // Without it nothing is found: addresses only.
+    let out = run(&d.join("elsewhere"));
+    assert!(top_row(&out, "make_buffer").is_none(), "{out}");
+}
+
 fn have_binutils() -> bool {
     let ok = common::have("objcopy") && common::have("strip");
     if !ok {
@@ -403,6 +436,24 @@ fn bad_binaries_warn_and_go_on() {
             "{file}: {err}"
         );
         assert!(!err.contains("panicked"), "{err}");
+    }
+
+    // Cut anywhere (in the sections, the DWARF): no panic, no wrong names.
+    for (i, frac) in [0.1, 0.3, 0.5, 0.7, 0.9, 0.99].iter().enumerate() {
+        let name = format!("cut{i}");
+        let len = (data.len() as f64 * frac) as usize;
+        std::fs::write(d.join(&name), &data[..len]).unwrap();
+        let mut maps = b.maps.clone();
+        maps[0].file = d.join(&name).display().to_string();
+        maps[0].build_id = String::new();
+        let prof = b.profile(&format!("{name}.pb"), &maps);
+        let (out, err) = b.run(&["-top", prof.to_str().unwrap()]);
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        for f in ["new_session", "make_buffer"] {
+            if let Some(r) = top_row(&out, f) {
+                assert!(r.1 == "5000B" || r.1 == "5500B", "{name}: {out}");
+            }
+        }
     }
 
     // The truncated file given as the binary replaces the main mapping.

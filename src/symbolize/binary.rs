@@ -251,7 +251,7 @@ impl Binary {
         match headers.len() {
             0 => Err("no program header matches mapping info".into()),
             1 => Ok(Some(headers[0])),
-            _ => header_for_file_offset(&headers, addr - start + offset).map(Some),
+            _ => header_for_file_offset(&headers, (addr - start).wrapping_add(offset)).map(Some),
         }
     }
 }

@@ -224,3 +224,11 @@ pub fn have(prog: &str) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Whether Go is installed (`go version` succeeds).
+pub fn have_go() -> bool {
+    Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
