@@ -1,40 +1,9 @@
-//! Writes a large, realistic synthetic CPU profile for benchmarks:
-//! many functions with several locations each, deep stacks (up to 48
-//! frames), Zipf-like frequencies, labels, gzipped.
+//! Writes a large, realistic synthetic CPU profile for benchmarks (see
+//! `rprof::synthetic`), gzipped:
 //!
-//!     cargo run --release --example gen_profile -- 1000000 big.pb.gz
+//!     cargo run --release --example gen_profile -- 1000000 big.pb.gz [functions]
 //!
 //! Deterministic: the same arguments always give the same file.
-
-use std::io::Write;
-
-use prost::Message;
-use rprof::pb;
-
-/// xorshift64*: tiny, deterministic, good enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// Zipf-like pick in 0..n: small indexes are much more frequent.
-    fn zipf(&mut self, n: u64) -> u64 {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        // Inverse of a power-law CDF with exponent ~1.1.
-        ((n as f64).powf(u) - 1.0).floor() as u64 % n.max(1)
-    }
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,146 +13,10 @@ fn main() {
         .cloned()
         .unwrap_or_else(|| format!("synthetic-{samples}.pb.gz"));
     let functions: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    const LOCS_PER_FN: u64 = 4;
-
-    let mut strings = vec![String::new()];
-    let intern = |s: String, strings: &mut Vec<String>| -> i64 {
-        strings.push(s);
-        strings.len() as i64 - 1
-    };
-    let samples_s = intern("samples".into(), &mut strings);
-    let count_s = intern("count".into(), &mut strings);
-    let cpu_s = intern("cpu".into(), &mut strings);
-    let ns_s = intern("nanoseconds".into(), &mut strings);
-    let file_s = intern("/usr/local/bin/server".into(), &mut strings);
-    let worker_s = intern("worker".into(), &mut strings);
-    let worker_vals: Vec<i64> = (0..8)
-        .map(|i| intern(format!("w{i}"), &mut strings))
-        .collect();
-
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let pkgs = [
-        "net/http",
-        "encoding/json",
-        "main",
-        "github.com/acme/svc/store",
-        "runtime",
-        "sync",
-        "crypto/tls",
-        "compress/gzip",
-    ];
-    let mut function = Vec::with_capacity(functions as usize);
-    for i in 0..functions {
-        let pkg = pkgs[(i % pkgs.len() as u64) as usize];
-        let name = intern(format!("{pkg}.(*T{}).Method{}", i / 7, i % 7), &mut strings);
-        let filename = intern(format!("{pkg}/file{}.go", i / 50), &mut strings);
-        function.push(pb::Function {
-            id: i + 1,
-            name,
-            system_name: name,
-            filename,
-            start_line: (i % 500) as i64 + 1,
-        });
+    let p = rprof::synthetic::cpu_profile(samples, functions);
+    if let Err(e) = std::fs::write(&out, rprof::synthetic::gzipped(&p)) {
+        eprintln!("{out}: {e}");
+        std::process::exit(1);
     }
-    let mut location = Vec::with_capacity((functions * LOCS_PER_FN) as usize);
-    for i in 0..functions * LOCS_PER_FN {
-        let f = i / LOCS_PER_FN;
-        let mut line = vec![pb::Line {
-            function_id: f + 1,
-            line: (f % 500) as i64 + 10 + (i % LOCS_PER_FN) as i64 * 3,
-            column: 0,
-        }];
-        // Some locations carry an inlined callee.
-        if i % 11 == 0 {
-            let g = (f * 7 + 3) % functions;
-            line.insert(
-                0,
-                pb::Line {
-                    function_id: g + 1,
-                    line: 5,
-                    column: 0,
-                },
-            );
-        }
-        location.push(pb::Location {
-            id: i + 1,
-            mapping_id: 1,
-            address: 0x40_0000 + i * 16,
-            line,
-            is_folded: false,
-        });
-    }
-    let nlocs = functions * LOCS_PER_FN;
-    // A pool of call paths so stacks share prefixes as real ones do.
-    let paths: Vec<Vec<u64>> = (0..4096)
-        .map(|_| {
-            let depth = 4 + rng.below(40) as usize;
-            (0..depth).map(|_| rng.zipf(nlocs) + 1).collect()
-        })
-        .collect();
-    let mut sample = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        let path = &paths[rng.zipf(paths.len() as u64) as usize];
-        let leaf_depth = 1 + rng.below(4) as usize;
-        let mut ids: Vec<u64> = (0..leaf_depth).map(|_| rng.zipf(nlocs) + 1).collect();
-        ids.extend(path.iter().copied());
-        ids.truncate(48);
-        let n = 1 + rng.zipf(20) as i64;
-        sample.push(pb::Sample {
-            location_id: ids,
-            value: vec![n, n * 10_000_000],
-            label: vec![pb::Label {
-                key: worker_s,
-                str: worker_vals[rng.below(worker_vals.len() as u64) as usize],
-                num: 0,
-                num_unit: 0,
-            }],
-        });
-    }
-    let p = pb::Profile {
-        sample_type: vec![
-            pb::ValueType {
-                r#type: samples_s,
-                unit: count_s,
-            },
-            pb::ValueType {
-                r#type: cpu_s,
-                unit: ns_s,
-            },
-        ],
-        sample,
-        mapping: vec![pb::Mapping {
-            id: 1,
-            memory_start: 0x40_0000,
-            memory_limit: 0x40_0000 + nlocs * 16 + 0x1000,
-            file_offset: 0,
-            filename: file_s,
-            build_id: 0,
-            has_functions: true,
-            has_filenames: true,
-            has_line_numbers: true,
-            has_inline_frames: true,
-        }],
-        location,
-        function,
-        string_table: strings,
-        drop_frames: 0,
-        keep_frames: 0,
-        time_nanos: 1_700_000_000_000_000_000,
-        duration_nanos: 30_000_000_000,
-        period_type: Some(pb::ValueType {
-            r#type: cpu_s,
-            unit: ns_s,
-        }),
-        period: 10_000_000,
-        comment: vec![],
-        default_sample_type: 0,
-    };
-    let bytes = p.encode_to_vec();
-    let file = std::fs::File::create(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
-    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-    gz.write_all(&bytes)
-        .and_then(|_| gz.finish().map(|_| ()))
-        .unwrap_or_else(|e| panic!("{out}: {e}"));
-    eprintln!("wrote {out}: {samples} samples, {functions} functions, {nlocs} locations");
+    eprintln!("wrote {out}: {samples} samples, {functions} functions");
 }

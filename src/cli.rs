@@ -104,6 +104,16 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         FlagType::Bool,
         "Same as -mean -sample_index=delay",
     ),
+    (
+        "max_decompressed_mb",
+        FlagType::Value,
+        "Refuse profiles of more MB than this once decompressed (default 4096)",
+    ),
+    (
+        "max_samples",
+        FlagType::Value,
+        "Refuse profiles with more samples than this (default 100000000)",
+    ),
     ("help", FlagType::Bool, "Show this help"),
     ("h", FlagType::Bool, "Show this help"),
 ];
@@ -204,6 +214,17 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                 }
             }
             "add_comment" => inv.sources.comment = Some(value).filter(|v| !v.is_empty()),
+            "max_decompressed_mb" | "max_samples" => {
+                let n = value.parse::<u64>().map_err(|_| {
+                    format!("invalid value {value:?} for flag -{name}: parse error")
+                })?;
+                let limits = &mut inv.sources.limits;
+                if name == "max_samples" {
+                    limits.max_samples = usize::try_from(n).unwrap_or(usize::MAX);
+                } else {
+                    limits.max_decompressed_bytes = n.saturating_mul(1 << 20);
+                }
+            }
             "tools" | "no_browser" => {}
             "http" => inv.http = value,
             "help" | "h" => inv.help = as_bool(&value)?,

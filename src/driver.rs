@@ -62,6 +62,8 @@ pub struct Sources {
     pub diff_base: bool,
     pub normalize: bool,
     pub comment: Option<String>,
+    /// Size and sample-count caps for each profile file.
+    pub limits: profile::Limits,
     /// The `-symbolize` value (empty: local).
     pub symbolize: String,
 }
@@ -91,7 +93,7 @@ pub fn is_build_id(s: &str) -> bool {
 }
 
 fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
-    let mut p = profile::load(Path::new(path)).map_err(|source| Error::Load {
+    let mut p = profile::load_with(Path::new(path), &src.limits).map_err(|source| Error::Load {
         path: path.to_string(),
         source,
     })?;

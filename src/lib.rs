@@ -13,6 +13,7 @@ pub mod profile;
 pub mod report;
 pub mod shell;
 pub mod symbolize;
+pub mod synthetic;
 pub mod units;
 
 /// Types generated from `proto/profile.proto`.

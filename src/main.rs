@@ -23,12 +23,27 @@ fn run(args: &[String]) -> Result<(), String> {
         return Err("-http (web interface) is not supported".into());
     }
     let mut ui = StderrUi;
+    let timings = std::env::var_os("RPROF_TIMINGS").is_some();
+    let start = std::time::Instant::now();
     let p = driver::fetch_profiles(&inv.sources).map_err(|e| e.to_string())?;
+    if timings {
+        eprintln!("rprof: load+merge {:?}", start.elapsed());
+    }
     let Some(cmd) = inv.command else {
         return rprof::shell::Shell::new(p, inv.config)
             .run()
             .map_err(|e| e.to_string());
     };
-    let out = driver::generate(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
+    let t = std::time::Instant::now();
+    let mut rpt =
+        driver::prepare_report(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
+    if timings {
+        eprintln!("rprof: prepare {:?}", t.elapsed());
+    }
+    let t = std::time::Instant::now();
+    let out = driver::render(&mut rpt, &cmd).map_err(|e| e.to_string())?;
+    if timings {
+        eprintln!("rprof: render {:?}", t.elapsed());
+    }
     driver::write_output(&out, &inv.config.output).map_err(|e| e.to_string())
 }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
 
-use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use super::model::{
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+};
 use crate::pb;
 
 /// Why bytes are not a valid profile.
@@ -19,6 +21,8 @@ pub enum DecodeError {
     Wire(String),
     #[error("malformed profile: {0}")]
     Malformed(String),
+    #[error("too many samples: more than {0} (raise the limit with -max_samples)")]
+    TooManySamples(usize),
 }
 
 fn wire(e: impl std::fmt::Display) -> DecodeError {
@@ -87,13 +91,19 @@ fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M
     M::decode(take_bytes(buf)?).map_err(wire)
 }
 
-fn scan(mut buf: &[u8]) -> Result<Raw<'_>, DecodeError> {
+fn scan(mut buf: &[u8], max_samples: usize) -> Result<Raw<'_>, DecodeError> {
     let mut raw = Raw::default();
     while !buf.is_empty() {
         let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
         match tag {
             1 => raw.sample_types.push(read_message(&mut buf, wt)?),
-            2 if wt == WireType::LengthDelimited => raw.samples.push(take_bytes(&mut buf)?),
+            2 if wt == WireType::LengthDelimited => {
+                // Checked while scanning: the sample list itself is big.
+                if raw.samples.len() >= max_samples {
+                    return Err(DecodeError::TooManySamples(max_samples));
+                }
+                raw.samples.push(take_bytes(&mut buf)?)
+            }
             3 => raw.mappings.push(read_message(&mut buf, wt)?),
             4 => raw.locations.push(read_message(&mut buf, wt)?),
             5 => raw.functions.push(read_message(&mut buf, wt)?),
@@ -148,10 +158,16 @@ fn index_ids(what: &str, ids: impl Iterator<Item = u64>) -> Result<HashMap<u64, 
 
 /// Decodes an uncompressed protobuf profile.
 pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
+    decode_with_limits(data, super::limits::DEFAULT_MAX_SAMPLES)
+}
+
+/// Decodes an uncompressed protobuf profile of at most `max_samples`
+/// samples.
+pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
     }
-    let raw = scan(data)?;
+    let raw = scan(data, max_samples)?;
     let mut p = Profile::default();
 
     if raw.strings.first().is_some_and(|s| !s.is_empty()) {
@@ -253,7 +269,7 @@ fn decode_samples(
     if width == 0 && !raw.is_empty() {
         return Err(malformed("missing sample type information".into()));
     }
-    let mut s = Samples::new(width);
+    let mut s = SampleData::new(width);
     s.loc_start.reserve(raw.len());
     s.values.reserve(raw.len() * width);
     s.label_start.reserve(raw.len());
@@ -327,5 +343,5 @@ fn decode_samples(
         s.loc_start.push(s.locs.len() as u32);
         s.label_start.push(s.labels.len() as u32);
     }
-    Ok(s)
+    Ok(s.into())
 }

@@ -33,6 +33,16 @@ impl Profile {
         hide: Option<&Regex>,
         show: Option<&Regex>,
     ) -> (bool, bool, bool, bool) {
+        if focus.is_none() && ignore.is_none() && hide.is_none() && show.is_none() {
+            // Nothing to match: pprof still drops samples without frames.
+            if (0..self.samples.len()).any(|i| self.samples.stack(i).is_empty()) {
+                self.samples.retain_map(|_, stack, out| {
+                    out.extend_from_slice(stack);
+                    !stack.is_empty()
+                });
+            }
+            return (!self.locations.is_empty(), false, false, false);
+        }
         let (mut fm, mut im, mut hm, mut hnm) = (false, false, false, false);
         // Per location: 0 = neither, 1 = focused, 2 = ignored.
         let mut verdict = vec![0u8; self.locations.len()];
@@ -139,6 +149,9 @@ impl Profile {
         focus: Option<&TagFilter>,
         ignore: Option<&TagFilter>,
     ) -> (bool, bool) {
+        if focus.is_none() && ignore.is_none() {
+            return (true, false);
+        }
         let (mut fm, mut im) = (false, false);
         let mut keep = Vec::with_capacity(self.samples.len());
         for i in 0..self.samples.len() {

@@ -1,9 +1,13 @@
-//! Reading profile files: gzip detected by content, then decoded.
+//! Reading profile files: gzip detected by content, then decoded as a
+//! protobuf profile or, failing that, as one of the legacy formats pprof
+//! still reads (as pprof's `ParseData` does).
 
 use std::io::Read;
 use std::path::Path;
 
-use super::decode::{decode, DecodeError};
+use super::decode::{decode_with_limits, DecodeError};
+use super::legacy::{self, LegacyError};
+use super::limits::Limits;
 use super::model::Profile;
 
 /// Why a profile file could not be loaded. Displayed after the file name:
@@ -16,6 +20,13 @@ pub enum LoadError {
     Gzip(String),
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// Recognized as a legacy format, but broken (or over a limit).
+    #[error(transparent)]
+    Legacy(#[from] LegacyError),
+    #[error(
+        "profile too large: more than {0} MB of data (raise the limit with -max_decompressed_mb)"
+    )]
+    TooLarge(u64),
 }
 
 fn io_message(e: &std::io::Error) -> String {
@@ -43,8 +54,16 @@ pub fn is_gzip(data: &[u8]) -> bool {
 
 /// Decompresses gzip data (all members, as Go's reader does).
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, LoadError> {
-    let mut out = Vec::with_capacity(data.len() * 4);
+    gunzip_limited(data, &Limits::default())
+}
+
+/// Decompresses gzip data, stopping as soon as the output passes the
+/// decompressed-size limit (a gzip bomb never gets fully inflated).
+pub fn gunzip_limited(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LoadError> {
+    let max = limits.max_decompressed_bytes;
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max as usize));
     flate2::read::MultiGzDecoder::new(data)
+        .take(max.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| {
             LoadError::Gzip(match e.kind() {
@@ -52,25 +71,61 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, LoadError> {
                 _ => format!("corrupt gzip stream ({e})"),
             })
         })?;
+    if out.len() as u64 > max {
+        return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
+    }
     Ok(out)
 }
 
 /// Parses profile bytes, compressed or not.
 pub fn parse(data: &[u8]) -> Result<Profile, LoadError> {
+    parse_with(data, &Limits::default())
+}
+
+/// Parses profile bytes, compressed or not, within limits.
+pub fn parse_with(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty file".into()).into());
     }
+    if data.len() as u64 > limits.max_decompressed_bytes {
+        return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
+    }
     if is_gzip(data) {
-        let raw = gunzip(data)?;
+        let raw = gunzip_limited(data, limits)?;
         if raw.is_empty() {
             return Err(LoadError::Gzip("gzip stream holds no data".into()));
         }
-        return Ok(decode(&raw)?);
+        return decode_any(&raw, limits);
     }
-    Ok(decode(data)?)
+    decode_any(data, limits)
+}
+
+/// Protobuf first; legacy formats when that fails. When no legacy parser
+/// recognizes the data either, the protobuf error says what is wrong.
+fn decode_any(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
+    match decode_with_limits(data, limits.max_samples) {
+        Ok(p) => Ok(p),
+        Err(DecodeError::TooManySamples(n)) => Err(DecodeError::TooManySamples(n).into()),
+        Err(e) => match legacy::parse(data, limits.max_samples) {
+            Ok(p) => Ok(p),
+            Err(LegacyError::Unrecognized) => Err(e.into()),
+            Err(le) => Err(le.into()),
+        },
+    }
 }
 
 /// Loads a profile file.
 pub fn load(path: &Path) -> Result<Profile, LoadError> {
-    parse(&read_file(path)?)
+    load_with(path, &Limits::default())
+}
+
+/// Loads a profile file within limits; an oversized file is refused
+/// before it is read.
+pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_file() && meta.len() > limits.max_decompressed_bytes {
+            return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
+        }
+    }
+    parse_with(&read_file(path)?, limits)
 }

@@ -3,6 +3,9 @@
 //! base scaled by -1.
 
 use std::collections::hash_map::{DefaultHasher, Entry};
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
@@ -155,6 +158,11 @@ pub fn scale_profiles(profiles: &mut [Profile]) -> Result<(), MergeError> {
 /// and all-zero samples dropped, as pprof does.
 pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     let first = srcs.first().ok_or(MergeError::Empty)?;
+    // A lone profile whose samples are already distinct and non-zero merges
+    // into itself: skip rebuilding its tables (the common one-file case).
+    if srcs.len() == 1 && already_merged(first) {
+        return Ok(first.clone());
+    }
     for s in &srcs[1..] {
         compatible(first, s)?;
     }
@@ -173,7 +181,7 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
         if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
             o.time_nanos = s.time_nanos;
         }
-        o.duration_nanos += s.duration_nanos;
+        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
         if o.period == 0 || o.period < s.period {
             o.period = s.period;
         }
@@ -209,6 +217,56 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     }
     m.drop_zero_samples();
     Ok(m.out)
+}
+
+/// Whether merging `p` alone would change nothing that reports see: no
+/// all-zero samples, no two samples with the same stack and labels, no
+/// repeated comments.
+fn already_merged(p: &Profile) -> bool {
+    let s = &p.samples;
+    let mut seen: HashMap<u64, u32, BuildHasherDefault<FxHasher>> = HashMap::default();
+    seen.reserve(s.len());
+    let mut next = vec![NONE; s.len()];
+    let mut labels = Vec::new();
+    let mut other = Vec::new();
+    let sorted = |out: &mut Vec<Label>, i: usize| {
+        out.clear();
+        out.extend_from_slice(s.labels(i));
+        out.sort_by_key(|l| (l.key, l.is_numeric()));
+    };
+    for i in 0..s.len() {
+        if s.values(i).iter().all(|&v| v == 0) {
+            return false;
+        }
+        sorted(&mut labels, i);
+        let mut h = FxHasher::default();
+        s.stack(i).hash(&mut h);
+        labels.hash(&mut h);
+        match seen.entry(h.finish()) {
+            Entry::Vacant(e) => {
+                e.insert(i as u32);
+            }
+            Entry::Occupied(e) => {
+                let mut j = *e.get();
+                loop {
+                    if s.stack(j as usize) == s.stack(i) {
+                        sorted(&mut other, j as usize);
+                        if other == labels {
+                            return false;
+                        }
+                    }
+                    if next[j as usize] == NONE {
+                        next[j as usize] = i as u32;
+                        break;
+                    }
+                    j = next[j as usize];
+                }
+            }
+        }
+    }
+    let mut comments = p.comments.clone();
+    comments.sort_unstable();
+    comments.windows(2).all(|w| w[0] != w[1])
 }
 
 impl Merger {

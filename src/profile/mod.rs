@@ -2,11 +2,14 @@
 
 pub mod decode;
 pub mod filter;
+pub mod legacy;
+pub mod limits;
 pub mod load;
 pub mod merge;
 pub mod model;
 
-pub use load::{load, parse, LoadError};
+pub use limits::Limits;
+pub use load::{load, load_with, parse, parse_with, LoadError};
 pub use merge::MergeError;
 pub use model::{
     Function, Label, Line, Location, Mapping, Profile, Samples, StrId, Strings, ValueType,

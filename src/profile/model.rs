@@ -5,6 +5,7 @@
 //! arrays so a million samples cost a handful of allocations, not millions.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Index into [`Strings`]. 0 is always the empty string.
 pub type StrId = u32;
@@ -121,8 +122,8 @@ impl Label {
 }
 
 /// All samples, stored column-wise in flat arrays.
-#[derive(Clone, Debug, Default)]
-pub struct Samples {
+#[derive(Clone, Debug)]
+pub struct SampleData {
     /// Values per sample (= number of sample types).
     pub width: usize,
     /// `width` values per sample, sample after sample.
@@ -136,9 +137,9 @@ pub struct Samples {
     pub labels: Vec<Label>,
 }
 
-impl Samples {
+impl SampleData {
     pub fn new(width: usize) -> Self {
-        Samples {
+        SampleData {
             width,
             values: Vec::new(),
             loc_start: vec![0],
@@ -149,7 +150,7 @@ impl Samples {
     }
 
     pub fn len(&self) -> usize {
-        self.loc_start.len() - 1
+        self.loc_start.len().saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,10 +159,6 @@ impl Samples {
 
     pub fn values(&self, i: usize) -> &[i64] {
         &self.values[i * self.width..(i + 1) * self.width]
-    }
-
-    pub fn values_mut(&mut self, i: usize) -> &mut [i64] {
-        &mut self.values[i * self.width..(i + 1) * self.width]
     }
 
     pub fn stack(&self, i: usize) -> &[u32] {
@@ -180,6 +177,52 @@ impl Samples {
         self.labels.extend_from_slice(labels);
         self.label_start.push(self.labels.len() as u32);
     }
+}
+
+/// The samples of a profile, shared between copies of the profile until
+/// one of them changes them: a report's working copy costs nothing unless
+/// a filter rewrites samples.
+#[derive(Clone, Debug)]
+pub struct Samples(Arc<SampleData>);
+
+impl Default for Samples {
+    fn default() -> Self {
+        Samples::new(0)
+    }
+}
+
+impl std::ops::Deref for Samples {
+    type Target = SampleData;
+    fn deref(&self) -> &SampleData {
+        &self.0
+    }
+}
+
+impl From<SampleData> for Samples {
+    fn from(d: SampleData) -> Self {
+        Samples(Arc::new(d))
+    }
+}
+
+impl Samples {
+    pub fn new(width: usize) -> Self {
+        SampleData::new(width).into()
+    }
+
+    fn data_mut(&mut self) -> &mut SampleData {
+        Arc::make_mut(&mut self.0)
+    }
+
+    pub fn values_mut(&mut self, i: usize) -> &mut [i64] {
+        let d = self.data_mut();
+        let w = d.width;
+        &mut d.values[i * w..(i + 1) * w]
+    }
+
+    /// Appends a sample; the slices are copied into the flat arrays.
+    pub fn push(&mut self, values: &[i64], stack: &[u32], labels: &[Label]) {
+        self.data_mut().push(values, stack, labels);
+    }
 
     /// Keeps the samples for which `keep` returns a stack (possibly shortened
     /// or rewritten through the scratch buffer it is given).
@@ -187,7 +230,7 @@ impl Samples {
     where
         F: FnMut(usize, &[u32], &mut Vec<u32>) -> bool,
     {
-        let mut out = Samples::new(self.width);
+        let mut out = SampleData::new(self.width);
         out.values.reserve(self.values.len());
         out.locs.reserve(self.locs.len());
         let mut scratch = Vec::new();
@@ -197,7 +240,7 @@ impl Samples {
                 out.push(self.values(i), &scratch, self.labels(i));
             }
         }
-        *self = out;
+        *self = out.into();
     }
 }
 

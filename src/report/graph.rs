@@ -81,7 +81,7 @@ impl Node {
         if self.flat_div == 0 {
             self.flat
         } else {
-            self.flat / self.flat_div
+            self.flat.wrapping_div(self.flat_div)
         }
     }
 
@@ -89,7 +89,7 @@ impl Node {
         if self.cum_div == 0 {
             self.cum
         } else {
-            self.cum / self.cum_div
+            self.cum.wrapping_div(self.cum_div)
         }
     }
 }
@@ -113,7 +113,7 @@ impl Edge {
         if self.weight_div == 0 {
             self.weight
         } else {
-            self.weight / self.weight_div
+            self.weight.wrapping_div(self.weight_div)
         }
     }
 }
@@ -183,6 +183,145 @@ impl NodeTable {
     }
 }
 
+/// One pass over (part of) the samples: node values and edges.
+struct Pass {
+    flat: Vec<i64>,
+    flat_div: Vec<i64>,
+    cum: Vec<i64>,
+    cum_div: Vec<i64>,
+    node_seen: Vec<u32>,
+    edge_list: Vec<Edge>,
+    edge_index: FastMap<u64, u32>,
+    edge_seen: Vec<u32>,
+}
+
+impl Pass {
+    fn new(n_keys: usize) -> Pass {
+        Pass {
+            flat: vec![0; n_keys],
+            flat_div: vec![0; n_keys],
+            cum: vec![0; n_keys],
+            cum_div: vec![0; n_keys],
+            node_seen: vec![NONE; n_keys],
+            edge_list: Vec::new(),
+            edge_index: FastMap::default(),
+            edge_seen: Vec::new(),
+        }
+    }
+
+    fn edge(&mut self, src: u32, dest: u32, residual: bool, inline: bool) -> u32 {
+        let next = self.edge_list.len() as u32;
+        let key = (src as u64) << 32 | dest as u64;
+        let e = *self.edge_index.entry(key).or_insert(next);
+        if e == next {
+            self.edge_list.push(Edge {
+                src,
+                dest,
+                weight: 0,
+                weight_div: 0,
+                residual,
+                inline,
+                removed: false,
+            });
+            self.edge_seen.push(NONE);
+        }
+        e
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        edges: bool,
+        touching: Option<&[bool]>,
+        range: std::ops::Range<usize>,
+    ) {
+        let s = &p.samples;
+        for i in range {
+            let values = s.values(i);
+            let w = values[sel.index];
+            let dw = if sel.mean { values[0] } else { 0 };
+            if w == 0 && dw == 0 {
+                continue;
+            }
+            let stamp = i as u32;
+            let mut parent = NONE;
+            let mut residual = false;
+            for &loc in s.stack(i).iter().rev() {
+                let frames = table.frames(loc);
+                for ni in (0..frames.len()).rev() {
+                    let n = frames[ni];
+                    if kept.is_some_and(|k| !k[n as usize]) {
+                        residual = true;
+                        continue;
+                    }
+                    if self.node_seen[n as usize] != stamp {
+                        self.node_seen[n as usize] = stamp;
+                        self.cum[n as usize] = self.cum[n as usize].wrapping_add(w);
+                        self.cum_div[n as usize] = self.cum_div[n as usize].wrapping_add(dw);
+                    }
+                    if edges
+                        && parent != NONE
+                        && n != parent
+                        && touching.is_none_or(|t| t[n as usize] || t[parent as usize])
+                    {
+                        let inline = ni != frames.len() - 1;
+                        let e = self.edge(parent, n, residual, inline) as usize;
+                        if self.edge_seen[e] != stamp {
+                            self.edge_seen[e] = stamp;
+                            let edge = &mut self.edge_list[e];
+                            edge.weight = edge.weight.wrapping_add(w);
+                            edge.weight_div = edge.weight_div.wrapping_add(dw);
+                            edge.residual |= residual;
+                            edge.inline &= inline;
+                        }
+                    }
+                    parent = n;
+                    residual = false;
+                }
+            }
+            if parent != NONE && !residual {
+                let k = parent as usize;
+                self.flat[k] = self.flat[k].wrapping_add(w);
+                self.flat_div[k] = self.flat_div[k].wrapping_add(dw);
+            }
+        }
+    }
+
+    /// Adds another pass's sums to this one.
+    fn absorb(&mut self, other: Pass) {
+        let add = |a: &mut Vec<i64>, b: &[i64]| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = x.wrapping_add(*y);
+            }
+        };
+        add(&mut self.flat, &other.flat);
+        add(&mut self.flat_div, &other.flat_div);
+        add(&mut self.cum, &other.cum);
+        add(&mut self.cum_div, &other.cum_div);
+        for oe in other.edge_list {
+            let e = self.edge(oe.src, oe.dest, oe.residual, oe.inline) as usize;
+            let edge = &mut self.edge_list[e];
+            edge.weight = edge.weight.wrapping_add(oe.weight);
+            edge.weight_div = edge.weight_div.wrapping_add(oe.weight_div);
+            edge.residual |= oe.residual;
+            edge.inline &= oe.inline;
+        }
+    }
+}
+
+/// Which edges a graph records.
+#[derive(Clone, Copy, Debug)]
+pub enum Edges<'a> {
+    None,
+    All,
+    /// Only edges with an end whose key is set.
+    Touching(&'a [bool]),
+}
+
 /// How sample values are read.
 #[derive(Clone, Copy, Debug)]
 pub struct ValueSel {
@@ -216,74 +355,74 @@ impl Graph {
         kept: Option<&[bool]>,
         edges: bool,
     ) -> Graph {
+        let mode = if edges { Edges::All } else { Edges::None };
+        Graph::build_edges(p, table, sel, kept, mode)
+    }
+
+    /// [`Graph::build`] choosing which edges to record: reports about a few
+    /// nodes (peek) need only the edges that touch them, which saves most
+    /// of the work on large profiles.
+    pub fn build_edges(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+    ) -> Graph {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(2);
+        Graph::build_threads(p, table, sel, kept, mode, threads)
+    }
+
+    fn build_threads(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+        threads: usize,
+    ) -> Graph {
+        let edges = !matches!(mode, Edges::None);
+        let touching = match mode {
+            Edges::Touching(t) => Some(t),
+            _ => None,
+        };
         let n_keys = table.infos.len();
-        let mut flat = vec![0i64; n_keys];
-        let mut flat_div = vec![0i64; n_keys];
-        let mut cum = vec![0i64; n_keys];
-        let mut cum_div = vec![0i64; n_keys];
-        let mut node_seen = vec![NONE; n_keys];
-        let mut edge_list: Vec<Edge> = Vec::new();
-        let mut edge_index: FastMap<u64, u32> = FastMap::default();
-        let mut edge_seen: Vec<u32> = Vec::new();
-        let s = &p.samples;
-        for i in 0..s.len() {
-            let values = s.values(i);
-            let w = values[sel.index];
-            let dw = if sel.mean { values[0] } else { 0 };
-            if w == 0 && dw == 0 {
-                continue;
+        let n = p.samples.len();
+        // Two halves on two threads when there is enough work; the partial
+        // sums are then added (values and edge weights are plain sums).
+        let acc = if threads > 1 && n >= 50_000 {
+            let mid = n / 2;
+            let (mut a, b) = std::thread::scope(|scope| {
+                let h = scope.spawn(|| {
+                    let mut b = Pass::new(n_keys);
+                    b.run(p, table, sel, kept, edges, touching, mid..n);
+                    b
+                });
+                let mut a = Pass::new(n_keys);
+                a.run(p, table, sel, kept, edges, touching, 0..mid);
+                (a, h.join())
+            });
+            match b {
+                Ok(b) => a.absorb(b),
+                // A panicking worker is a bug; redo its half here.
+                Err(_) => a.run(p, table, sel, kept, edges, touching, mid..n),
             }
-            let stamp = i as u32;
-            let mut parent = NONE;
-            let mut residual = false;
-            for &loc in s.stack(i).iter().rev() {
-                let frames = table.frames(loc);
-                for ni in (0..frames.len()).rev() {
-                    let n = frames[ni];
-                    if kept.is_some_and(|k| !k[n as usize]) {
-                        residual = true;
-                        continue;
-                    }
-                    if node_seen[n as usize] != stamp {
-                        node_seen[n as usize] = stamp;
-                        cum[n as usize] += w;
-                        cum_div[n as usize] += dw;
-                    }
-                    if edges && parent != NONE && n != parent {
-                        let inline = ni != frames.len() - 1;
-                        let next = edge_list.len() as u32;
-                        let key = (parent as u64) << 32 | n as u64;
-                        let e = *edge_index.entry(key).or_insert(next);
-                        if e == next {
-                            edge_list.push(Edge {
-                                src: parent,
-                                dest: n,
-                                weight: 0,
-                                weight_div: 0,
-                                residual,
-                                inline,
-                                removed: false,
-                            });
-                            edge_seen.push(NONE);
-                        }
-                        if edge_seen[e as usize] != stamp {
-                            edge_seen[e as usize] = stamp;
-                            let edge = &mut edge_list[e as usize];
-                            edge.weight += w;
-                            edge.weight_div += dw;
-                            edge.residual |= residual;
-                            edge.inline &= inline;
-                        }
-                    }
-                    parent = n;
-                    residual = false;
-                }
-            }
-            if parent != NONE && !residual {
-                flat[parent as usize] += w;
-                flat_div[parent as usize] += dw;
-            }
-        }
+            a
+        } else {
+            let mut a = Pass::new(n_keys);
+            a.run(p, table, sel, kept, edges, touching, 0..n);
+            a
+        };
+        let Pass {
+            flat,
+            flat_div,
+            cum,
+            cum_div,
+            edge_list,
+            ..
+        } = acc;
         let mut arena: Vec<Node> = (0..n_keys)
             .map(|k| Node {
                 info: table.infos[k],
@@ -334,16 +473,16 @@ impl Graph {
             let (ln, rn) = (&names[a as usize], &names[b as usize]);
             let order = if cum {
                 r.cum
-                    .abs()
-                    .cmp(&l.cum.abs())
+                    .wrapping_abs()
+                    .cmp(&l.cum.wrapping_abs())
                     .then_with(|| ln.cmp(rn))
-                    .then_with(|| r.flat.abs().cmp(&l.flat.abs()))
+                    .then_with(|| r.flat.wrapping_abs().cmp(&l.flat.wrapping_abs()))
             } else {
                 r.flat
-                    .abs()
-                    .cmp(&l.flat.abs())
+                    .wrapping_abs()
+                    .cmp(&l.flat.wrapping_abs())
                     .then_with(|| ln.cmp(rn))
-                    .then_with(|| r.cum.abs().cmp(&l.cum.abs()))
+                    .then_with(|| r.cum.wrapping_abs().cmp(&l.cum.wrapping_abs()))
             };
             order.then_with(|| l.info.sprint(p).cmp(&r.info.sprint(p)))
         });
@@ -355,7 +494,7 @@ impl Graph {
         for &n in &self.nodes {
             for &e in &self.arena[n as usize].ins {
                 let edge = &mut self.edges[e as usize];
-                if !edge.removed && edge.weight.abs() < cutoff {
+                if !edge.removed && edge.weight.wrapping_abs() < cutoff {
                     edge.removed = true;
                     dropped += 1;
                 }
@@ -384,6 +523,37 @@ impl Graph {
 
     /// Sum of raw flat values of the listed nodes.
     pub fn flat_sum(&self) -> i64 {
-        self.nodes.iter().map(|&n| self.node(n).flat).sum()
+        self.nodes
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(self.node(n).flat))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_build_the_same_graph_as_one() {
+        let bytes = crate::synthetic::gzipped(&crate::synthetic::cpu_profile(60_000, 2_000));
+        let p = crate::profile::parse(&bytes).expect("parse");
+        let table = NodeTable::new(&p, false);
+        let sel = ValueSel {
+            index: 1,
+            mean: false,
+        };
+        let one = Graph::build_threads(&p, &table, sel, None, Edges::All, 1);
+        let two = Graph::build_threads(&p, &table, sel, None, Edges::All, 2);
+        assert_eq!(one.nodes, two.nodes);
+        for (a, b) in one.arena.iter().zip(&two.arena) {
+            assert_eq!((a.flat, a.cum, a.ins.len()), (b.flat, b.cum, b.ins.len()));
+        }
+        let key = |e: &Edge| (e.src, e.dest, e.weight, e.residual, e.inline);
+        let mut e1: Vec<_> = one.edges.iter().map(key).collect();
+        let mut e2: Vec<_> = two.edges.iter().map(key).collect();
+        e1.sort();
+        e2.sort();
+        assert_eq!(e1, e2);
+        assert!(e1.len() > 1000);
     }
 }

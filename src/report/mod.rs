@@ -98,7 +98,7 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
         div = diff_div;
     }
     if div != 0 {
-        total / div
+        total.wrapping_div(div)
     } else {
         total
     }
@@ -149,6 +149,12 @@ impl Report {
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {
+        self.trimmed_graph_touching(None)
+    }
+
+    /// [`Report::trimmed_graph`] recording only the edges that touch nodes
+    /// whose printable name `matches` (when given).
+    pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
         let table = self.node_table();
         let p = &self.prof;
         let o = &self.opts;
@@ -167,7 +173,7 @@ impl Report {
                 .nodes
                 .iter()
                 .copied()
-                .filter(|&n| g.node(n).cum.abs() >= node_cutoff)
+                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
                 .collect();
             if above.len() != g.nodes.len() {
                 dropped_nodes = g.nodes.len() - above.len();
@@ -182,7 +188,18 @@ impl Report {
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
-        g = Graph::build(p, &table, sel, kept.as_deref(), true);
+        let touching: Option<Vec<bool>> = matches.map(|m| {
+            table
+                .infos
+                .iter()
+                .map(|info| m(&info.printable_name(p)))
+                .collect()
+        });
+        let mode = match &touching {
+            Some(t) => graph::Edges::Touching(t),
+            None => graph::Edges::All,
+        };
+        g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);
         // pprof trims edges once before selecting the top nodes; when that
@@ -208,9 +225,9 @@ impl Report {
         let mut min_value = 0i64;
         for &n in &g.nodes {
             let node = g.node(n);
-            let mut m = node.flat_value().abs();
+            let mut m = node.flat_value().wrapping_abs();
             if m == 0 {
-                m = node.cum_value().abs();
+                m = node.cum_value().wrapping_abs();
             }
             if m > 0 && (min_value == 0 || m < min_value) {
                 min_value = m;
@@ -292,7 +309,10 @@ impl Report {
         } else {
             Vec::new()
         };
-        let flat_sum: i64 = g.nodes.iter().map(|&n| g.node(n).flat_value()).sum();
+        let flat_sum = g
+            .nodes
+            .iter()
+            .fold(0i64, |s, &n| s.wrapping_add(g.node(n).flat_value()));
         if !self.opts.active_filters.is_empty() {
             label.push("Active filters:".to_string());
             for f in &self.opts.active_filters {

@@ -22,7 +22,12 @@ pub struct NoMatches(pub String);
 /// Prints the report as `go tool pprof -peek=regexp` does (or `-tree`,
 /// which has no regexp and lists every node of the trimmed graph).
 pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
-    let mut t = rpt.trimmed_graph();
+    // Only edges of matching nodes are printed, so only those are built.
+    let rx = rpt.opts.symbol.clone();
+    let mut t = match &rx {
+        Some(rx) => rpt.trimmed_graph_touching(Some(&|name: &str| rx.is_match(name))),
+        None => rpt.trimmed_graph(),
+    };
     rpt.select_output_unit(&t.graph);
     // The tree format does not mention dropped edges.
     t.dropped_edges = 0;

@@ -45,6 +45,9 @@ pub struct Shell {
     profile: Profile,
     config: Config,
     cache: Option<Cached>,
+    /// The last report's text, keyed by its command and full options: the
+    /// same command again is answered without recomputing.
+    last_output: Option<(String, String)>,
 }
 
 /// The part of a command's configuration that decides which samples and
@@ -70,6 +73,7 @@ impl Shell {
             profile,
             config,
             cache: None,
+            last_output: None,
         }
     }
 
@@ -142,6 +146,15 @@ impl Shell {
     /// command when the options that select them did not change.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
         let key = preparation_key(cmd, cfg);
+        let full_key = format!("{key}|{cfg:?}");
+        if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
+            if *k == full_key && c.key == key {
+                for w in &c.warnings {
+                    eprintln!("{w}");
+                }
+                return Ok(text.clone());
+            }
+        }
         if self.cache.as_ref().is_none_or(|c| c.key != key) {
             self.cache = None;
             let mut ui = Captured::default();
@@ -165,7 +178,9 @@ impl Shell {
             .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
         let mut rpt = cached.report.clone();
         driver::set_output_options(&mut rpt, cmd, cfg);
-        driver::render(&mut rpt, cmd)
+        let text = driver::render(&mut rpt, cmd)?;
+        self.last_output = Some((full_key, text.clone()));
+        Ok(text)
     }
 
     fn completions(&self) -> Completions {

@@ -20,7 +20,8 @@ pub fn rprof_bin() -> &'static str {
 
 /// A scratch copy of `fixtures/go` with an ELF file named `goapp` (the
 /// binary argument of the cases; Go profiles are already symbolized, so
-/// only its name matters) and `../src` for `-source_path=../src`.
+/// only its name matters), `../src` for `-source_path=../src` and
+/// `../corpus` for the corpus profiles.
 pub struct Workdir {
     pub dir: tempfile::TempDir,
 }
@@ -42,7 +43,7 @@ impl Workdir {
         std::fs::copy(exe, go.join("goapp")).expect("copy elf");
         // Cases name sibling directories relative to `go/`: `../src`, `../synthetic`.
         #[cfg(unix)]
-        for sibling in ["src", "synthetic"] {
+        for sibling in ["src", "synthetic", "corpus"] {
             std::os::unix::fs::symlink(fixtures().join(sibling), dir.path().join(sibling))
                 .expect("symlink fixture dir");
         }
