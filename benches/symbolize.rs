@@ -11,13 +11,19 @@ use rprof::profile::{Location, Mapping, Profile};
 use rprof::symbolize::{binary::Binary, Options, Symbolizer};
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` does not,
+    // and then a small run only checks that the benchmark works.
+    let bench = std::env::args().any(|a| a == "--bench");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/target/debug/rprof");
     let path = args.first().map_or(default, String::as_str);
-    let count: usize = args.get(1).and_then(|c| c.parse().ok()).unwrap_or(100_000);
+    let count: usize = args
+        .get(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(if bench { 100_000 } else { 1_000 });
     let bin = match Binary::open(std::path::Path::new(path)) {
         Ok(b) => b,
         Err(e) => {

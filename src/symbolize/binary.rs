@@ -83,13 +83,14 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn is_object_magic(head: &[u8]) -> bool {
-    match head {
-        [0x7f, b'E', b'L', b'F', ..] => true,
-        [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..] | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..] => true,
-        [0xca, 0xfe, 0xba, 0xbe, ..] => true,
-        [b'M', b'Z', ..] => true,
-        _ => false,
-    }
+    matches!(
+        head,
+        [0x7f, b'E', b'L', b'F', ..]
+            | [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..]
+            | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..]
+            | [0xca, 0xfe, 0xba, 0xbe, ..]
+            | [b'M', b'Z', ..]
+    )
 }
 
 impl Binary {
@@ -392,11 +393,7 @@ fn headers_for_mapping(loads: &[Segment], map_off: u64, map_sz: u64) -> Vec<Segm
         }
         let seg_limit = p.off.saturating_add(p.memsz);
         if map_off < seg_limit && p.off < map_limit {
-            let aligned = if p.off > p.vaddr & (PAGE - 1) {
-                p.off - (p.vaddr & (PAGE - 1))
-            } else {
-                0
-            };
+            let aligned = p.off.saturating_sub(p.vaddr & (PAGE - 1));
             if map_off < aligned {
                 continue;
             }
