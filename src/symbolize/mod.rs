@@ -4,7 +4,9 @@
 //!
 //! It follows pprof's local symbolization: which mappings are symbolized
 //! (those used by a location that have no functions, file names or line
-//! numbers yet), which file is read (the mapping's file, which the binary on
+//! numbers yet; here also those with locations without lines, and only
+//! such locations are symbolized, so names a producer gave are kept),
+//! which file is read (the mapping's file, which the binary on
 //! the command line or `PPROF_BINARY_PATH` may have replaced), the build id
 //! check, the warnings, and how frames become functions and lines. Frames
 //! come from the DWARF (with inlined calls, innermost first), else from the
@@ -233,9 +235,17 @@ impl Symbolizer {
         ui: &mut dyn Ui,
     ) -> Vec<Option<Rc<Result<Loaded, BinaryError>>>> {
         let mut used = vec![false; p.mappings.len()];
+        // Mappings with a location that has no lines, even when marked as
+        // symbolized (a producer that could not name some frames).
+        let mut lineless = vec![false; p.mappings.len()];
         for l in &p.locations {
-            if let Some(u) = l.mapping.and_then(|m| used.get_mut(m as usize)) {
-                *u = true;
+            if let Some(m) = l.mapping.map(|m| m as usize) {
+                if let Some(u) = used.get_mut(m) {
+                    *u = true;
+                }
+                if let Some(n) = lineless.get_mut(m) {
+                    *n |= l.lines.is_empty();
+                }
             }
         }
         let mut out = vec![None; p.mappings.len()];
@@ -244,7 +254,8 @@ impl Symbolizer {
             if !used[i] {
                 continue;
             }
-            if !self.opts.force && (m.has_functions || m.has_filenames || m.has_line_numbers) {
+            let symbolized = m.has_functions || m.has_filenames || m.has_line_numbers;
+            if !self.opts.force && symbolized && !lineless[i] {
                 continue;
             }
             let file = p.str(m.file);
@@ -314,6 +325,10 @@ impl Symbolizer {
                 continue;
             };
             let Ok(obj) = &**loaded else { continue };
+            // What is symbolized stays as it is (unless forced).
+            if !self.opts.force && !p.locations[li].lines.is_empty() {
+                continue;
+            }
             let m = &p.mappings[mi];
             let address = p.locations[li].address;
             let base = match bases[mi] {
@@ -414,6 +429,83 @@ mod tests {
         assert!(o.force && o.mode == Mode::Local && w.is_empty());
         assert!(Options::parse("local:demangle=full").1.is_empty());
         assert_eq!(Options::parse("bogus").1.len(), 2);
+    }
+
+    #[inline(never)]
+    fn marker_function() -> u64 {
+        std::hint::black_box(42)
+    }
+
+    /// In a mapping marked symbolized, only the locations without lines are
+    /// symbolized; the names the producer gave stay.
+    #[test]
+    fn only_lineless_locations() {
+        assert_eq!(marker_function(), 42);
+        let exe = std::env::current_exe().unwrap();
+        let bin = Binary::open(&exe).unwrap();
+        let sym = bin
+            .symbols
+            .iter()
+            .find(|s| demangle::demangle(&s.name).ends_with("tests::marker_function"))
+            .expect("marker symbol")
+            .clone();
+        let mut p = Profile::default();
+        let file = p.strings.intern(&exe.to_string_lossy());
+        // A whole-address-space mapping: addresses are the file's own.
+        p.mappings.push(crate::profile::Mapping {
+            id: 1,
+            start: 0,
+            limit: u64::MAX,
+            file,
+            has_functions: true,
+            ..Default::default()
+        });
+        let name = p.strings.intern("producer::named");
+        p.functions.push(Function {
+            id: 1,
+            name,
+            system_name: name,
+            ..Default::default()
+        });
+        for (i, lines) in [
+            vec![Line {
+                function: 0,
+                line: 7,
+                column: 0,
+            }],
+            vec![],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            p.locations.push(crate::profile::Location {
+                id: i as u64 + 1,
+                mapping: Some(0),
+                address: sym.addr + 1,
+                lines,
+                is_folded: false,
+            });
+        }
+        let mut warnings: Vec<String> = Vec::new();
+        symbolize(&mut p, &Options::default(), &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let names = |l: &crate::profile::Location| -> Vec<String> {
+            l.lines
+                .iter()
+                .map(|ln| p.str(p.functions[ln.function as usize].name).to_string())
+                .collect()
+        };
+        assert_eq!(names(&p.locations[0]), vec!["producer::named"]);
+        let second = names(&p.locations[1]);
+        assert!(
+            second
+                .last()
+                .is_some_and(|n| n.ends_with("symbolize::tests::marker_function")),
+            "{second:?}"
+        );
+        let f = &p.functions[p.locations[1].lines[0].function as usize];
+        assert!(p.str(f.filename).ends_with("src/symbolize/mod.rs"));
+        assert!(f.start_line > 0);
     }
 
     #[test]
