@@ -34,27 +34,31 @@ fn line_of(marker: &str) -> usize {
 /// Builds leak.c with `flags` and runs it; None (the test is skipped, with
 /// a message) when there is no gcc.
 fn build(flags: &[&str]) -> Option<Built> {
-    if !common::have("gcc") {
-        eprintln!("skipping: gcc is not installed");
+    build_with("gcc", "tests/data/leak.c", flags, 3)
+}
+
+fn build_with(compiler: &str, src: &str, flags: &[&str], nstacks: usize) -> Option<Built> {
+    if !common::have(compiler) {
+        eprintln!("skipping: {compiler} is not installed");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let exe = dir.path().join("leak");
     let repo = common::repo();
-    let out = Command::new("gcc")
+    let out = Command::new(compiler)
         .args(["-g", "-O1"])
         .args(flags)
         // Source names relative to the repository, not this checkout.
         .arg(format!("-fdebug-prefix-map={}=.", repo.display()))
         .arg("-o")
         .arg(&exe)
-        .arg("tests/data/leak.c")
+        .arg(src)
         .current_dir(&repo)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "gcc failed: {}",
+        "{compiler} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let run = Command::new(&exe).output().unwrap();
@@ -88,7 +92,7 @@ fn build(flags: &[&str]) -> Option<Built> {
             _ => {}
         }
     }
-    assert_eq!(stacks.len(), 3, "three allocation stacks");
+    assert_eq!(stacks.len(), nstacks, "allocation stacks");
     // The program's own mapping first, as profilers write it.
     let pos = maps
         .iter()
@@ -224,12 +228,78 @@ fn pie_binary_top_and_list() {
     );
 }
 
+/// C++ names: demangled without parameters or template arguments, as
+/// pprof shows them.
+#[test]
+fn cpp_names() {
+    let Some(b) = build_with("g++", "tests/data/leak.cpp", &["-fPIE", "-pie"], 2) else {
+        return;
+    };
+    let prof = b.profile("leak.pb", &b.maps);
+    let (out, _) = b.run(&["-top", b.exe.to_str().unwrap(), prof.to_str().unwrap()]);
+    assert_eq!(
+        top_row(&out, "app::Pool::grab"),
+        row("4500B", "4500B"),
+        "{out}"
+    );
+    assert_eq!(
+        top_row(&out, "app::SessionStore::add"),
+        row("0", "4000B"),
+        "{out}"
+    );
+    assert_eq!(
+        top_row(&out, "app::SessionStore::log"),
+        row("0", "500B"),
+        "{out}"
+    );
+    assert_eq!(top_row(&out, "main"), row("0", "4500B"), "{out}");
+    let src = format!("-source_path={}", common::repo().display());
+    let (out, _) = b.run(&[
+        "-list=SessionStore::add",
+        &src,
+        b.exe.to_str().unwrap(),
+        prof.to_str().unwrap(),
+    ]);
+    assert!(
+        out.contains(
+            "ROUTINE ======================== app::SessionStore::add in tests/data/leak.cpp\n"
+        ),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(common::repo().join("tests/data/leak.cpp")).unwrap();
+    let site = text
+        .lines()
+        .position(|l| l.contains("SITE_SESSION"))
+        .unwrap()
+        + 1;
+    assert_eq!(list_row(&out, site), row(".", "3.91kB"), "{out}");
+}
+
 #[test]
 fn non_pie_binary() {
     let Some(b) = build(&["-fno-pie", "-no-pie"]) else {
         return;
     };
     let prof = b.profile("leak.pb", &b.maps);
+    let (out, _) = b.run(&["-top", b.exe.to_str().unwrap(), prof.to_str().unwrap()]);
+    check_symbolized_top(&out);
+}
+
+/// Compressed debug sections (`-gz`, zlib) are read.
+#[test]
+fn compressed_dwarf() {
+    let Some(b) = build(&["-fPIE", "-pie", "-gz"]) else {
+        return;
+    };
+    let prof = b.profile("leak.pb", &b.maps);
+    let (out, _) = b.run(&[
+        "-top",
+        "-lines",
+        b.exe.to_str().unwrap(),
+        prof.to_str().unwrap(),
+    ]);
+    let site = format!("new_session tests/data/leak.c:{}", line_of("SITE_SESSION"));
+    assert!(out.contains(&site), "{out}");
     let (out, _) = b.run(&["-top", b.exe.to_str().unwrap(), prof.to_str().unwrap()]);
     check_symbolized_top(&out);
 }

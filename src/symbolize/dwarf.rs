@@ -12,6 +12,15 @@ use object::{Object, ObjectSection};
 /// context owns its data.
 pub type Reader = gimli::EndianRcSlice<gimli::RunTimeEndian>;
 
+/// Why an object file's DWARF cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DwarfError {
+    #[error("section {section}: {msg}")]
+    Section { section: &'static str, msg: String },
+    #[error("{0}")]
+    Parse(#[from] gimli::Error),
+}
+
 /// One frame at an address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Frame {
@@ -31,24 +40,29 @@ pub struct Dwarf {
 
 impl Dwarf {
     /// Reads the DWARF sections of `obj`; absent sections are empty.
-    pub fn load(obj: &object::File) -> Result<Dwarf, String> {
+    pub fn load(obj: &object::File) -> Result<Dwarf, DwarfError> {
         let endian = if obj.is_little_endian() {
             gimli::RunTimeEndian::Little
         } else {
             gimli::RunTimeEndian::Big
         };
-        let load = |id: gimli::SectionId| -> Result<Reader, String> {
+        let load = |id: gimli::SectionId| -> Result<Reader, DwarfError> {
             let data: Rc<[u8]> = match obj.section_by_name(id.name()) {
                 Some(s) => match s.uncompressed_data() {
                     Ok(d) => Rc::from(&*d),
-                    Err(e) => return Err(format!("section {}: {e}", id.name())),
+                    Err(e) => {
+                        return Err(DwarfError::Section {
+                            section: id.name(),
+                            msg: e.to_string(),
+                        })
+                    }
                 },
                 None => Rc::from(&[][..]),
             };
             Ok(gimli::EndianRcSlice::new(data, endian))
         };
         let dwarf = gimli::Dwarf::load(load)?;
-        let ctx = addr2line::Context::from_dwarf(dwarf).map_err(|e| e.to_string())?;
+        let ctx = addr2line::Context::from_dwarf(dwarf)?;
         Ok(Dwarf {
             ctx,
             decl_lines: RefCell::new(HashMap::new()),

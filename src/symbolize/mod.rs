@@ -141,7 +141,7 @@ impl Loaded {
             if source.has_dwarf {
                 match object::File::parse(source.data())
                     .map_err(|e| e.to_string())
-                    .and_then(|obj| Dwarf::load(&obj))
+                    .and_then(|obj| Dwarf::load(&obj).map_err(|e| e.to_string()))
                 {
                     Ok(d) => info.dwarf = Some(d),
                     Err(e) => {
