@@ -329,6 +329,8 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         return Err("-base and -diff_base flags cannot both be specified".into());
     }
     inv.sources.sources = positional;
+    inv.sources.seconds = inv.seconds;
+    inv.sources.timeout = inv.timeout;
     inv.sources.normalize = inv.config.normalize;
     if inv.sources.normalize && inv.sources.base.is_empty() {
         return Err("must have base profile to normalize by".into());
@@ -374,6 +376,11 @@ pub fn usage() -> String {
     out.push_str(
         "\n  Environment:\n    \
          PPROF_BINARY_PATH    Search path for local binary files\n                      default: $HOME/pprof/binaries\n",
+    );
+    out.push_str(
+        "    PPROF_TMPDIR         Location for saved profiles (default $HOME/pprof)\n\n  \
+         A source is a profile file or a URL (http://host:port/debug/pprof/heap);\n  \
+         host:port alone fetches the CPU profile. Fetched profiles are saved.\n",
     );
     out
 }

@@ -27,6 +27,14 @@ pub enum Error {
     Output { path: String, msg: String },
     #[error("{0}")]
     NoMatches(#[from] report::peek::NoMatches),
+    /// A profile source given as a URL could not be fetched.
+    #[error("{path}: {source}")]
+    Fetch {
+        path: String,
+        source: crate::fetch::FetchError,
+    },
+    #[error("{0}")]
+    Save(#[from] crate::fetch::SaveError),
 }
 
 /// Where diagnostics go (stderr for the CLI; captured in tests).
@@ -64,6 +72,9 @@ pub struct Sources {
     pub comment: Option<String>,
     /// Size and sample-count caps for each profile file.
     pub limits: profile::Limits,
+    /// `-seconds` and `-timeout` for sources fetched over HTTP (≤ 0: unset).
+    pub seconds: i64,
+    pub timeout: i64,
     /// The `-symbolize` value (empty: local).
     pub symbolize: String,
 }
@@ -93,10 +104,22 @@ pub fn is_build_id(s: &str) -> bool {
 }
 
 fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
-    let mut p = profile::load_with(Path::new(path), &src.limits).map_err(|source| Error::Load {
+    let load_error = |source| Error::Load {
         path: path.to_string(),
         source,
-    })?;
+    };
+    let mut p = match crate::fetch::adjust_url(path, src.seconds, src.timeout) {
+        Some(target) => {
+            // One byte over the limit is enough for parse_with to refuse it.
+            let max = src.limits.max_decompressed_bytes.saturating_add(1);
+            let bytes = crate::fetch::get(&target, max).map_err(|source| Error::Fetch {
+                path: path.to_string(),
+                source,
+            })?;
+            profile::parse_with(&bytes, &src.limits).map_err(load_error)?
+        }
+        None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
+    };
     locate_binaries(&mut p, src, ui);
     Ok(p)
 }
@@ -204,6 +227,9 @@ fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Err
 }
 
 fn combine(profiles: &mut [Profile]) -> Result<Profile, Error> {
+    if let [one] = profiles {
+        return Ok(profile::merge::merge_one(std::mem::take(one)));
+    }
     profile::merge::scale_profiles(profiles)?;
     Ok(profile::merge::merge(profiles)?)
 }
@@ -272,6 +298,16 @@ pub fn fetch_profiles_with(src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Er
     if let Some(c) = &src.comment {
         let id = p.strings.intern(c);
         p.comments.push(id);
+    }
+    // As pprof: keep the profile when anything was fetched, so it can be
+    // looked at again (or used as a -base) once the service is gone.
+    if src
+        .sources
+        .iter()
+        .chain(&src.base)
+        .any(|s| crate::fetch::is_url(s))
+    {
+        crate::fetch::save(&p)?;
     }
     Ok(p)
 }
@@ -555,15 +591,7 @@ fn prepare_with(
             active_filters.push(format!("{k}={v}"));
         }
     }
-    let symbol = match &cmd.arg {
-        Some(a) => Some(Regex::new(a).map_err(|e| {
-            Error::Usage(format!(
-                "parsing argument regexp {a}: {}",
-                first_line(&e.to_string())
-            ))
-        })?),
-        None => None,
-    };
+    let symbol = compile_argument(cmd)?;
     let sel = ValueSel {
         index,
         mean: cfg.mean,
@@ -598,9 +626,10 @@ fn prepare_with(
 
 /// Sets the options that only shape the output (not which samples count)
 /// from `cfg`, so a prepared report can be reused with new ones.
-pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
+pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) -> Result<(), Error> {
     let cfg = apply_command_overrides(&cmd.name, cfg);
     let o = &mut rpt.opts;
+    o.symbol = compile_argument(cmd)?;
     o.cum_sort = cfg.sort == "cum";
     o.compact_labels = cfg.compact_labels;
     o.ratio = 1.0 / cfg.divide_by;
@@ -608,6 +637,22 @@ pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) {
     o.node_fraction = cfg.nodefraction;
     o.edge_fraction = cfg.edgefraction;
     o.output_unit = cfg.unit.clone();
+    Ok(())
+}
+
+/// The command's regexp argument (`list RE`, `peek RE`), compiled.
+fn compile_argument(cmd: &Command) -> Result<Option<Regex>, Error> {
+    cmd.arg
+        .as_ref()
+        .map(|a| {
+            Regex::new(a).map_err(|e| {
+                Error::Usage(format!(
+                    "parsing argument regexp {a}: {}",
+                    first_line(&e.to_string())
+                ))
+            })
+        })
+        .transpose()
 }
 
 /// Renders a prepared report.

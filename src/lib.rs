@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod driver;
+pub mod fetch;
 pub mod options;
 pub mod paths;
 pub mod profile;

@@ -13,6 +13,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Peak resident memory so far, for RPROF_TIMINGS (Linux; "" elsewhere).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     let inv = rprof::cli::parse(args)?;
     if inv.help {
@@ -27,7 +39,11 @@ fn run(args: &[String]) -> Result<(), String> {
     let start = std::time::Instant::now();
     let p = driver::fetch_profiles(&inv.sources).map_err(|e| e.to_string())?;
     if timings {
-        eprintln!("rprof: load+merge {:?}", start.elapsed());
+        eprintln!(
+            "rprof: load+merge {:?}, peak {}",
+            start.elapsed(),
+            peak_rss()
+        );
     }
     let Some(cmd) = inv.command else {
         return rprof::shell::Shell::new(p, inv.config)
@@ -38,12 +54,12 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut rpt =
         driver::prepare_report(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
     if timings {
-        eprintln!("rprof: prepare {:?}", t.elapsed());
+        eprintln!("rprof: prepare {:?}, peak {}", t.elapsed(), peak_rss());
     }
     let t = std::time::Instant::now();
     let out = driver::render(&mut rpt, &cmd).map_err(|e| e.to_string())?;
     if timings {
-        eprintln!("rprof: render {:?}", t.elapsed());
+        eprintln!("rprof: render {:?}, peak {}", t.elapsed(), peak_rss());
     }
     driver::write_output(&out, &inv.config.output).map_err(|e| e.to_string())
 }

@@ -150,6 +150,13 @@ fn terminal_completion_history_and_ctrl_d() {
     s.send_line("").unwrap();
     s.exp_string("focus=main\\.newSession").unwrap();
     s.exp_string("(pprof) ").unwrap();
+    // Ctrl-C cancels the line being typed; the shell goes on.
+    s.send("top bogus-half-typed").unwrap();
+    s.send_control('c').unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("top 1").unwrap();
+    s.exp_string("Showing top 1 nodes out of").unwrap();
+    s.exp_string("(pprof) ").unwrap();
     // Ctrl-D leaves cleanly.
     s.send_control('d').unwrap();
     s.exp_eof().unwrap();

@@ -260,6 +260,38 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
     Ok(p)
 }
 
+/// How many location ids the samples hold (a cheap scan: one varint ends
+/// at each byte below 0x80). Malformed input just gives a rough count.
+fn count_location_ids(raw: &[&[u8]]) -> usize {
+    let mut n = 0;
+    for &bytes in raw {
+        let mut buf = bytes;
+        while !buf.is_empty() {
+            let Ok((tag, wt)) = decode_key(&mut buf) else {
+                break;
+            };
+            match (tag, wt) {
+                (1, WireType::LengthDelimited) => match take_bytes(&mut buf) {
+                    Ok(packed) => n += packed.iter().filter(|&&b| b < 0x80).count(),
+                    Err(_) => break,
+                },
+                (1, WireType::Varint) => {
+                    n += 1;
+                    if decode_varint(&mut buf).is_err() {
+                        break;
+                    }
+                }
+                _ => {
+                    if skip_field(wt, tag, &mut buf, DecodeContext::default()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    n
+}
+
 fn decode_samples(
     raw: &[&[u8]],
     width: usize,
@@ -273,6 +305,9 @@ fn decode_samples(
     s.loc_start.reserve(raw.len());
     s.values.reserve(raw.len() * width);
     s.label_start.reserve(raw.len());
+    // Sized exactly up front: growing by doubling would briefly need twice
+    // the largest array of the model.
+    s.locs.reserve_exact(count_location_ids(raw));
     // Dense ids (the common case) avoid hashing on the hot path.
     let dense: Vec<u32> = {
         let max = location_ids.keys().copied().max().unwrap_or(0);

@@ -61,7 +61,20 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, LoadError> {
 /// decompressed-size limit (a gzip bomb never gets fully inflated).
 pub fn gunzip_limited(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LoadError> {
     let max = limits.max_decompressed_bytes;
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(max as usize));
+    // The gzip trailer holds the uncompressed size (mod 4 GiB): sizing the
+    // buffer from it avoids regrowing (and briefly doubling) a large one.
+    let trailer = data
+        .len()
+        .checked_sub(4)
+        .and_then(|i| data.get(i..))
+        .and_then(|t| t.try_into().ok())
+        .map_or(0, |t: [u8; 4]| u32::from_le_bytes(t) as usize);
+    let guess = if trailer >= data.len() / 2 {
+        trailer
+    } else {
+        data.len().saturating_mul(4)
+    };
+    let mut out = Vec::with_capacity(guess.min(max as usize));
     flate2::read::MultiGzDecoder::new(data)
         .take(max.saturating_add(1))
         .read_to_end(&mut out)
@@ -127,5 +140,15 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
             return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
         }
     }
-    parse_with(&read_file(path)?, limits)
+    let data = read_file(path)?;
+    if is_gzip(&data) && !data.is_empty() {
+        let raw = gunzip_limited(&data, limits)?;
+        // The compressed bytes are not needed while decoding.
+        drop(data);
+        if raw.is_empty() {
+            return Err(LoadError::Gzip("gzip stream holds no data".into()));
+        }
+        return decode_any(&raw, limits);
+    }
+    parse_with(&data, limits)
 }

@@ -9,7 +9,9 @@ use rustc_hash::FxHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use super::model::{Function, Label, Line, Location, Mapping, Profile, Samples, StrId, ValueType};
+use super::model::{
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+};
 use crate::units;
 
 #[derive(Debug, thiserror::Error)]
@@ -158,11 +160,7 @@ pub fn scale_profiles(profiles: &mut [Profile]) -> Result<(), MergeError> {
 /// and all-zero samples dropped, as pprof does.
 pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     let first = srcs.first().ok_or(MergeError::Empty)?;
-    // A lone profile whose samples are already distinct and non-zero merges
-    // into itself: skip rebuilding its tables (the common one-file case).
-    if srcs.len() == 1 && already_merged(first) {
-        return Ok(first.clone());
-    }
+
     for s in &srcs[1..] {
         compatible(first, s)?;
     }
@@ -219,54 +217,80 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     Ok(m.out)
 }
 
-/// Whether merging `p` alone would change nothing that reports see: no
-/// all-zero samples, no two samples with the same stack and labels, no
-/// repeated comments.
-fn already_merged(p: &Profile) -> bool {
-    let s = &p.samples;
-    let mut seen: HashMap<u64, u32, BuildHasherDefault<FxHasher>> = HashMap::default();
-    seen.reserve(s.len());
-    let mut next = vec![NONE; s.len()];
-    let mut labels = Vec::new();
-    let mut other = Vec::new();
-    let sorted = |out: &mut Vec<Label>, i: usize| {
-        out.clear();
-        out.extend_from_slice(s.labels(i));
-        out.sort_by_key(|l| (l.key, l.is_numeric()));
-    };
-    for i in 0..s.len() {
-        if s.values(i).iter().all(|&v| v == 0) {
-            return false;
+/// Merges a lone profile into itself, in place: identical samples
+/// (same stack and labels) are combined and all-zero ones dropped, as a
+/// merge does, but the tables are kept as they are and no second copy of
+/// the samples is made (the common one-file case, on the largest inputs).
+pub fn merge_one(mut p: Profile) -> Profile {
+    let mut seen_comments = std::collections::HashSet::new();
+    p.comments.retain(|c| seen_comments.insert(*c));
+    p.samples.dedupe();
+    p
+}
+
+/// Finds earlier samples with the same stack and labels (labels compared
+/// as sets, in key order), through a hash table with collision chains.
+pub(crate) struct SampleIndex {
+    first: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
+    next: Vec<u32>,
+    other: Vec<Label>,
+}
+
+impl SampleIndex {
+    pub(crate) fn new(n: usize) -> Self {
+        let mut first = HashMap::default();
+        first.reserve(n);
+        SampleIndex {
+            first,
+            next: Vec::with_capacity(n),
+            other: Vec::new(),
         }
-        sorted(&mut labels, i);
+    }
+
+    fn sorted(out: &mut Vec<Label>, labels: &[Label]) {
+        out.clear();
+        out.extend_from_slice(labels);
+        out.sort_by_key(|l| (l.key, l.is_numeric()));
+    }
+
+    /// Looks sample `i` of `s` up among the samples registered so far
+    /// (indexes into `s`); registers it as sample number `next.len()` when
+    /// new. `scratch` receives its sorted labels.
+    pub(crate) fn find_or_insert(
+        &mut self,
+        s: &SampleData,
+        i: usize,
+        scratch: &mut Vec<Label>,
+    ) -> Option<u32> {
+        Self::sorted(scratch, s.labels(i));
         let mut h = FxHasher::default();
         s.stack(i).hash(&mut h);
-        labels.hash(&mut h);
-        match seen.entry(h.finish()) {
+        scratch.hash(&mut h);
+        let new = self.next.len() as u32;
+        match self.first.entry(h.finish()) {
             Entry::Vacant(e) => {
-                e.insert(i as u32);
+                e.insert(new);
             }
             Entry::Occupied(e) => {
                 let mut j = *e.get();
                 loop {
                     if s.stack(j as usize) == s.stack(i) {
-                        sorted(&mut other, j as usize);
-                        if other == labels {
-                            return false;
+                        Self::sorted(&mut self.other, s.labels(j as usize));
+                        if self.other == *scratch {
+                            return Some(j);
                         }
                     }
-                    if next[j as usize] == NONE {
-                        next[j as usize] = i as u32;
+                    if self.next[j as usize] == NONE {
+                        self.next[j as usize] = new;
                         break;
                     }
-                    j = next[j as usize];
+                    j = self.next[j as usize];
                 }
             }
         }
+        self.next.push(NONE);
+        None
     }
-    let mut comments = p.comments.clone();
-    comments.sort_unstable();
-    comments.windows(2).all(|w| w[0] != w[1])
 }
 
 impl Merger {

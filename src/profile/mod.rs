@@ -1,6 +1,7 @@
 //! The profile: model, decoding, merging, filtering.
 
 pub mod decode;
+pub mod encode;
 pub mod filter;
 pub mod legacy;
 pub mod limits;

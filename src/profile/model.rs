@@ -52,6 +52,12 @@ impl Strings {
         self.list.len()
     }
 
+    /// Every string in id order (id 0, the empty string, first), as the
+    /// profile format's string table lists them.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(|s| &**s)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.list.len() <= 1
     }
@@ -224,6 +230,68 @@ impl Samples {
         self.data_mut().push(values, stack, labels);
     }
 
+    /// Combines samples with the same stack and labels (values summed into
+    /// the first) and drops all-zero ones, compacting the arrays in place.
+    pub fn dedupe(&mut self) {
+        let d = self.data_mut();
+        let n = d.len();
+        let w = d.width;
+        let mut index = crate::profile::merge::SampleIndex::new(n);
+        let mut scratch = Vec::new();
+        // Write cursors; they never pass the read position, so reading
+        // sample r (whose bounds are saved before being overwritten) is safe.
+        let (mut ws, mut wl, mut wlab) = (0usize, 0usize, 0usize);
+        let (mut start, mut lab_start) = (0usize, 0usize);
+        for r in 0..n {
+            let end = d.loc_start[r + 1] as usize;
+            let lab_end = d.label_start[r + 1] as usize;
+            let zero = d.values[r * w..(r + 1) * w].iter().all(|&v| v == 0);
+            if !zero {
+                // Register the compacted copy so later duplicates find it
+                // (nothing moves until a sample has been dropped).
+                if ws != r {
+                    d.values.copy_within(r * w..(r + 1) * w, ws * w);
+                    d.locs.copy_within(start..end, wl);
+                    d.labels.copy_within(lab_start..lab_end, wlab);
+                }
+                let (nl, nlab) = (wl + end - start, wlab + lab_end - lab_start);
+                d.loc_start[ws + 1] = nl as u32;
+                d.label_start[ws + 1] = nlab as u32;
+                match index.find_or_insert(d, ws, &mut scratch) {
+                    Some(j) => {
+                        let j = j as usize;
+                        for k in 0..w {
+                            d.values[j * w + k] =
+                                d.values[j * w + k].wrapping_add(d.values[ws * w + k]);
+                        }
+                    }
+                    None => {
+                        ws += 1;
+                        wl = nl;
+                        wlab = nlab;
+                    }
+                }
+            }
+            start = end;
+            lab_start = lab_end;
+        }
+        d.values.truncate(ws * w);
+        d.locs.truncate(wl);
+        d.labels.truncate(wlab);
+        d.loc_start.truncate(ws + 1);
+        d.label_start.truncate(ws + 1);
+        // Duplicates can sum to zero: drop those too.
+        if (0..ws).any(|i| d.values(i).iter().all(|&v| v == 0)) {
+            let keep: Vec<bool> = (0..self.len())
+                .map(|i| self.values(i).iter().any(|&v| v != 0))
+                .collect();
+            self.retain_map(|i, stack, out| {
+                out.extend_from_slice(stack);
+                keep[i]
+            });
+        }
+    }
+
     /// Keeps the samples for which `keep` returns a stack (possibly shortened
     /// or rewritten through the scratch buffer it is given).
     pub fn retain_map<F>(&mut self, mut keep: F)
@@ -370,5 +438,37 @@ impl Profile {
             });
             self.samples.push(old.values(i), old.stack(i), &labels);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(key: StrId, str: StrId) -> Label {
+        Label {
+            key,
+            str,
+            num: 0,
+            unit: 0,
+        }
+    }
+
+    #[test]
+    fn dedupe_combines_identical_samples_in_place() {
+        let mut s = Samples::new(2);
+        s.push(&[1, 10], &[1, 2, 3], &[label(1, 2), label(3, 4)]);
+        s.push(&[0, 0], &[9], &[]);
+        s.push(&[2, 20], &[1, 2], &[]);
+        // Same labels in another order: the same sample as the first.
+        s.push(&[4, 40], &[1, 2, 3], &[label(3, 4), label(1, 2)]);
+        s.push(&[5, 50], &[1, 2], &[label(1, 2)]);
+        s.push(&[-2, -20], &[1, 2], &[]);
+        s.dedupe();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s.values(0), s.stack(0)), (&[5, 50][..], &[1, 2, 3][..]));
+        assert_eq!(s.labels(0), &[label(1, 2), label(3, 4)]);
+        assert_eq!((s.values(1), s.stack(1)), (&[5, 50][..], &[1, 2][..]));
+        assert_eq!(s.labels(1), &[label(1, 2)]);
     }
 }

@@ -184,12 +184,19 @@ impl NodeTable {
 }
 
 /// One pass over (part of) the samples: node values and edges.
+/// A node's counters during a pass, together so that visiting a frame
+/// touches one cache line.
+#[derive(Clone, Copy)]
+struct Acc {
+    seen: u32,
+    cum: i64,
+    cum_div: i64,
+    flat: i64,
+    flat_div: i64,
+}
+
 struct Pass {
-    flat: Vec<i64>,
-    flat_div: Vec<i64>,
-    cum: Vec<i64>,
-    cum_div: Vec<i64>,
-    node_seen: Vec<u32>,
+    acc: Vec<Acc>,
     edge_list: Vec<Edge>,
     edge_index: FastMap<u64, u32>,
     edge_seen: Vec<u32>,
@@ -198,11 +205,16 @@ struct Pass {
 impl Pass {
     fn new(n_keys: usize) -> Pass {
         Pass {
-            flat: vec![0; n_keys],
-            flat_div: vec![0; n_keys],
-            cum: vec![0; n_keys],
-            cum_div: vec![0; n_keys],
-            node_seen: vec![NONE; n_keys],
+            acc: vec![
+                Acc {
+                    seen: NONE,
+                    cum: 0,
+                    cum_div: 0,
+                    flat: 0,
+                    flat_div: 0,
+                };
+                n_keys
+            ],
             edge_list: Vec::new(),
             edge_index: FastMap::default(),
             edge_seen: Vec::new(),
@@ -234,7 +246,7 @@ impl Pass {
         p: &Profile,
         table: &NodeTable,
         sel: ValueSel,
-        kept: Option<&[bool]>,
+        kept: Option<(&[bool], &[bool])>,
         edges: bool,
         touching: Option<&[bool]>,
         range: std::ops::Range<usize>,
@@ -251,17 +263,22 @@ impl Pass {
             let mut parent = NONE;
             let mut residual = false;
             for &loc in s.stack(i).iter().rev() {
+                if kept.is_some_and(|(_, locs)| !locs[loc as usize]) {
+                    residual = true;
+                    continue;
+                }
                 let frames = table.frames(loc);
                 for ni in (0..frames.len()).rev() {
                     let n = frames[ni];
-                    if kept.is_some_and(|k| !k[n as usize]) {
+                    if kept.is_some_and(|(k, _)| !k[n as usize]) {
                         residual = true;
                         continue;
                     }
-                    if self.node_seen[n as usize] != stamp {
-                        self.node_seen[n as usize] = stamp;
-                        self.cum[n as usize] = self.cum[n as usize].wrapping_add(w);
-                        self.cum_div[n as usize] = self.cum_div[n as usize].wrapping_add(dw);
+                    let a = &mut self.acc[n as usize];
+                    if a.seen != stamp {
+                        a.seen = stamp;
+                        a.cum = a.cum.wrapping_add(w);
+                        a.cum_div = a.cum_div.wrapping_add(dw);
                     }
                     if edges
                         && parent != NONE
@@ -285,23 +302,21 @@ impl Pass {
             }
             if parent != NONE && !residual {
                 let k = parent as usize;
-                self.flat[k] = self.flat[k].wrapping_add(w);
-                self.flat_div[k] = self.flat_div[k].wrapping_add(dw);
+                let a = &mut self.acc[k];
+                a.flat = a.flat.wrapping_add(w);
+                a.flat_div = a.flat_div.wrapping_add(dw);
             }
         }
     }
 
     /// Adds another pass's sums to this one.
     fn absorb(&mut self, other: Pass) {
-        let add = |a: &mut Vec<i64>, b: &[i64]| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x = x.wrapping_add(*y);
-            }
-        };
-        add(&mut self.flat, &other.flat);
-        add(&mut self.flat_div, &other.flat_div);
-        add(&mut self.cum, &other.cum);
-        add(&mut self.cum_div, &other.cum_div);
+        for (a, b) in self.acc.iter_mut().zip(&other.acc) {
+            a.cum = a.cum.wrapping_add(b.cum);
+            a.cum_div = a.cum_div.wrapping_add(b.cum_div);
+            a.flat = a.flat.wrapping_add(b.flat);
+            a.flat_div = a.flat_div.wrapping_add(b.flat_div);
+        }
         for oe in other.edge_list {
             let e = self.edge(oe.src, oe.dest, oe.residual, oe.inline) as usize;
             let edge = &mut self.edge_list[e];
@@ -330,6 +345,7 @@ pub struct ValueSel {
     pub mean: bool,
 }
 
+#[derive(Clone)]
 pub struct Graph {
     /// All nodes built, listed or not.
     pub arena: Vec<Node>,
@@ -390,6 +406,13 @@ impl Graph {
         };
         let n_keys = table.infos.len();
         let n = p.samples.len();
+        // With few nodes kept, most locations have none: skip them whole.
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
+            (0..p.locations.len() as u32)
+                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
+                .collect()
+        });
+        let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
         // Two halves on two threads when there is enough work; the partial
         // sums are then added (values and edge weights are plain sums).
         let acc = if threads > 1 && n >= 50_000 {
@@ -416,20 +439,17 @@ impl Graph {
             a
         };
         let Pass {
-            flat,
-            flat_div,
-            cum,
-            cum_div,
+            acc: sums,
             edge_list,
             ..
         } = acc;
         let mut arena: Vec<Node> = (0..n_keys)
             .map(|k| Node {
                 info: table.infos[k],
-                flat: flat[k],
-                flat_div: flat_div[k],
-                cum: cum[k],
-                cum_div: cum_div[k],
+                flat: sums[k].flat,
+                flat_div: sums[k].flat_div,
+                cum: sums[k].cum,
+                cum_div: sums[k].cum_div,
                 ins: Vec::new(),
                 outs: Vec::new(),
             })
@@ -439,7 +459,7 @@ impl Graph {
             arena[edge.dest as usize].ins.push(e as u32);
         }
         let nodes = (0..n_keys as u32)
-            .filter(|&n| cum[n as usize] != 0 || flat[n as usize] != 0)
+            .filter(|&n| sums[n as usize].cum != 0 || sums[n as usize].flat != 0)
             .collect();
         Graph {
             arena,

@@ -12,6 +12,7 @@ pub mod text;
 pub mod traces;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::paths;
 use crate::profile::Profile;
@@ -61,6 +62,11 @@ pub struct Report {
     pub opts: Options,
     /// Sum of |values| before focusing (unless relative_percentages).
     pub total: i64,
+    /// Node identities, built once (clones of a report share them).
+    table: Option<Arc<NodeTable>>,
+    /// Node values without edges for a sample selection: the first pass of
+    /// every trimmed graph, shared by the shell's successive reports.
+    values: Option<(ValueSel, Arc<Graph>)>,
 }
 
 /// Trimming results that the header reports.
@@ -106,7 +112,13 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
 
 impl Report {
     pub fn new(prof: Profile, opts: Options, total: i64) -> Report {
-        Report { prof, opts, total }
+        Report {
+            prof,
+            opts,
+            total,
+            table: None,
+            values: None,
+        }
     }
 
     /// A value in the output unit, after divide_by.
@@ -122,7 +134,10 @@ impl Report {
 
     /// Node identities for this report's granularity. Source paths are
     /// trimmed and cleaned first, as pprof does before building graphs.
-    pub fn node_table(&mut self) -> NodeTable {
+    pub fn node_table(&mut self) -> Arc<NodeTable> {
+        if let Some(t) = &self.table {
+            return t.clone();
+        }
         let obj_names = matches!(self.opts.format, Format::Raw | Format::List);
         let p = &mut self.prof;
         let mut cache: HashMap<u32, u32> = HashMap::new();
@@ -143,7 +158,30 @@ impl Report {
             };
             p.functions[i].filename = id;
         }
-        NodeTable::new(p, obj_names)
+        let t = Arc::new(NodeTable::new(p, obj_names));
+        self.table = Some(t.clone());
+        t
+    }
+
+    /// Computes what later renders of this report (and of its clones) can
+    /// share: the node table and the values-only graph.
+    pub fn prime(&mut self) {
+        self.values_graph();
+    }
+
+    /// The values-only graph for the report's sample selection, computed
+    /// once per selection.
+    pub fn values_graph(&mut self) -> Arc<Graph> {
+        let sel = self.opts.sample;
+        if let Some((s, g)) = &self.values {
+            if s.index == sel.index && s.mean == sel.mean {
+                return g.clone();
+            }
+        }
+        let table = self.node_table();
+        let g = Arc::new(Graph::build(&self.prof, &table, sel, None, false));
+        self.values = Some((sel, g.clone()));
+        g
     }
 
     /// Builds the graph and trims it by nodefraction, nodecount and
@@ -156,13 +194,13 @@ impl Report {
     /// whose printable name `matches` (when given).
     pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
         let table = self.node_table();
-        let p = &self.prof;
-        let o = &self.opts;
-        let sel = o.sample;
         // A values-only pass decides which nodes survive nodefraction and
         // nodecount; one pass with edges then builds the graph of those, as
         // pprof's successive rebuilds would.
-        let mut g = Graph::build(p, &table, sel, None, false);
+        let mut g = (*self.values_graph()).clone();
+        let p = &self.prof;
+        let o = &self.opts;
+        let sel = o.sample;
         let total_value = g.flat_sum();
         let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).abs();
         let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).abs();

@@ -62,7 +62,8 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     c.nodefraction = 0.0;
     c.edgefraction = 0.0;
     c.compact_labels = false;
-    format!("{}|{:?}|{c:?}", cmd.name, cmd.arg)
+    // The command's regexp only picks what to print, not the samples.
+    format!("{}|{c:?}", cmd.name)
 }
 
 impl Shell {
@@ -128,25 +129,37 @@ impl Shell {
                         eprintln!("{e}");
                     }
                 }
-                Ok(Action::Report { command, config }) => match self.report(&command, &config) {
-                    Ok(text) => {
-                        if let Err(e) = driver::write_output(&text, &config.output) {
-                            eprintln!("{e}");
+                Ok(Action::Report { command, config }) => {
+                    match self.timed_report(&command, &config) {
+                        Ok(text) => {
+                            if let Err(e) = driver::write_output(&text, &config.output) {
+                                eprintln!("{e}");
+                            }
                         }
+                        Err(e) => eprintln!("{e}"),
                     }
-                    Err(e) => eprintln!("{e}"),
-                },
+                }
                 Err(e) => eprintln!("{e}"),
             }
         }
         true
     }
 
+    /// [`Shell::report`], printing how long it took when `RPROF_TIMINGS` is set.
+    fn timed_report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
+        let start = std::time::Instant::now();
+        let result = self.report(cmd, cfg);
+        if std::env::var_os("RPROF_TIMINGS").is_some() {
+            eprintln!("rprof: {} took {:?}", cmd.name, start.elapsed());
+        }
+        result
+    }
+
     /// Generates a report, reusing the prepared samples of the previous
     /// command when the options that select them did not change.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
         let key = preparation_key(cmd, cfg);
-        let full_key = format!("{key}|{cfg:?}");
+        let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
         if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
             if *k == full_key && c.key == key {
                 for w in &c.warnings {
@@ -174,10 +187,11 @@ impl Shell {
         }
         let cached = self
             .cache
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
+        cached.report.prime();
         let mut rpt = cached.report.clone();
-        driver::set_output_options(&mut rpt, cmd, cfg);
+        driver::set_output_options(&mut rpt, cmd, cfg)?;
         let text = driver::render(&mut rpt, cmd)?;
         self.last_output = Some((full_key, text.clone()));
         Ok(text)
