@@ -408,6 +408,45 @@ fn stripped_binaries_symbol_table_and_debug_link() {
     check_symbolized_top(&out);
 }
 
+/// dwz moves what debug files share into a supplementary file
+/// (`.gnu_debugaltlink`): names and types come from there.
+#[test]
+fn dwz_supplementary_file() {
+    let Some(b) = build(&["-fPIE", "-pie"]) else {
+        return;
+    };
+    if !common::have("dwz") {
+        eprintln!("skipping: dwz is not installed");
+        return;
+    }
+    let d = b.dir.path();
+    let other = Command::new("gcc")
+        .args(["-g", "-O2", "-fPIE", "-pie", "-o"])
+        .arg(d.join("leak2"))
+        .arg(source())
+        .output()
+        .unwrap();
+    assert!(other.status.success());
+    // The profile's build id stays right: dwz changes only debug sections.
+    tool("dwz", &["-m", "common.debug", "leak", "leak2"], d);
+    let data = std::fs::read(d.join("leak")).unwrap();
+    assert!(
+        data.windows(17).any(|w| w == b".gnu_debugaltlink"),
+        "dwz made no supplementary file"
+    );
+    let prof = b.profile("leak.pb", &b.maps);
+    let (out, err) = b.run(&["-top", prof.to_str().unwrap()]);
+    check_symbolized_top(&out);
+    assert!(err.is_empty(), "{err}");
+    let src = format!("-source_path={}", common::repo().display());
+    let (out, _) = b.run(&["-list=new_session", &src, prof.to_str().unwrap()]);
+    assert_eq!(
+        list_row(&out, line_of("SITE_SESSION")),
+        row(".", "3.91kB"),
+        "{out}"
+    );
+}
+
 #[test]
 fn debug_file_by_build_id() {
     let Some(b) = build(&["-fPIE", "-pie"]) else {

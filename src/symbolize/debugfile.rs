@@ -1,7 +1,8 @@
 //! Separate debug files: a stripped binary's DWARF installed elsewhere,
 //! found by build id (`/usr/lib/debug/.build-id/ab/cdef….debug`) or by its
 //! `.gnu_debuglink` name (next to the binary, in `.debug/`, or under the
-//! debug directory), the places gdb and binutils' addr2line look.
+//! debug directory), the places gdb and binutils' addr2line look; and the
+//! supplementary file dwz shares between debug files (`.gnu_debugaltlink`).
 
 use std::path::{Path, PathBuf};
 
@@ -65,4 +66,34 @@ pub fn find(bin: &Binary, debug_dirs: &[PathBuf]) -> Option<Binary> {
                     _ => true,
                 }
         })
+}
+
+/// The supplementary DWARF file named by `.gnu_debugaltlink` in `obj` (at
+/// `path`): the named path (relative to the debug file's directory), else
+/// by its build id under the debug directories; its build id must match.
+pub fn find_altlink(obj: &object::File, path: &Path, debug_dirs: &[PathBuf]) -> Option<Binary> {
+    use object::Object;
+    let (name, id) = obj.gnu_debugaltlink().ok().flatten()?;
+    let name = PathBuf::from(String::from_utf8_lossy(name).into_owned());
+    let id = super::binary::hex(id);
+    let mut candidates = Vec::new();
+    if name.is_absolute() {
+        candidates.push(name.clone());
+    } else if let Some(dir) = path.parent() {
+        candidates.push(dir.join(&name));
+    }
+    if id.len() > 2 {
+        for d in debug_dirs {
+            candidates.push(
+                d.join(".build-id")
+                    .join(&id[..2])
+                    .join(format!("{}.debug", &id[2..])),
+            );
+        }
+    }
+    candidates
+        .into_iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| Binary::open(&p).ok())
+        .find(|b| b.build_id.as_deref() == Some(id.as_str()))
 }

@@ -40,28 +40,13 @@ pub struct Dwarf {
 
 impl Dwarf {
     /// Reads the DWARF sections of `obj`; absent sections are empty.
-    pub fn load(obj: &object::File) -> Result<Dwarf, DwarfError> {
-        let endian = if obj.is_little_endian() {
-            gimli::RunTimeEndian::Little
-        } else {
-            gimli::RunTimeEndian::Big
-        };
-        let load = |id: gimli::SectionId| -> Result<Reader, DwarfError> {
-            let data: Rc<[u8]> = match obj.section_by_name(id.name()) {
-                Some(s) => match s.uncompressed_data() {
-                    Ok(d) => Rc::from(&*d),
-                    Err(e) => {
-                        return Err(DwarfError::Section {
-                            section: id.name(),
-                            msg: e.to_string(),
-                        })
-                    }
-                },
-                None => Rc::from(&[][..]),
-            };
-            Ok(gimli::EndianRcSlice::new(data, endian))
-        };
-        let dwarf = gimli::Dwarf::load(load)?;
+    /// `sup` is the supplementary file (dwz's `.gnu_debugaltlink`) holding
+    /// the strings and entries the main file shares with others.
+    pub fn load(obj: &object::File, sup: Option<&object::File>) -> Result<Dwarf, DwarfError> {
+        let mut dwarf = gimli::Dwarf::load(|id| section(obj, id))?;
+        if let Some(sup) = sup {
+            dwarf.load_sup(|id| section(sup, id))?;
+        }
         let ctx = addr2line::Context::from_dwarf(dwarf)?;
         Ok(Dwarf {
             ctx,
@@ -156,4 +141,26 @@ fn decl_line(unit: gimli::UnitRef<'_, Reader>, mut off: gimli::UnitOffset<usize>
         }
     }
     0
+}
+
+/// One DWARF section of `obj`, decompressed if needed; empty when absent.
+fn section(obj: &object::File, id: gimli::SectionId) -> Result<Reader, DwarfError> {
+    let endian = if obj.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    };
+    let data: Rc<[u8]> = match obj.section_by_name(id.name()) {
+        Some(s) => match s.uncompressed_data() {
+            Ok(d) => Rc::from(&*d),
+            Err(e) => {
+                return Err(DwarfError::Section {
+                    section: id.name(),
+                    msg: e.to_string(),
+                })
+            }
+        },
+        None => Rc::from(&[][..]),
+    };
+    Ok(gimli::EndianRcSlice::new(data, endian))
 }

@@ -139,10 +139,17 @@ impl Loaded {
                 }
             }
             if source.has_dwarf {
-                match object::File::parse(source.data())
+                let dirs = &self.debug_dirs;
+                let loaded = object::File::parse(source.data())
                     .map_err(|e| e.to_string())
-                    .and_then(|obj| Dwarf::load(&obj).map_err(|e| e.to_string()))
-                {
+                    .and_then(|obj| {
+                        let alt = debugfile::find_altlink(&obj, &source.path, dirs);
+                        let alt_obj = alt
+                            .as_ref()
+                            .and_then(|a| object::File::parse(a.data()).ok());
+                        Dwarf::load(&obj, alt_obj.as_ref()).map_err(|e| e.to_string())
+                    });
+                match loaded {
                     Ok(d) => info.dwarf = Some(d),
                     Err(e) => {
                         info.error =
