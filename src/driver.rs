@@ -1,7 +1,7 @@
 //! Orchestration shared by the command line and the shell: fetch and merge
 //! the profiles (with bases), then prepare and generate a report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
@@ -9,6 +9,7 @@ use crate::options::Config;
 use crate::profile::filter::TagFilter;
 use crate::profile::{self, Mapping, Profile};
 use crate::report::{self, graph::ValueSel, Format, Report};
+use crate::symbolize;
 
 /// An error with the input or the options; displayed after `rprof: `.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,13 @@ impl Ui for StderrUi {
     }
 }
 
+/// Collects diagnostics (for tests and callers that show them elsewhere).
+impl Ui for Vec<String> {
+    fn warn(&mut self, msg: &str) {
+        self.push(msg.to_string());
+    }
+}
+
 /// The profiles to load and how to combine them.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
@@ -67,6 +75,8 @@ pub struct Sources {
     /// `-seconds` and `-timeout` for sources fetched over HTTP (≤ 0: unset).
     pub seconds: i64,
     pub timeout: i64,
+    /// The `-symbolize` value (empty: local).
+    pub symbolize: String,
 }
 
 /// Whether the file looks like an executable or shared object (ELF,
@@ -93,7 +103,7 @@ pub fn is_build_id(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
+fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     let load_error = |source| Error::Load {
         path: path.to_string(),
         source,
@@ -110,13 +120,83 @@ fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
         }
         None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
     };
-    locate_binaries(&mut p, src);
+    locate_binaries(&mut p, src, ui);
     Ok(p)
 }
 
-/// Names the main mapping after the binary given on the command line
-/// (pprof's header then shows it), adding a mapping when there is none.
-fn locate_binaries(p: &mut Profile, src: &Sources) {
+/// The directories of `PPROF_BINARY_PATH`, else `$HOME/pprof/binaries`.
+fn binary_search_path() -> Vec<PathBuf> {
+    match std::env::var_os("PPROF_BINARY_PATH").filter(|v| !v.is_empty()) {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| vec![PathBuf::from(h).join("pprof").join("binaries")])
+            .unwrap_or_default(),
+    }
+}
+
+/// pprof's candidates for a mapping in one search directory: by build id
+/// (`DIR/ID/NAME`, anything in `DIR/ID/`, perf's `DIR/FILE/ID`), then by
+/// name (`DIR/NAME`, `DIR/FILE`).
+fn binary_candidates(dir: &Path, file: &str, build_id: &str) -> Vec<PathBuf> {
+    let base = if file.is_empty() {
+        ""
+    } else {
+        crate::paths::base_name(file)
+    };
+    let mut out = Vec::new();
+    if !build_id.is_empty() {
+        out.push(dir.join(build_id).join(base));
+        if let Ok(rd) = std::fs::read_dir(dir.join(build_id)) {
+            let mut found: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            found.sort();
+            out.extend(found);
+        }
+        out.push(dir.join(file.trim_start_matches('/')).join(build_id));
+    }
+    if !file.is_empty() {
+        if !base.is_empty() {
+            out.push(dir.join(base));
+        }
+        out.push(dir.join(file.trim_start_matches('/')));
+    }
+    out
+}
+
+/// Points mappings at local copies of their binaries found through
+/// `PPROF_BINARY_PATH` (a build id must match), then names the main mapping
+/// after the binary given on the command line (pprof's header then shows
+/// it), adding a mapping when there is none.
+fn locate_binaries(p: &mut Profile, src: &Sources, ui: &mut dyn Ui) {
+    let dirs: Vec<PathBuf> = binary_search_path()
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect();
+    if !dirs.is_empty() {
+        for i in 0..p.mappings.len() {
+            let file = p.str(p.mappings[i].file).to_string();
+            let build_id = p.str(p.mappings[i].build_id).to_string();
+            let found = dirs.iter().find_map(|d| {
+                binary_candidates(d, &file, &build_id)
+                    .into_iter()
+                    .filter(|c| c.is_file())
+                    .find_map(|c| {
+                        let bin = symbolize::binary::Binary::open(&c).ok()?;
+                        let have = bin.build_id.unwrap_or_default();
+                        if !build_id.is_empty() && !build_id.eq_ignore_ascii_case(&have) {
+                            ui.warn(&format!(
+                                "Ignoring local file {}: build-id mismatch ({build_id} != {have})",
+                                c.display()
+                            ));
+                            return None;
+                        }
+                        Some(c)
+                    })
+            });
+            if let Some(c) = found {
+                p.mappings[i].file = p.strings.intern(&c.to_string_lossy());
+            }
+        }
+    }
     if src.exec_name.is_none() && src.build_id.is_none() {
         return;
     }
@@ -138,10 +218,10 @@ fn locate_binaries(p: &mut Profile, src: &Sources) {
 }
 
 /// Loads and merges a list of profiles.
-fn grab(paths: &[String], src: &Sources) -> Result<Profile, Error> {
+fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     let mut profiles = paths
         .iter()
-        .map(|path| load_one(path, src))
+        .map(|path| load_one(path, src, ui))
         .collect::<Result<Vec<_>, _>>()?;
     combine(&mut profiles)
 }
@@ -176,18 +256,27 @@ fn normalize(p: &mut Profile, base: &Profile) {
 }
 
 /// Loads the sources and bases and combines them as pprof does: bases are
-/// negated and merged in, marked with a label for -diff_base.
+/// negated and merged in, marked with a label for -diff_base; then
+/// symbolizes what has no functions yet. Warnings go to stderr.
 pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
+    fetch_profiles_with(src, &mut StderrUi)
+}
+
+/// [`fetch_profiles`] with warnings sent to `ui`.
+pub fn fetch_profiles_with(src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     if src.sources.is_empty() {
         return Err(Error::Usage("no profile source specified".into()));
     }
-    let mut p = grab(&src.sources, src)?;
+    let (sym_opts, sym_warnings) = symbolize::Options::parse(&src.symbolize);
+    for w in &sym_warnings {
+        ui.warn(w);
+    }
+    let mut p = grab(&src.sources, src, ui)?;
+    // The bases as loaded (not negated), for differential flame graphs.
+    let mut kept_base = None;
     if !src.base.is_empty() {
-        let mut base = grab(&src.base, src)?;
-        let mut kept_base = base.clone();
-        kept_base
-            .remove_uninteresting()
-            .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
+        let mut base = grab(&src.base, src, ui)?;
+        kept_base = Some(base.clone());
         if src.diff_base {
             base.set_label("pprof::base", "true");
         }
@@ -197,7 +286,16 @@ pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
         base.scale(-1.0);
         let mut both = [p, base];
         p = combine(&mut both)?;
-        p.base = Some(std::sync::Arc::new(kept_base));
+    }
+    // As pprof: after merging, before dropping uninteresting frames (whose
+    // names symbolization provides).
+    symbolize::symbolize(&mut p, &sym_opts, ui);
+    if let Some(mut b) = kept_base {
+        // Same names as the merged profile; its warnings were given above.
+        symbolize::symbolize(&mut b, &sym_opts, &mut NoUi);
+        b.remove_uninteresting()
+            .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
+        p.base = Some(std::sync::Arc::new(b));
     }
     p.remove_uninteresting()
         .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
