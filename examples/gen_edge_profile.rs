@@ -176,7 +176,8 @@ fn main() {
                 memory_start: 0x7f00_0000_0000,
                 memory_limit: 0x7f00_0010_0000,
                 file_offset: 0,
-                filename: s("/lib/x86_64-linux-gnu/libc.so.6"),
+                // A path that exists on no machine, so no local libc is read.
+                filename: s("/opt/rprof-fixture/lib/libc.so.6"),
                 build_id: 0,
                 has_functions: false,
                 has_filenames: false,

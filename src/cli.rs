@@ -40,7 +40,7 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
     (
         "symbolize",
         FlagType::Value,
-        "Options for profile symbolization (none, local)",
+        "Symbolization: local (default: from the binaries) or none",
     ),
     (
         "buildid",
@@ -198,7 +198,10 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                 inv.sources.base.push(value);
                 inv.sources.diff_base = true;
             }
-            "symbolize" => inv.symbolize = value,
+            "symbolize" => {
+                inv.sources.symbolize = value.clone();
+                inv.symbolize = value;
+            }
             "buildid" => inv.sources.build_id = Some(value).filter(|v| !v.is_empty()),
             "timeout" | "seconds" => {
                 let n = value.parse::<i64>().map_err(|_| {
@@ -372,11 +375,15 @@ pub fn usage() -> String {
     }
     out.push_str(
         "\n  Environment:\n    \
-         PPROF_BINARY_PATH    Search path for local binary files\n",
+         PPROF_BINARY_PATH    Search path for local binary files\n                      default: $HOME/pprof/binaries\n",
+    );
+    out.push_str("    PPROF_TMPDIR         Location for saved profiles (default $HOME/pprof)\n");
+    out.push_str(
+        "    RPROF_NO_GRAPHVIZ    Set to 1 to draw svg/web graphs without Graphviz's dot\n    \
+         BROWSER              Browser command(s) for web, `:`-separated\n",
     );
     out.push_str(
-        "    PPROF_TMPDIR         Location for saved profiles (default $HOME/pprof)\n\n  \
-         A source is a profile file or a URL (http://host:port/debug/pprof/heap);\n  \
+        "\n  A source is a profile file or a URL (http://host:port/debug/pprof/heap);\n  \
          host:port alone fetches the CPU profile. Fetched profiles are saved.\n",
     );
     out

@@ -1,7 +1,7 @@
 //! Orchestration shared by the command line and the shell: fetch and merge
 //! the profiles (with bases), then prepare and generate a report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
@@ -9,6 +9,7 @@ use crate::options::Config;
 use crate::profile::filter::TagFilter;
 use crate::profile::{self, Mapping, Profile};
 use crate::report::{self, graph::ValueSel, Format, Report};
+use crate::symbolize;
 
 /// An error with the input or the options; displayed after `rprof: `.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,13 @@ impl Ui for StderrUi {
     }
 }
 
+/// Collects diagnostics (for tests and callers that show them elsewhere).
+impl Ui for Vec<String> {
+    fn warn(&mut self, msg: &str) {
+        self.push(msg.to_string());
+    }
+}
+
 /// The profiles to load and how to combine them.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
@@ -67,6 +75,8 @@ pub struct Sources {
     /// `-seconds` and `-timeout` for sources fetched over HTTP (≤ 0: unset).
     pub seconds: i64,
     pub timeout: i64,
+    /// The `-symbolize` value (empty: local).
+    pub symbolize: String,
 }
 
 /// Whether the file looks like an executable or shared object (ELF,
@@ -93,7 +103,7 @@ pub fn is_build_id(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
+fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     let load_error = |source| Error::Load {
         path: path.to_string(),
         source,
@@ -110,13 +120,83 @@ fn load_one(path: &str, src: &Sources) -> Result<Profile, Error> {
         }
         None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
     };
-    locate_binaries(&mut p, src);
+    locate_binaries(&mut p, src, ui);
     Ok(p)
 }
 
-/// Names the main mapping after the binary given on the command line
-/// (pprof's header then shows it), adding a mapping when there is none.
-fn locate_binaries(p: &mut Profile, src: &Sources) {
+/// The directories of `PPROF_BINARY_PATH`, else `$HOME/pprof/binaries`.
+fn binary_search_path() -> Vec<PathBuf> {
+    match std::env::var_os("PPROF_BINARY_PATH").filter(|v| !v.is_empty()) {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => std::env::var_os("HOME")
+            .map(|h| vec![PathBuf::from(h).join("pprof").join("binaries")])
+            .unwrap_or_default(),
+    }
+}
+
+/// pprof's candidates for a mapping in one search directory: by build id
+/// (`DIR/ID/NAME`, anything in `DIR/ID/`, perf's `DIR/FILE/ID`), then by
+/// name (`DIR/NAME`, `DIR/FILE`).
+fn binary_candidates(dir: &Path, file: &str, build_id: &str) -> Vec<PathBuf> {
+    let base = if file.is_empty() {
+        ""
+    } else {
+        crate::paths::base_name(file)
+    };
+    let mut out = Vec::new();
+    if !build_id.is_empty() {
+        out.push(dir.join(build_id).join(base));
+        if let Ok(rd) = std::fs::read_dir(dir.join(build_id)) {
+            let mut found: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+            found.sort();
+            out.extend(found);
+        }
+        out.push(dir.join(file.trim_start_matches('/')).join(build_id));
+    }
+    if !file.is_empty() {
+        if !base.is_empty() {
+            out.push(dir.join(base));
+        }
+        out.push(dir.join(file.trim_start_matches('/')));
+    }
+    out
+}
+
+/// Points mappings at local copies of their binaries found through
+/// `PPROF_BINARY_PATH` (a build id must match), then names the main mapping
+/// after the binary given on the command line (pprof's header then shows
+/// it), adding a mapping when there is none.
+fn locate_binaries(p: &mut Profile, src: &Sources, ui: &mut dyn Ui) {
+    let dirs: Vec<PathBuf> = binary_search_path()
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect();
+    if !dirs.is_empty() {
+        for i in 0..p.mappings.len() {
+            let file = p.str(p.mappings[i].file).to_string();
+            let build_id = p.str(p.mappings[i].build_id).to_string();
+            let found = dirs.iter().find_map(|d| {
+                binary_candidates(d, &file, &build_id)
+                    .into_iter()
+                    .filter(|c| c.is_file())
+                    .find_map(|c| {
+                        let bin = symbolize::binary::Binary::open(&c).ok()?;
+                        let have = bin.build_id.unwrap_or_default();
+                        if !build_id.is_empty() && !build_id.eq_ignore_ascii_case(&have) {
+                            ui.warn(&format!(
+                                "Ignoring local file {}: build-id mismatch ({build_id} != {have})",
+                                c.display()
+                            ));
+                            return None;
+                        }
+                        Some(c)
+                    })
+            });
+            if let Some(c) = found {
+                p.mappings[i].file = p.strings.intern(&c.to_string_lossy());
+            }
+        }
+    }
     if src.exec_name.is_none() && src.build_id.is_none() {
         return;
     }
@@ -138,10 +218,10 @@ fn locate_binaries(p: &mut Profile, src: &Sources) {
 }
 
 /// Loads and merges a list of profiles.
-fn grab(paths: &[String], src: &Sources) -> Result<Profile, Error> {
+fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     let mut profiles = paths
         .iter()
-        .map(|path| load_one(path, src))
+        .map(|path| load_one(path, src, ui))
         .collect::<Result<Vec<_>, _>>()?;
     combine(&mut profiles)
 }
@@ -179,14 +259,27 @@ pub fn normalize(p: &mut Profile, base: &Profile) {
 }
 
 /// Loads the sources and bases and combines them as pprof does: bases are
-/// negated and merged in, marked with a label for -diff_base.
+/// negated and merged in, marked with a label for -diff_base; then
+/// symbolizes what has no functions yet. Warnings go to stderr.
 pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
+    fetch_profiles_with(src, &mut StderrUi)
+}
+
+/// [`fetch_profiles`] with warnings sent to `ui`.
+pub fn fetch_profiles_with(src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
     if src.sources.is_empty() {
         return Err(Error::Usage("no profile source specified".into()));
     }
-    let mut p = grab(&src.sources, src)?;
+    let (sym_opts, sym_warnings) = symbolize::Options::parse(&src.symbolize);
+    for w in &sym_warnings {
+        ui.warn(w);
+    }
+    let mut p = grab(&src.sources, src, ui)?;
+    // The bases as loaded (not negated), for differential flame graphs.
+    let mut kept_base = None;
     if !src.base.is_empty() {
-        let mut base = grab(&src.base, src)?;
+        let mut base = grab(&src.base, src, ui)?;
+        kept_base = Some(base.clone());
         if src.diff_base {
             base.set_label("pprof::base", "true");
         }
@@ -196,6 +289,16 @@ pub fn fetch_profiles(src: &Sources) -> Result<Profile, Error> {
         base.scale(-1.0);
         let mut both = [p, base];
         p = combine(&mut both)?;
+    }
+    // As pprof: after merging, before dropping uninteresting frames (whose
+    // names symbolization provides).
+    symbolize::symbolize(&mut p, &sym_opts, ui);
+    if let Some(mut b) = kept_base {
+        // Same names as the merged profile; its warnings were given above.
+        symbolize::symbolize(&mut b, &sym_opts, &mut NoUi);
+        b.remove_uninteresting()
+            .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
+        p.base = Some(std::sync::Arc::new(b));
     }
     p.remove_uninteresting()
         .map_err(|e| Error::Usage(format!("drop_frames: {e}")))?;
@@ -241,6 +344,16 @@ pub const COMMANDS: &[(&str, bool, &str)] = &[
     ("dot", false, "Outputs a graph in DOT format"),
     ("eog", false, "Visualize graph through eog"),
     ("evince", false, "Visualize graph through evince"),
+    (
+        "flame",
+        false,
+        "Outputs an interactive flame graph (SVG); differential with a base",
+    ),
+    (
+        "folded",
+        false,
+        "Outputs collapsed stacks (a;b;c value) for flame graph tools",
+    ),
     ("gif", false, "Outputs a graph image in GIF format"),
     ("gv", false, "Visualize graph through gv"),
     ("kcachegrind", false, "Visualize report in KCachegrind"),
@@ -290,6 +403,9 @@ fn format_of(cmd: &str) -> Option<Format> {
         "traces" => Some(Format::Traces),
         "tags" => Some(Format::Tags),
         "list" => Some(Format::List),
+        "dot" | "svg" | "web" => Some(Format::Dot),
+        "folded" => Some(Format::Folded),
+        "flame" => Some(Format::Flame),
         _ => None,
     }
 }
@@ -455,7 +571,29 @@ pub fn prepare_report(
     let p = p.clone();
     let units = p.num_label_units();
     let cfg = apply_command_overrides(&cmd.name, cfg);
-    prepare_with(p, cmd, &cfg, format, units, ui)
+    let base = match (&p.base, format) {
+        // Differential flame graphs need the base on its own, filtered
+        // the same way.
+        (Some(b), Format::Flame) => {
+            let b = (**b).clone();
+            let units = b.num_label_units();
+            let mut quiet = NoUi;
+            Some(Box::new(prepare_with(
+                b, cmd, &cfg, format, units, &mut quiet,
+            )?))
+        }
+        _ => None,
+    };
+    let mut rpt = prepare_with(p, cmd, &cfg, format, units, ui)?;
+    rpt.base = base;
+    Ok(rpt)
+}
+
+/// Drops diagnostics (already given for the main profile).
+struct NoUi;
+
+impl Ui for NoUi {
+    fn warn(&mut self, _: &str) {}
 }
 
 /// [`prepare_report`] with the command overrides already applied.
@@ -525,6 +663,13 @@ fn prepare_with(
         source_path: cfg.source_path.clone(),
         trim_path: cfg.trim_path.clone(),
         symbol,
+        title: p
+            .mappings
+            .first()
+            .filter(|m| m.file != 0)
+            .map_or(String::new(), |m| {
+                crate::paths::base_name(p.str(m.file)).to_string()
+            }),
     };
     let total = report::compute_total(&p, sel);
     if !relative {
@@ -573,6 +718,21 @@ pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
         Format::Traces => Ok(report::traces::print_traces(rpt)),
         Format::Tags => Ok(report::tags::print_tags(rpt)),
         Format::List => report::list::print_list(rpt).map_err(Error::Usage),
+        Format::Dot => {
+            let dot = report::dot::print_dot(rpt);
+            if cmd.name == "dot" {
+                return Ok(dot);
+            }
+            let mut warn = |m: &str| eprintln!("rprof: {m}");
+            report::svg::render(&dot, &mut warn)
+                .map(|(svg, _)| svg)
+                .map_err(Error::Usage)
+        }
+        Format::Folded => Ok(report::flame::print_folded(rpt)),
+        Format::Flame => {
+            let mut base = rpt.base.take();
+            report::flame::print_flame(rpt, base.as_deref_mut()).map_err(Error::Usage)
+        }
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
 }
@@ -610,4 +770,134 @@ pub fn write_output(text: &str, output: &str) -> Result<(), Error> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Delivers a generated report. `web` saves the SVG to a temporary file
+/// and opens it in a browser; drawings (`svg`, `flame`) that would go to a
+/// terminal or the shell's screen are saved to a new `profileNNN.svg` in the
+/// current directory instead (as pprof does); everything else goes to
+/// `output` or standard output.
+pub fn deliver(cmd: &Command, text: &str, output: &str, interactive: bool) -> Result<(), Error> {
+    use std::io::IsTerminal;
+    if !output.is_empty() {
+        return write_output(text, output);
+    }
+    match cmd.name.as_str() {
+        "web" => {
+            let (path, mut file) = new_temp_file(&std::env::temp_dir(), "rprof", ".svg")?;
+            write_file(&mut file, &path, text)?;
+            drop(file);
+            if !open_in_browser(&path) {
+                eprintln!(
+                    "rprof: could not start a browser (set $BROWSER); the graph is in {}",
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        "svg" | "flame" if interactive || std::io::stdout().is_terminal() => {
+            let (path, mut file) = new_temp_file(Path::new(""), "profile", ".svg")?;
+            eprintln!("Generating report in {}", path.display());
+            write_file(&mut file, &path, text)
+        }
+        _ => write_output(text, ""),
+    }
+}
+
+fn write_file(file: &mut std::fs::File, path: &Path, text: &str) -> Result<(), Error> {
+    use std::io::Write;
+    file.write_all(text.as_bytes()).map_err(|e| Error::Output {
+        path: path.display().to_string(),
+        msg: e.to_string(),
+    })
+}
+
+/// Creates `dir/<prefix>NNN<suffix>` with the first free number.
+fn new_temp_file(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> Result<(std::path::PathBuf, std::fs::File), Error> {
+    let mut last = String::new();
+    for i in 1..10000 {
+        let path = dir.join(format!("{prefix}{i:03}{suffix}"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(Error::Output {
+        path: dir
+            .join(format!("{prefix}NNN{suffix}"))
+            .display()
+            .to_string(),
+        msg: format!("could not make a temporary file: {last}"),
+    })
+}
+
+/// The commands tried to show a file: `$BROWSER` (a `:`-separated list,
+/// `%s` standing for the file), then the desktop's opener.
+fn browser_commands() -> Vec<Vec<String>> {
+    let mut cmds: Vec<Vec<String>> = Vec::new();
+    if let Ok(b) = std::env::var("BROWSER") {
+        for c in b.split(':').filter(|c| !c.trim().is_empty()) {
+            cmds.push(c.split_whitespace().map(str::to_string).collect());
+        }
+    }
+    if cfg!(target_os = "macos") {
+        cmds.push(vec!["/usr/bin/open".into()]);
+    } else if cfg!(windows) {
+        cmds.push(vec!["cmd".into(), "/c".into(), "start".into()]);
+    } else if std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    {
+        // xdg-open only makes sense in a desktop session.
+        cmds.push(vec!["xdg-open".into()]);
+    }
+    cmds
+}
+
+/// Opens `path` with the first browser command that starts and does not
+/// fail right away. Browsers keep running after rprof exits.
+fn open_in_browser(path: &Path) -> bool {
+    use std::time::{Duration, Instant};
+    let file = path.display().to_string();
+    for cmd in browser_commands() {
+        let Some((program, args)) = cmd.split_first() else {
+            continue;
+        };
+        let mut args: Vec<String> = args.iter().map(|a| a.replace("%s", &file)).collect();
+        if !cmd.iter().any(|a| a.contains("%s")) {
+            args.push(file.clone());
+        }
+        let child = std::process::Command::new(program)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let Ok(mut child) = child else {
+            continue;
+        };
+        // Openers like xdg-open hand the file over and exit: a quick
+        // failure means try the next command; still running means started.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let started = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status.success(),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(25))
+                }
+                Ok(None) => break true,
+                Err(_) => break false,
+            }
+        };
+        if started {
+            return true;
+        }
+    }
+    false
 }

@@ -1,7 +1,7 @@
 //! rprof: a fast re-implementation of `go tool pprof`'s analysis side.
 //!
-//! Data flows one way: files → [`profile`] (decode, merge, filter) →
-//! [`report`] (graph, text reports) → output. [`driver`] runs that flow for
+//! Data flows one way: files → [`profile`] (decode, merge, filter;
+//! [`symbolize`] fills in functions from binaries) → [`report`] (graph, text reports) → output. [`driver`] runs that flow for
 //! the command line ([`cli`]) and the shell; [`options`] is the one set of
 //! report options both share.
 
@@ -13,6 +13,7 @@ pub mod paths;
 pub mod profile;
 pub mod report;
 pub mod shell;
+pub mod symbolize;
 pub mod synthetic;
 pub mod units;
 

@@ -61,5 +61,5 @@ fn run(args: &[String]) -> Result<(), String> {
     if timings {
         eprintln!("rprof: render {:?}, peak {}", t.elapsed(), peak_rss());
     }
-    driver::write_output(&out, &inv.config.output).map_err(|e| e.to_string())
+    driver::deliver(&cmd, &out, &inv.config.output, false).map_err(|e| e.to_string())
 }

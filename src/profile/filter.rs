@@ -404,23 +404,33 @@ impl NumRange {
     }
 }
 
-/// One `[+-]digits[letters]` term of a numeric range.
+/// The first two `[+-]digits[letters]` terms of a numeric range, leftmost
+/// first (as the regexp `([+-]?[0-9]+)([a-zA-Z]+)?` would find them):
+/// start, end, value and unit.
 fn range_terms(s: &str) -> Vec<(usize, usize, i64, String)> {
-    let re = range_regex();
-    re.captures_iter(s)
-        .take(2)
-        .filter_map(|c| {
-            let m = c.get(0)?;
-            let v = c.get(1)?.as_str().parse::<i64>().ok()?;
-            let unit = c.get(2).map_or("", |u| u.as_str()).to_string();
-            Some((m.start(), m.end(), v, unit))
-        })
-        .collect()
-}
-
-fn range_regex() -> &'static Regex {
-    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"([+-]?[0-9]+)([a-zA-Z]+)?").expect("static regex"))
+    let b = s.as_bytes();
+    let mut terms = Vec::new();
+    let mut i = 0;
+    while i < b.len() && terms.len() < 2 {
+        let sign = (b[i] == b'+' || b[i] == b'-') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if !sign && !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += usize::from(sign);
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits_end = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        if let Ok(v) = s[start..digits_end].parse::<i64>() {
+            terms.push((start, i, v, s[digits_end..i].to_string()));
+        }
+    }
+    terms
 }
 
 fn parse_range(filter: &str) -> Option<NumRange> {

@@ -224,25 +224,8 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
 pub fn merge_one(mut p: Profile) -> Profile {
     let mut seen_comments = std::collections::HashSet::new();
     p.comments.retain(|c| seen_comments.insert(*c));
-    if needs_dedupe(&p.samples) {
-        p.samples.dedupe();
-    }
+    p.samples.dedupe();
     p
-}
-
-/// Whether any sample is all zero or repeats an earlier one.
-fn needs_dedupe(s: &SampleData) -> bool {
-    let mut index = SampleIndex::new(s.len());
-    let mut labels = Vec::new();
-    for i in 0..s.len() {
-        if s.values(i).iter().all(|&v| v == 0) {
-            return true;
-        }
-        if index.find_or_insert(s, i, &mut labels).is_some() {
-            return true;
-        }
-    }
-    false
 }
 
 /// Finds earlier samples with the same stack and labels (labels compared

@@ -247,10 +247,13 @@ impl Samples {
             let lab_end = d.label_start[r + 1] as usize;
             let zero = d.values[r * w..(r + 1) * w].iter().all(|&v| v == 0);
             if !zero {
-                // Register the compacted copy so later duplicates find it.
-                d.values.copy_within(r * w..(r + 1) * w, ws * w);
-                d.locs.copy_within(start..end, wl);
-                d.labels.copy_within(lab_start..lab_end, wlab);
+                // Register the compacted copy so later duplicates find it
+                // (nothing moves until a sample has been dropped).
+                if ws != r {
+                    d.values.copy_within(r * w..(r + 1) * w, ws * w);
+                    d.locs.copy_within(start..end, wl);
+                    d.labels.copy_within(lab_start..lab_end, wlab);
+                }
                 let (nl, nlab) = (wl + end - start, wlab + lab_end - lab_start);
                 d.loc_start[ws + 1] = nl as u32;
                 d.label_start[ws + 1] = nlab as u32;
@@ -326,6 +329,9 @@ pub struct Profile {
     pub period_type: ValueType,
     pub period: i64,
     pub comments: Vec<StrId>,
+    /// The -base/-diff_base profiles as loaded (merged, not negated), for
+    /// reports that show both sides (differential flame graphs).
+    pub base: Option<std::sync::Arc<Profile>>,
 }
 
 impl Profile {

@@ -2,10 +2,13 @@
 //! pprof's output. Shared here: the report options, the total, value
 //! formatting and the header lines every text report starts with.
 
+pub mod dot;
+pub mod flame;
 pub mod graph;
 pub mod list;
 pub mod peek;
 pub mod source_path;
+pub mod svg;
 pub mod tabwriter;
 pub mod tags;
 pub mod text;
@@ -29,6 +32,10 @@ pub enum Format {
     Traces,
     Tags,
     Raw,
+    /// Collapsed stacks (`folded`).
+    Folded,
+    /// An inferno flame graph (`flame`).
+    Flame,
 }
 
 /// Everything a report needs to know besides the profile.
@@ -53,6 +60,8 @@ pub struct Options {
     pub source_path: String,
     pub trim_path: String,
     pub symbol: Option<regex::Regex>,
+    /// The main binary's base name: graphs are named after it.
+    pub title: String,
 }
 
 /// A prepared profile with its options and total.
@@ -67,6 +76,8 @@ pub struct Report {
     /// Node values without edges for a sample selection: the first pass of
     /// every trimmed graph, shared by the shell's successive reports.
     values: Option<(ValueSel, Arc<Graph>)>,
+    /// The same report on the base profiles, for differential outputs.
+    pub base: Option<Box<Report>>,
 }
 
 /// Trimming results that the header reports.
@@ -118,6 +129,7 @@ impl Report {
             total,
             table: None,
             values: None,
+            base: None,
         }
     }
 
@@ -193,6 +205,9 @@ impl Report {
     /// [`Report::trimmed_graph`] recording only the edges that touch nodes
     /// whose printable name `matches` (when given).
     pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
+        if self.opts.format == Format::Dot {
+            return self.visual_graph();
+        }
         let table = self.node_table();
         // A values-only pass decides which nodes survive nodefraction and
         // nodecount; one pass with edges then builds the graph of those, as

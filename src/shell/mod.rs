@@ -132,7 +132,7 @@ impl Shell {
                 Ok(Action::Report { command, config }) => {
                     match self.timed_report(&command, &config) {
                         Ok(text) => {
-                            if let Err(e) = driver::write_output(&text, &config.output) {
+                            if let Err(e) = driver::deliver(&command, &text, &config.output, true) {
                                 eprintln!("{e}");
                             }
                         }

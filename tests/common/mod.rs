@@ -137,3 +137,99 @@ pub fn check_case_file(file: &str) {
         failures.join("\n\n")
     );
 }
+
+/// A mapping of an unsymbolized profile written by [`write_raw_profile`].
+#[derive(Clone, Debug, Default)]
+pub struct RawMapping {
+    pub start: u64,
+    pub limit: u64,
+    pub offset: u64,
+    pub file: String,
+    pub build_id: String,
+}
+
+/// Writes a profile with one sample type, locations that are addresses
+/// only (one per distinct address, in the mapping containing it) and no
+/// functions: what perf, C profilers and jemalloc_pprof produce.
+pub fn write_raw_profile(
+    path: &Path,
+    sample_type: (&str, &str),
+    mappings: &[RawMapping],
+    samples: &[(Vec<u64>, i64)],
+) {
+    use prost::Message;
+    use rprof::pb;
+    let mut strings = vec![String::new()];
+    let mut s = |x: &str| -> i64 {
+        if let Some(i) = strings.iter().position(|y| y == x) {
+            return i as i64;
+        }
+        strings.push(x.to_string());
+        strings.len() as i64 - 1
+    };
+    let mut p = pb::Profile {
+        sample_type: vec![pb::ValueType {
+            r#type: s(sample_type.0),
+            unit: s(sample_type.1),
+        }],
+        ..Default::default()
+    };
+    for (i, m) in mappings.iter().enumerate() {
+        p.mapping.push(pb::Mapping {
+            id: i as u64 + 1,
+            memory_start: m.start,
+            memory_limit: m.limit,
+            file_offset: m.offset,
+            filename: s(&m.file),
+            build_id: s(&m.build_id),
+            ..Default::default()
+        });
+    }
+    let mut ids: Vec<u64> = Vec::new();
+    for (addrs, value) in samples {
+        let mut stack = Vec::new();
+        for &a in addrs {
+            let id = match ids.iter().position(|&x| x == a) {
+                Some(i) => i as u64 + 1,
+                None => {
+                    ids.push(a);
+                    let mapping_id = mappings
+                        .iter()
+                        .position(|m| m.start <= a && a < m.limit)
+                        .map_or(0, |i| i as u64 + 1);
+                    p.location.push(pb::Location {
+                        id: ids.len() as u64,
+                        mapping_id,
+                        address: a,
+                        ..Default::default()
+                    });
+                    ids.len() as u64
+                }
+            };
+            stack.push(id);
+        }
+        p.sample.push(pb::Sample {
+            location_id: stack,
+            value: vec![*value],
+            ..Default::default()
+        });
+    }
+    p.string_table = strings;
+    std::fs::write(path, p.encode_to_vec()).expect("write profile");
+}
+
+/// Whether a program can be run (`prog --version` succeeds).
+pub fn have(prog: &str) -> bool {
+    Command::new(prog)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether Go is installed (`go version` succeeds).
+pub fn have_go() -> bool {
+    Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}

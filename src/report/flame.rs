@@ -1,0 +1,233 @@
+//! `folded` and `flame` (beyond pprof's CLI): collapsed stacks, the input
+//! format of flame graph tools, and an interactive flame graph SVG drawn
+//! with inferno.
+//!
+//! Folded lines are `root;caller;...;leaf value`: frames at the current
+//! granularity (inlined functions are frames of their own), one line per
+//! distinct stack, its value in the selected sample type. Lines are sorted
+//! frame by frame by frame name (a stack comes before the stacks it is a
+//! prefix of), so outputs are stable and diff well.
+
+use std::collections::HashMap;
+
+use inferno::flamegraph::{self, color::BasicPalette, color::Palette};
+
+use super::graph::NodeTable;
+use super::Report;
+
+/// The distinct stacks of a prepared profile: frames as node keys, caller
+/// first, with their values.
+pub struct Folded {
+    /// Frame names by node key.
+    pub names: Vec<String>,
+    /// Sorted frame by frame by name (a stack before its extensions).
+    pub stacks: Vec<(Vec<u32>, i64)>,
+}
+
+impl Folded {
+    /// The `a;b;c` text of a stack.
+    pub fn line(&self, frames: &[u32]) -> String {
+        let mut line = String::new();
+        for (i, &k) in frames.iter().enumerate() {
+            if i > 0 {
+                line.push(';');
+            }
+            line.push_str(&self.names[k as usize]);
+        }
+        line
+    }
+}
+
+/// The distinct stacks of the prepared profile with their values, sorted
+/// by stack. Zero totals are left out; with a base, values can be negative.
+pub fn folded_stacks(rpt: &mut Report) -> Folded {
+    let table = rpt.node_table();
+    let p = &rpt.prof;
+    let sel = rpt.opts.sample;
+    let names = frame_names(p, &table);
+    // Sum per distinct location list first, then per frame list (different
+    // location lists can fold to the same frames). Strings are only made
+    // for the output.
+    let mut by_stack: HashMap<&[u32], (i64, i64)> = HashMap::new();
+    let s = &p.samples;
+    for i in 0..s.len() {
+        let values = s.values(i);
+        let (w, dw) = (values[sel.index], if sel.mean { values[0] } else { 0 });
+        let acc = by_stack.entry(s.stack(i)).or_insert((0, 0));
+        acc.0 = acc.0.wrapping_add(w);
+        acc.1 = acc.1.wrapping_add(dw);
+    }
+    let mut by_frames: HashMap<Vec<u32>, (i64, i64)> = HashMap::new();
+    for (stack, (w, dw)) in by_stack {
+        let mut frames = Vec::with_capacity(stack.len());
+        for &loc in stack.iter().rev() {
+            // Frames are innermost first: the caller comes first here.
+            frames.extend(table.frames(loc).iter().rev());
+        }
+        if frames.is_empty() {
+            continue;
+        }
+        let acc = by_frames.entry(frames).or_insert((0, 0));
+        acc.0 = acc.0.wrapping_add(w);
+        acc.1 = acc.1.wrapping_add(dw);
+    }
+    let ratio = rpt.opts.ratio;
+    let mut stacks: Vec<(Vec<u32>, i64)> = by_frames
+        .into_iter()
+        .map(|(frames, (w, dw))| {
+            let mut v = if dw != 0 { w / dw } else { w };
+            if ratio > 0.0 && ratio != 1.0 {
+                v = (v as f64 * ratio) as i64;
+            }
+            (frames, v)
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    // Frame by frame, by name: compare name ranks, not strings.
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut rank = vec![0u32; names.len()];
+    for (i, w) in order.iter().enumerate() {
+        let same = i > 0 && names[order[i - 1] as usize] == names[*w as usize];
+        rank[*w as usize] = if same {
+            rank[order[i - 1] as usize]
+        } else {
+            i as u32
+        };
+    }
+    for (frames, _) in &mut stacks {
+        // Sort on ranks, then map back (ranks of equal names are equal, and
+        // equal names print the same).
+        for k in frames.iter_mut() {
+            *k = rank[*k as usize];
+        }
+    }
+    stacks.sort_unstable();
+    let by_rank: Vec<u32> = {
+        let mut v = vec![0u32; names.len()];
+        for (k, &r) in rank.iter().enumerate() {
+            v[r as usize] = k as u32;
+        }
+        v
+    };
+    for (frames, _) in &mut stacks {
+        for k in frames.iter_mut() {
+            *k = by_rank[*k as usize];
+        }
+    }
+    Folded { names, stacks }
+}
+
+/// Frame names: the printable node names, without the characters that
+/// separate frames and lines in the folded format.
+fn frame_names(p: &crate::profile::Profile, table: &NodeTable) -> Vec<String> {
+    table
+        .infos
+        .iter()
+        .map(|info| {
+            info.printable_name(p)
+                .replace(';', ":")
+                .replace(['\n', '\r'], " ")
+        })
+        .collect()
+}
+
+/// Prints the collapsed stacks (`folded`).
+pub fn print_folded(rpt: &mut Report) -> String {
+    use std::fmt::Write;
+    let f = folded_stacks(rpt);
+    let mut out = String::new();
+    for (frames, v) in &f.stacks {
+        for (i, &k) in frames.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(&f.names[k as usize]);
+        }
+        let _ = writeln!(out, " {v}");
+    }
+    out
+}
+
+/// Draws the flame graph (`flame`). With `base` (the same report on the
+/// base profiles), the graph is differential: widths show the profile,
+/// colours the change since the base (red grew, blue shrank).
+pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String, String> {
+    let folded = folded_stacks(rpt);
+    let differential = base.is_some();
+    let mut lines = Vec::new();
+    match base {
+        None => {
+            // Flame graphs have no negative widths.
+            for (frames, v) in &folded.stacks {
+                if *v > 0 {
+                    let mut line = folded.line(frames);
+                    line.push(' ');
+                    line.push_str(&v.to_string());
+                    lines.push(line);
+                }
+            }
+        }
+        Some(base) => {
+            // The profile's stacks are current minus base (as -base reports
+            // them): adding the base back gives the current values.
+            let b = folded_stacks(base);
+            let mut both: HashMap<String, (i64, i64)> = HashMap::new();
+            for (frames, v) in &b.stacks {
+                let e = both.entry(b.line(frames)).or_default();
+                e.0 = e.0.wrapping_add(*v);
+                e.1 = e.1.wrapping_add(*v);
+            }
+            for (frames, v) in &folded.stacks {
+                let e = both.entry(folded.line(frames)).or_default();
+                e.1 = e.1.wrapping_add(*v);
+            }
+            for (stack, (before, after)) in both {
+                let (before, after) = (before.max(0), after.max(0));
+                if before != 0 || after != 0 {
+                    lines.push(format!("{stack} {before} {after}"));
+                }
+            }
+        }
+    }
+    let o = &rpt.opts;
+    let mut opts = flamegraph::Options::default();
+    let name = if o.title.is_empty() {
+        "rprof".to_string()
+    } else {
+        o.title.clone()
+    };
+    opts.title = format!("{name}: {}", o.sample_type);
+    if differential {
+        opts.subtitle = Some(
+            "Differential: width is the profile, red grew and blue shrank since the base".into(),
+        );
+    }
+    opts.count_name = if o.sample_unit.is_empty() {
+        "samples".into()
+    } else {
+        o.sample_unit.clone()
+    };
+    opts.colors = if ["space", "objects", "bytes", "alloc", "inuse"]
+        .iter()
+        .any(|w| o.sample_type.contains(w))
+    {
+        Palette::Basic(BasicPalette::Mem)
+    } else {
+        Palette::Basic(BasicPalette::Hot)
+    };
+    // Same colours for the same frames from run to run.
+    opts.hash = true;
+    opts.deterministic = true;
+    let mut svg = Vec::new();
+    let result = flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut svg);
+    match result {
+        Ok(()) => Ok(String::from_utf8_lossy(&svg).into_owned()),
+        // inferno still writes an SVG saying there is nothing to draw.
+        Err(e) if !svg.is_empty() => {
+            eprintln!("rprof: flame graph: {e}");
+            Ok(String::from_utf8_lossy(&svg).into_owned())
+        }
+        Err(e) => Err(format!("flame graph: {e}")),
+    }
+}
