@@ -7,9 +7,13 @@
 
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
 use rprof::driver::{self, Command, Ui};
 use rprof::options::Config;
-use rprof::profile::{self, legacy, Limits, Profile};
+use rprof::profile::{self, legacy, Limits, Location, Mapping, Profile, Samples, ValueType};
+use rprof::symbolize::{self, Loaded, Symbolizer};
 
 /// Smaller caps than the command line's (4 GiB, 100M samples), which are
 /// sized for real files: a few-kilobyte gzip bomb would otherwise inflate
@@ -96,7 +100,9 @@ pub fn reports(p: Profile) {
     let cfgs = configs();
     let top = top();
 
-    // As `driver::fetch_profiles` does for one source.
+    // As `driver::fetch_profiles` does for one source, less symbolization:
+    // mapping file names here are arbitrary paths (the `symbolize` target
+    // covers it, on a file of its own).
     let Ok(mut one) = driver::combine(&mut [p.clone()]) else {
         return;
     };
@@ -141,4 +147,104 @@ pub fn reports(p: Profile) {
         }
         let _ = driver::generate(&diff, &top, &cfgs[usize::from(diff_base)], &mut quiet);
     }
+}
+
+/// A directory for the object files under test: the symbolizer opens
+/// paths (it maps the file) and looks for separate debug files next to
+/// them, which must find nothing else.
+fn scratch_dir() -> Option<&'static PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join("rprof-fuzz-objects");
+        std::fs::create_dir_all(&dir).ok()?;
+        Some(dir)
+    })
+    .as_ref()
+}
+
+/// `symbolize` target: bytes as an object file (ELF, Mach-O, PE), read by
+/// the symbolizer directly (symbols, frames, address translation) and
+/// through a profile whose mappings name it, then reported.
+pub fn symbolize(data: &[u8]) {
+    let Some(dir) = scratch_dir() else { return };
+    // One file per process and thread (tests replay in parallel), removed
+    // once read: it is mapped while in use.
+    let path = dir.join(format!(
+        "{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    if std::fs::write(&path, data).is_ok() {
+        symbolize_file(&path, dir);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+fn symbolize_file(path: &std::path::Path, dir: &std::path::Path) {
+    let dirs = [dir.to_path_buf()];
+    let Ok(loaded) = Loaded::open(path, &dirs) else {
+        return;
+    };
+    let bin = &loaded.bin;
+    let mut addrs: Vec<u64> = bin
+        .symbols
+        .iter()
+        .take(32)
+        .flat_map(|s| [s.addr, s.addr.wrapping_add(s.size / 2)])
+        .collect();
+    addrs.extend(bin.loads.iter().take(8).map(|s| s.vaddr));
+    addrs.extend([0, 1, u64::MAX]);
+    for &a in &addrs {
+        let _ = loaded.frames(a);
+        let _ = bin.symbol(a);
+    }
+    let _ = loaded.debug_error();
+
+    // Mappings as producers write them: a non-PIE executable, a PIE or a
+    // library mapped high (with a file offset), relative addresses over
+    // the whole space, an empty and an inverted range.
+    let shapes: [(u64, u64, u64); 5] = [
+        (0x40_0000, 0x80_0000, 0),
+        (0x7f00_0000_0000, 0x7f00_0010_0000, 0x1000),
+        (0, u64::MAX, 0),
+        (0x1000, 0x1000, 0),
+        (u64::MAX - 0xfff, 0x1000, u64::MAX),
+    ];
+    let mut p = Profile::default();
+    let file = p.strings.intern(&path.to_string_lossy());
+    p.sample_types = vec![ValueType {
+        ty: p.strings.intern("samples"),
+        unit: p.strings.intern("count"),
+    }];
+    p.samples = Samples::new(1);
+    for (mi, &(start, limit, offset)) in shapes.iter().enumerate() {
+        p.mappings.push(Mapping {
+            id: mi as u64 + 1,
+            start,
+            limit,
+            offset,
+            file,
+            ..Default::default()
+        });
+        for &a in &addrs {
+            let loc = p.locations.len() as u32;
+            p.locations.push(Location {
+                id: u64::from(loc) + 1,
+                mapping: Some(mi as u32),
+                address: start.wrapping_add(a),
+                ..Default::default()
+            });
+            p.samples.push(&[1], &[loc], &[]);
+        }
+    }
+    let opts = symbolize::Options {
+        debug_dirs: dirs.to_vec(),
+        ..Default::default()
+    };
+    Symbolizer::new(opts).run(&mut p, &mut Quiet);
+    let cfg = Config {
+        granularity: "lines".into(),
+        ..Default::default()
+    };
+    let _ = driver::generate(&p, &top(), &cfg, &mut Quiet);
 }

@@ -1,7 +1,8 @@
 //! The fuzz targets' inputs on stable, in `cargo test`: every seed under
 //! `fuzz/seeds/<target>/` and every minimized crash under
-//! `fuzz/regressions/<target>/` goes through the targets' own code
-//! (`fuzz/harness.rs`, included below), and a property test mutates real
+//! `fuzz/regressions/<target>/` (targets `decode`, `legacy`, `symbolize`)
+//! goes through the targets' own code (`fuzz/harness.rs`, included
+//! below), and a property test mutates real
 //! fixture profiles (bit flips, truncation, inserted and overwritten bytes)
 //! and checks that decoding and reporting never panic.
 
@@ -34,7 +35,11 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 2] = [("decode", harness::decode), ("legacy", harness::legacy)];
+const TARGETS: [(&str, Target); 3] = [
+    ("decode", harness::decode),
+    ("legacy", harness::legacy),
+    ("symbolize", harness::symbolize),
+];
 
 /// Runs each file through its target, listing every panic (not only the
 /// first); returns how many files ran.
@@ -56,7 +61,7 @@ fn replay(kind: &str, failures: &mut Vec<String>) -> usize {
 fn seeds_replay() {
     let mut failures = Vec::new();
     let n = replay("seeds", &mut failures);
-    assert!(n >= 20, "only {n} seed files under fuzz/seeds");
+    assert!(n >= 40, "only {n} seed files under fuzz/seeds");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -119,7 +124,7 @@ fn apply(data: &mut Vec<u8>, m: &Mutation) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 192,
+        cases: 512,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
