@@ -112,7 +112,7 @@ pub fn reports(p: Profile) {
     for cfg in &cfgs {
         let _ = driver::generate(&one, &top, cfg, &mut quiet);
     }
-    for name in ["tree", "traces", "tags"] {
+    for name in ["tree", "traces", "tags", "dot", "folded", "flame"] {
         let cmd = Command {
             name: name.into(),
             arg: None,
@@ -134,6 +134,7 @@ pub fn reports(p: Profile) {
     for diff_base in [false, true] {
         let mut cur = p.clone();
         let mut base = p.clone();
+        let mut kept = p.clone();
         if diff_base {
             base.set_label("pprof::base", "true");
             driver::normalize(&mut cur, &base);
@@ -146,6 +147,15 @@ pub fn reports(p: Profile) {
             continue;
         }
         let _ = driver::generate(&diff, &top, &cfgs[usize::from(diff_base)], &mut quiet);
+        // The kept base of differential flame graphs.
+        if kept.remove_uninteresting().is_ok() {
+            diff.base = Some(std::sync::Arc::new(kept));
+            let flame = Command {
+                name: "flame".into(),
+                arg: None,
+            };
+            let _ = driver::generate(&diff, &flame, &cfgs[0], &mut quiet);
+        }
     }
 }
 
