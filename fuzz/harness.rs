@@ -8,7 +8,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use rprof::driver::{self, Command, Ui};
 use rprof::options::Config;
@@ -161,15 +160,11 @@ pub fn reports(p: Profile) {
 
 /// A directory for the object files under test: the symbolizer opens
 /// paths (it maps the file) and looks for separate debug files next to
-/// them, which must find nothing else.
-fn scratch_dir() -> Option<&'static PathBuf> {
-    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join("rprof-fuzz-objects");
-        std::fs::create_dir_all(&dir).ok()?;
-        Some(dir)
-    })
-    .as_ref()
+/// them, which must find nothing else. Made anew if removed meanwhile.
+fn scratch_dir() -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join("rprof-fuzz-objects");
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir)
 }
 
 /// `symbolize` target: bytes as an object file (ELF, Mach-O, PE), read by
@@ -185,7 +180,7 @@ pub fn symbolize(data: &[u8]) {
         std::thread::current().id()
     ));
     if std::fs::write(&path, data).is_ok() {
-        symbolize_file(&path, dir);
+        symbolize_file(&path, &dir);
     }
     let _ = std::fs::remove_file(&path);
 }
