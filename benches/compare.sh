@@ -20,25 +20,32 @@ done
 
 # median of RUNS runs of a command: prints "seconds maxrss_kb"
 measure() {
-	local i out
+	local i t
+	t=$(mktemp)
 	for ((i = 0; i < RUNS; i++)); do
-		out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-		echo "$out"
+		/usr/bin/time -o "$t" -f "%e %M %U %S" "$@" >/dev/null 2>&1
+		tail -1 "$t"
 	done | sort -n | awk -v r="$RUNS" 'NR == int((r + 1) / 2) { print }'
+	rm -f "$t"
 }
 
-echo "| profile | tool | wall (s) | peak RSS (MB) |"
-echo "|---|---|---:|---:|"
+echo "| profile | tool | wall (s) | CPU (s) | peak RSS (MB) |"
+echo "|---|---|---:|---:|---:|"
+row() { # label tool wall rss user sys
+	awk -v l="$1" -v tool="$2" -v w="$3" -v m="$4" -v u="$5" -v s="$6" \
+		'BEGIN { printf "| %s | %s | %.2f | %.2f | %d |\n", l, tool, w, u + s, m / 1024 }'
+}
 for n in 100000 1000000; do
 	f=$DIR/$n.pb.gz
-	read -r t m < <(measure "$RPROF" -top "$f")
-	printf '| %s samples | rprof -top | %s | %d |\n' "$n" "$t" $((m / 1024))
+	read -r rt rm ru rs < <(measure "$RPROF" -top "$f")
+	row "$n samples" "rprof -top" "$rt" "$rm" "$ru" "$rs"
 	if command -v go >/dev/null; then
-		read -r t m < <(measure go tool pprof -top "$f")
-		printf '| %s samples | go tool pprof -top | %s | %d |\n' "$n" "$t" $((m / 1024))
+		read -r gt gm gu gs < <(measure go tool pprof -top "$f")
+		row "$n samples" "go tool pprof -top" "$gt" "$gm" "$gu" "$gs"
+		awk -v a="$gt" -v b="$rt" -v c="$gm" -v d="$rm" \
+			'BEGIN { printf "| %s samples | ratio | %.1fx faster | | %.1fx less |\n", "'"$n"'", a / b, c / d }'
 	fi
 done
-
 echo
 echo "Shell, 1M samples (RPROF_TIMINGS), one run:"
 printf 'top\ntop\ntop 30\ntop -cum\npeek store\\.\\(\\*T0\\)\\.Method3$\npeek store\\.\\(\\*T1\\)\\.Method3$\nlist store\\.\\(\\*T0\\)\\.Method3$\nlist store\\.\\(\\*T1\\)\\.Method3$\n' |

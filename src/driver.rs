@@ -685,6 +685,9 @@ pub fn set_output_options(rpt: &mut Report, cmd: &Command, cfg: &Config) -> Resu
     let cfg = apply_command_overrides(&cmd.name, cfg);
     let o = &mut rpt.opts;
     o.symbol = compile_argument(cmd)?;
+    if let Some(f) = format_of(&cmd.name) {
+        o.format = f;
+    }
     o.cum_sort = cfg.sort == "cum";
     o.compact_labels = cfg.compact_labels;
     o.ratio = 1.0 / cfg.divide_by;

@@ -2,7 +2,7 @@
 //! locations and samples, values summed. Base subtraction is a merge with a
 //! base scaled by -1.
 
-use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::hash_map::Entry;
 use std::hash::BuildHasherDefault;
 
 use rustc_hash::FxHasher;
@@ -47,11 +47,11 @@ struct LocationKey {
 
 struct Merger {
     out: Profile,
-    mappings: HashMap<MappingKey, u32>,
-    functions: HashMap<FunctionKey, u32>,
-    locations: HashMap<LocationKey, u32>,
+    mappings: FxMap<MappingKey, u32>,
+    functions: FxMap<FunctionKey, u32>,
+    locations: FxMap<LocationKey, u32>,
     /// Sample hash → first output sample with it; collisions chain via `next`.
-    samples: HashMap<u64, u32>,
+    samples: FxMap<u64, u32>,
     next: Vec<u32>,
 }
 
@@ -64,6 +64,11 @@ struct SourceMaps {
 }
 
 const NONE: u32 = u32::MAX;
+
+/// Hash maps keyed by small integers and ids: FxHash is much faster than
+/// SipHash there, and profiles are not adversarial to hashing here (a
+/// collision costs time, never correctness).
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 fn type_name(p: &Profile, t: &ValueType) -> String {
     format!("{}/{}", p.str(t.ty), p.str(t.unit))
@@ -166,13 +171,26 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     }
     let mut m = Merger {
         out: Profile::default(),
-        mappings: HashMap::new(),
-        functions: HashMap::new(),
-        locations: HashMap::new(),
-        samples: HashMap::new(),
+        mappings: FxMap::default(),
+        functions: FxMap::default(),
+        locations: FxMap::default(),
+        samples: FxMap::default(),
         next: Vec::new(),
     };
-    m.out.samples = Samples::new(first.sample_types.len());
+    // Sized for the sum of the sources: no regrowth (and brief doubling)
+    // of the largest arrays while appending.
+    let mut data = SampleData::new(first.sample_types.len());
+    data.values
+        .reserve(srcs.iter().map(|s| s.samples.values.len()).sum());
+    data.locs
+        .reserve(srcs.iter().map(|s| s.samples.locs.len()).sum());
+    data.labels
+        .reserve(srcs.iter().map(|s| s.samples.labels.len()).sum());
+    data.loc_start
+        .reserve(srcs.iter().map(|s| s.samples.len()).sum());
+    data.label_start
+        .reserve(srcs.iter().map(|s| s.samples.len()).sum());
+    m.out.samples = data.into();
     let o = &mut m.out;
     let mut seen_comments = Vec::new();
     for s in srcs {
@@ -333,7 +351,7 @@ impl Merger {
     }
 
     fn add_sample(&mut self, values: &[i64], stack: &[u32], labels: &[Label]) {
-        let mut h = DefaultHasher::new();
+        let mut h = FxHasher::default();
         stack.hash(&mut h);
         labels.hash(&mut h);
         let hash = h.finish();

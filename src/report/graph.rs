@@ -200,7 +200,15 @@ struct Pass {
     edge_list: Vec<Edge>,
     edge_index: FastMap<u64, u32>,
     edge_seen: Vec<u32>,
+    /// With few kept nodes, edges are found in a dense kept × kept matrix
+    /// instead of the hash map: `compact` numbers the kept keys.
+    compact: Vec<u32>,
+    dense: Vec<u32>,
+    n_kept: usize,
 }
+
+/// Kept-node counts up to which the dense edge matrix is used (4 MB).
+const DENSE_EDGES_MAX: usize = 1024;
 
 impl Pass {
     fn new(n_keys: usize) -> Pass {
@@ -218,13 +226,51 @@ impl Pass {
             edge_list: Vec::new(),
             edge_index: FastMap::default(),
             edge_seen: Vec::new(),
+            compact: Vec::new(),
+            dense: Vec::new(),
+            n_kept: 0,
         }
+    }
+
+    /// A pass whose edges only join `kept` nodes; uses the dense edge
+    /// matrix when they are few.
+    fn with_kept(n_keys: usize, kept: Option<&[bool]>) -> Pass {
+        let mut pass = Pass::new(n_keys);
+        if let Some(k) = kept {
+            let n_kept = k.iter().filter(|&&b| b).count();
+            if n_kept <= DENSE_EDGES_MAX {
+                let mut next = 0u32;
+                pass.compact = k
+                    .iter()
+                    .map(|&b| {
+                        if b {
+                            next += 1;
+                            next - 1
+                        } else {
+                            NONE
+                        }
+                    })
+                    .collect();
+                pass.dense = vec![NONE; n_kept * n_kept];
+                pass.n_kept = n_kept;
+            }
+        }
+        pass
     }
 
     fn edge(&mut self, src: u32, dest: u32, residual: bool, inline: bool) -> u32 {
         let next = self.edge_list.len() as u32;
-        let key = (src as u64) << 32 | dest as u64;
-        let e = *self.edge_index.entry(key).or_insert(next);
+        let e = if self.dense.is_empty() {
+            let key = (src as u64) << 32 | dest as u64;
+            *self.edge_index.entry(key).or_insert(next)
+        } else {
+            let (a, b) = (self.compact[src as usize], self.compact[dest as usize]);
+            let slot = &mut self.dense[a as usize * self.n_kept + b as usize];
+            if *slot == NONE {
+                *slot = next;
+            }
+            *slot
+        };
         if e == next {
             self.edge_list.push(Edge {
                 src,
@@ -422,11 +468,11 @@ impl Graph {
             let mid = n / 2;
             let (mut a, b) = std::thread::scope(|scope| {
                 let h = scope.spawn(|| {
-                    let mut b = Pass::new(n_keys);
+                    let mut b = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
                     b.run(p, table, sel, kept, edges, touching, mid..n);
                     b
                 });
-                let mut a = Pass::new(n_keys);
+                let mut a = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
                 a.run(p, table, sel, kept, edges, touching, 0..mid);
                 (a, h.join())
             });
@@ -437,7 +483,7 @@ impl Graph {
             }
             a
         } else {
-            let mut a = Pass::new(n_keys);
+            let mut a = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
             a.run(p, table, sel, kept, edges, touching, 0..n);
             a
         };

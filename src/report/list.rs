@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::io::Read;
 
-use super::graph::{Graph, Node};
+use super::graph::Node;
 use super::source_path::{go_getwd, Fallbacks, SourceSearch};
 use super::Report;
 use crate::profile::StrId;
@@ -30,8 +30,8 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
     let Some(symbol) = rpt.opts.symbol.clone() else {
         return Err("list requires a regexp argument".into());
     };
-    let table = rpt.node_table();
-    let g = Graph::build(&rpt.prof, &table, rpt.opts.sample, None, false);
+    // Node values are all a listing needs: the report's shared values graph.
+    let g = rpt.values_graph();
     let p = &rpt.prof;
 
     // Matching nodes, grouped by function name.

@@ -62,8 +62,22 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     c.nodefraction = 0.0;
     c.edgefraction = 0.0;
     c.compact_labels = false;
-    // The command's regexp only picks what to print, not the samples.
-    format!("{}|{c:?}", cmd.name)
+    // Reports of one class prepare their samples alike, so one preparation
+    // serves all of them (top, then peek, then dot...); the command's
+    // regexp only picks what to print.
+    format!("{}|{c:?}", preparation_class(&cmd.name))
+}
+
+/// Commands whose prepared reports are interchangeable.
+fn preparation_class(cmd: &str) -> &str {
+    match cmd {
+        // Graph-based reports: node table and values graph are shared.
+        "top" | "text" | "peek" | "tree" | "dot" | "svg" | "web" => "graph",
+        // Listings keep binary names on nodes.
+        "list" | "weblist" | "disasm" => "list",
+        // The rest read samples their own way (traces keep untrimmed paths).
+        other => other,
+    }
 }
 
 impl Shell {
@@ -189,7 +203,9 @@ impl Shell {
             .cache
             .as_mut()
             .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
-        cached.report.prime();
+        if matches!(preparation_class(&cmd.name), "graph" | "list") {
+            cached.report.prime();
+        }
         let mut rpt = cached.report.clone();
         driver::set_output_options(&mut rpt, cmd, cfg)?;
         let text = driver::render(&mut rpt, cmd)?;
