@@ -59,8 +59,8 @@ impl Report {
         let total_value = listed
             .iter()
             .fold(0i64, |s, &n| s.wrapping_add(values.node(n).flat));
-        let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).wrapping_abs();
-        let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).wrapping_abs();
+        let node_cutoff = super::cutoff(total_value, o.node_fraction);
+        let edge_cutoff = super::cutoff(total_value, o.edge_fraction);
         let mut dropped_nodes = 0;
         let mut kept: Option<Vec<bool>> = None;
         if node_cutoff > 0 {
@@ -119,16 +119,11 @@ impl Report {
         }
         let names = arena_names(&g, p);
         let total_value = g.flat_sum();
-        let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).wrapping_abs();
-        let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).wrapping_abs();
+        let node_cutoff = super::cutoff(total_value, o.node_fraction);
+        let edge_cutoff = super::cutoff(total_value, o.edge_fraction);
         let mut dropped_nodes = 0;
         if node_cutoff > 0 {
-            let above: Vec<u32> = g
-                .nodes
-                .iter()
-                .copied()
-                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
-                .collect();
+            let above = g.nodes_above(node_cutoff);
             if above.len() != g.nodes.len() {
                 dropped_nodes = g.nodes.len() - above.len();
                 let kept = g.kept_set(&above);

@@ -539,6 +539,15 @@ impl Graph {
         &self.arena[n as usize]
     }
 
+    /// Listed nodes whose |cum| reaches `cutoff` (nodefraction trimming).
+    pub fn nodes_above(&self, cutoff: i64) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .copied()
+            .filter(|&n| self.node(n).cum.wrapping_abs() >= cutoff)
+            .collect()
+    }
+
     /// The listed nodes as a kept set (arena indexes are table keys).
     pub fn kept_set(&self, nodes: &[u32]) -> Vec<bool> {
         let mut kept = vec![false; self.arena.len()];

@@ -88,6 +88,11 @@ pub struct Trimmed {
     pub dropped_edges: usize,
 }
 
+/// A trimming threshold: |total × fraction|, as pprof computes it.
+pub fn cutoff(total: i64, fraction: f64) -> i64 {
+    ((total as f64 * fraction) as i64).wrapping_abs()
+}
+
 /// pprof's total: sum of absolute values (only of the diff base's samples
 /// when comparing against one), divided by the count for mean reports.
 pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
@@ -217,17 +222,12 @@ impl Report {
         let o = &self.opts;
         let sel = o.sample;
         let total_value = g.flat_sum();
-        let node_cutoff = ((total_value as f64 * o.node_fraction) as i64).abs();
-        let edge_cutoff = ((total_value as f64 * o.edge_fraction) as i64).abs();
+        let node_cutoff = cutoff(total_value, o.node_fraction);
+        let edge_cutoff = cutoff(total_value, o.edge_fraction);
         let mut dropped_nodes = 0;
         let mut kept: Option<Vec<bool>> = None;
         if node_cutoff > 0 {
-            let above: Vec<u32> = g
-                .nodes
-                .iter()
-                .copied()
-                .filter(|&n| g.node(n).cum.wrapping_abs() >= node_cutoff)
-                .collect();
+            let above = g.nodes_above(node_cutoff);
             if above.len() != g.nodes.len() {
                 dropped_nodes = g.nodes.len() - above.len();
                 kept = Some(g.kept_set(&above));
@@ -388,8 +388,7 @@ impl Report {
                     t.dropped_nodes,
                     "node",
                     "cum",
-                    &self
-                        .format_value(((self.total as f64 * self.opts.node_fraction) as i64).abs()),
+                    &self.format_value(cutoff(self.total, self.opts.node_fraction)),
                 ));
             }
             if t.dropped_edges > 0 {
@@ -397,8 +396,7 @@ impl Report {
                     t.dropped_edges,
                     "edge",
                     "freq",
-                    &self
-                        .format_value(((self.total as f64 * self.opts.edge_fraction) as i64).abs()),
+                    &self.format_value(cutoff(self.total, self.opts.edge_fraction)),
                 ));
             }
             let n = g.nodes.len();
