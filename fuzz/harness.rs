@@ -81,6 +81,7 @@ fn configs() -> Vec<Config> {
         Config {
             show: ".".into(),
             taghide: "bytes".into(),
+            call_tree: true,
             granularity: "files".into(),
             drop_negative: true,
             nodecount: 3,
@@ -118,6 +119,12 @@ pub fn reports(p: Profile) {
         };
         let _ = driver::generate(&one, &cmd, &cfgs[0], &mut quiet);
     }
+    // The call tree (`-call_tree`) builds its graph separately.
+    let dot = Command {
+        name: "dot".into(),
+        arg: None,
+    };
+    let _ = driver::generate(&one, &dot, &cfgs[3], &mut quiet);
     let peek = Command {
         name: "peek".into(),
         arg: Some(".".into()),

@@ -406,6 +406,17 @@ fn extreme_values() {
             &["-top", "-base", file],
             &["-top", "-diff_base", file],
             &["-top", "-normalize", "-base", file],
+            // Every report sums values somewhere (found by fuzzing: peek's
+            // running flat sum, the call tree's node and edge sums).
+            &["-peek=."],
+            &["-tree", "-mean", "-sample_index=1"],
+            &["-dot"],
+            &["-dot", "-call_tree"],
+            &["-folded"],
+            &["-flame"],
+            &["-flame", "-diff_base", file],
+            &["-traces"],
+            &["-tags"],
         ] {
             let mut args = flags.to_vec();
             args.push(file);

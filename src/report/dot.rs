@@ -453,11 +453,15 @@ fn write_edge(
     let total = rpt.total;
     if total != 0 {
         // An edge can weigh more than the total in a diff: cap both.
-        let weight = 1 + (wv.wrapping_mul(100) / total).wrapping_abs().min(100);
+        let weight = 1 + wv
+            .wrapping_mul(100)
+            .wrapping_div(total)
+            .wrapping_abs()
+            .min(100);
         if weight > 1 {
             let _ = write!(attr, " weight={weight}");
         }
-        let width = 1 + (wv.wrapping_mul(5) / total).wrapping_abs().min(5);
+        let width = 1 + wv.wrapping_mul(5).wrapping_div(total).wrapping_abs().min(5);
         if width > 1 {
             let _ = write!(attr, " penwidth={width}");
         }

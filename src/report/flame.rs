@@ -75,7 +75,7 @@ pub fn folded_stacks(rpt: &mut Report) -> Folded {
     let mut stacks: Vec<(Vec<u32>, i64)> = by_frames
         .into_iter()
         .map(|(frames, (w, dw))| {
-            let mut v = if dw != 0 { w / dw } else { w };
+            let mut v = if dw != 0 { w.wrapping_div(dw) } else { w };
             if ratio > 0.0 && ratio != 1.0 {
                 v = (v as f64 * ratio) as i64;
             }
@@ -156,11 +156,15 @@ pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String
     let folded = folded_stacks(rpt);
     let differential = base.is_some();
     let mut lines = Vec::new();
+    // inferno adds the widths up in a usize (a panic where overflow checks
+    // are on): refuse sums it cannot hold rather than draw wrapped widths.
+    let mut sums = [0u128; 2];
     match base {
         None => {
             // Flame graphs have no negative widths.
             for (frames, v) in &folded.stacks {
                 if *v > 0 {
+                    sums[0] += *v as u128;
                     let mut line = folded.line(frames);
                     line.push(' ');
                     line.push_str(&v.to_string());
@@ -185,10 +189,15 @@ pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String
             for (stack, (before, after)) in both {
                 let (before, after) = (before.max(0), after.max(0));
                 if before != 0 || after != 0 {
+                    sums[0] += before as u128;
+                    sums[1] += after as u128;
                     lines.push(format!("{stack} {before} {after}"));
                 }
             }
         }
+    }
+    if sums.iter().any(|&s| s > isize::MAX as u128) {
+        return Err("flame graph: sample values too large to draw (their sum overflows)".into());
     }
     let o = &rpt.opts;
     let mut opts = flamegraph::Options::default();

@@ -683,7 +683,7 @@ impl Tag {
         if self.flat_div == 0 {
             self.flat
         } else {
-            self.flat / self.flat_div
+            self.flat.wrapping_div(self.flat_div)
         }
     }
 
@@ -691,7 +691,7 @@ impl Tag {
         if self.cum_div == 0 {
             self.cum
         } else {
-            self.cum / self.cum_div
+            self.cum.wrapping_div(self.cum_div)
         }
     }
 }
@@ -727,11 +727,11 @@ struct TagAcc {
 impl TagAcc {
     fn add(&mut self, w: i64, dw: i64, flat: bool) {
         if flat {
-            self.flat += w;
-            self.flat_div += dw;
+            self.flat = self.flat.wrapping_add(w);
+            self.flat_div = self.flat_div.wrapping_add(dw);
         } else {
-            self.cum += w;
-            self.cum_div += dw;
+            self.cum = self.cum.wrapping_add(w);
+            self.cum_div = self.cum_div.wrapping_add(dw);
         }
     }
 }
@@ -1197,8 +1197,8 @@ impl Graph {
                         in_edge.push(NONE);
                     }
                     let node = &mut arena[n as usize];
-                    node.cum += w;
-                    node.cum_div += dw;
+                    node.cum = node.cum.wrapping_add(w);
+                    node.cum_div = node.cum_div.wrapping_add(dw);
                     if let (Some(t), Some(st)) = (tagger.as_mut(), sample_tags) {
                         t.add(n, st, w, dw, false);
                     }
@@ -1218,8 +1218,8 @@ impl Graph {
                             });
                         } else {
                             let edge = &mut edges[e as usize];
-                            edge.weight += w;
-                            edge.weight_div += dw;
+                            edge.weight = edge.weight.wrapping_add(w);
+                            edge.weight_div = edge.weight_div.wrapping_add(dw);
                             edge.inline &= inline;
                         }
                     }
@@ -1228,8 +1228,8 @@ impl Graph {
             }
             if parent != NONE {
                 let node = &mut arena[parent as usize];
-                node.flat += w;
-                node.flat_div += dw;
+                node.flat = node.flat.wrapping_add(w);
+                node.flat_div = node.flat_div.wrapping_add(dw);
                 if let (Some(t), Some(st)) = (tagger.as_mut(), sample_tags) {
                     t.add(parent, st, w, dw, true);
                 }

@@ -69,7 +69,7 @@ pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
             write_edge(&mut out, rpt, e, cum, &names[e.src as usize]);
         }
 
-        flat_sum += flat;
+        flat_sum = flat_sum.wrapping_add(flat);
         let _ = writeln!(
             out,
             "{:>10} {} {} {:>10} {}                | {}",
