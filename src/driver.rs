@@ -37,26 +37,7 @@ pub enum Error {
     Save(#[from] crate::fetch::SaveError),
 }
 
-/// Where diagnostics go (stderr for the CLI; captured in tests).
-pub trait Ui {
-    fn warn(&mut self, msg: &str);
-}
-
-/// Prints diagnostics to standard error.
-pub struct StderrUi;
-
-impl Ui for StderrUi {
-    fn warn(&mut self, msg: &str) {
-        eprintln!("{msg}");
-    }
-}
-
-/// Collects diagnostics (for tests and callers that show them elsewhere).
-impl Ui for Vec<String> {
-    fn warn(&mut self, msg: &str) {
-        self.push(msg.to_string());
-    }
-}
+pub use crate::ui::{NoUi, StderrUi, Ui};
 
 /// The profiles to load and how to combine them.
 #[derive(Clone, Debug, Default)]
@@ -587,13 +568,6 @@ pub fn prepare_report(
     let mut rpt = prepare_with(p, cmd, &cfg, format, units, ui)?;
     rpt.base = base;
     Ok(rpt)
-}
-
-/// Drops diagnostics (already given for the main profile).
-struct NoUi;
-
-impl Ui for NoUi {
-    fn warn(&mut self, _: &str) {}
 }
 
 /// [`prepare_report`] with the command overrides already applied.

@@ -14,6 +14,7 @@ pub mod profile;
 pub mod report;
 pub mod shell;
 pub mod symbolize;
+pub mod ui;
 pub mod synthetic;
 pub mod units;
 

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::driver::Ui;
+use crate::ui::Ui;
 use crate::profile::{Function, Line, Profile, StrId};
 use binary::{Binary, BinaryError, Symbol};
 use dwarf::{Dwarf, Frame};
