@@ -7,21 +7,15 @@
 //! BENCHMARKS.md has whole-command figures against go tool pprof.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use rprof::driver::{self, Command, Ui};
+use rprof::driver::{self, Command};
 use rprof::options::Config;
 use rprof::profile::{self, merge};
 use rprof::report::graph::{Graph, ValueSel};
 
-struct Quiet;
-impl Ui for Quiet {
-    fn warn(&mut self, _: &str) {}
-}
+use rprof::ui::NoUi as Quiet;
 
 fn cmd(name: &str, arg: Option<&str>) -> Command {
-    Command {
-        name: name.to_string(),
-        arg: arg.map(str::to_string),
-    }
+    Command::new(name, arg).expect("command")
 }
 
 fn benches(c: &mut Criterion) {

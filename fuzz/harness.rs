@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use rprof::driver::{self, Command, Ui};
+use rprof::driver::{self, Command};
 use rprof::options::Config;
 use rprof::profile::{self, legacy, Limits, Location, Mapping, Profile, Samples, ValueType};
 use rprof::symbolize::{self, Loaded, Symbolizer};
@@ -23,11 +23,7 @@ pub const LIMITS: Limits = Limits {
     max_samples: 200_000,
 };
 
-struct Quiet;
-
-impl Ui for Quiet {
-    fn warn(&mut self, _: &str) {}
-}
+use rprof::ui::NoUi as Quiet;
 
 /// `decode` target: bytes as a profile file (gzip detected by content,
 /// protobuf then the legacy formats), as the command line loads one.
@@ -46,10 +42,7 @@ pub fn legacy(data: &[u8]) {
 }
 
 fn top() -> Command {
-    Command {
-        name: "top".into(),
-        arg: None,
-    }
+    Command::new("top", None).expect("command")
 }
 
 /// Report configurations: the default, then filters, granularities and
@@ -62,8 +55,8 @@ fn configs() -> Vec<Config> {
             ignore: "runtime".into(),
             hide: r"\.go$".into(),
             tagfocus: "1:1000".into(),
-            granularity: "lines".into(),
-            sort: "cum".into(),
+            granularity: rprof::options::Granularity::Lines,
+            sort: rprof::options::Sort::Cum,
             ..Default::default()
         },
         Config {
@@ -71,7 +64,7 @@ fn configs() -> Vec<Config> {
             prune_from: "x".into(),
             tagignore: "thread=1".into(),
             tagshow: ".".into(),
-            granularity: "addresses".into(),
+            granularity: rprof::options::Granularity::Addresses,
             noinlines: true,
             mean: true,
             sample_index: "0".into(),
@@ -82,7 +75,7 @@ fn configs() -> Vec<Config> {
             show: ".".into(),
             taghide: "bytes".into(),
             call_tree: true,
-            granularity: "files".into(),
+            granularity: rprof::options::Granularity::Files,
             drop_negative: true,
             nodecount: 3,
             divide_by: -3.0,
@@ -113,22 +106,13 @@ pub fn reports(p: Profile) {
         let _ = driver::generate(&one, &top, cfg, &mut quiet);
     }
     for name in ["tree", "traces", "tags", "dot", "folded", "flame"] {
-        let cmd = Command {
-            name: name.into(),
-            arg: None,
-        };
+        let cmd = Command::new(name, None).expect("command");
         let _ = driver::generate(&one, &cmd, &cfgs[0], &mut quiet);
     }
     // The call tree (`-call_tree`) builds its graph separately.
-    let dot = Command {
-        name: "dot".into(),
-        arg: None,
-    };
+    let dot = Command::new("dot", None).expect("command");
     let _ = driver::generate(&one, &dot, &cfgs[3], &mut quiet);
-    let peek = Command {
-        name: "peek".into(),
-        arg: Some(".".into()),
-    };
+    let peek = Command::new("peek", Some(".")).expect("command");
     let _ = driver::generate(&one, &peek, &cfgs[1], &mut quiet);
 
     // Two sources merged.
@@ -156,10 +140,7 @@ pub fn reports(p: Profile) {
         // The kept base of differential flame graphs.
         if kept.remove_uninteresting().is_ok() {
             diff.base = Some(std::sync::Arc::new(kept));
-            let flame = Command {
-                name: "flame".into(),
-                arg: None,
-            };
+            let flame = Command::new("flame", None).expect("command");
             let _ = driver::generate(&diff, &flame, &cfgs[0], &mut quiet);
         }
     }
@@ -255,7 +236,7 @@ fn symbolize_file(path: &std::path::Path, dir: &std::path::Path) {
     };
     Symbolizer::new(opts).run(&mut p, &mut Quiet);
     let cfg = Config {
-        granularity: "lines".into(),
+        granularity: rprof::options::Granularity::Lines,
         ..Default::default()
     };
     let _ = driver::generate(&p, &top(), &cfg, &mut Quiet);

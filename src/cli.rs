@@ -2,7 +2,7 @@
 //! `-flag` and `--flag`, `-flag=value` and `-flag value`, booleans as
 //! `-flag` or `-flag=false`. Flags may also follow the profiles.
 
-use crate::driver::{self, Command, Sources, COMMANDS};
+use crate::driver::{self, Command, Error, Sources, COMMANDS};
 use crate::options::{self, Config, Kind};
 
 /// What the command line asks for.
@@ -17,6 +17,8 @@ pub struct Invocation {
     pub seconds: i64,
     pub timeout: i64,
     pub http: String,
+    /// Warnings about the flags, for the caller to show.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,11 +68,6 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         "tools",
         FlagType::Value,
         "Path for object tool pathnames (ignored)",
-    ),
-    (
-        "http",
-        FlagType::Value,
-        "Web interface host:port (not supported)",
     ),
     ("no_browser", FlagType::Bool, "Skip opening a browser"),
     (
@@ -122,8 +119,11 @@ fn flag_type(name: &str) -> Option<FlagType> {
     if let Some((_, t, _)) = SOURCE_FLAGS.iter().find(|(n, _, _)| *n == name) {
         return Some(*t);
     }
-    if let Some((_, param, _)) = COMMANDS.iter().find(|(n, _, _)| *n == name) {
-        return Some(if *param {
+    if name == "http" {
+        return Some(FlagType::Value);
+    }
+    if let Some(c) = driver::lookup(name) {
+        return Some(if c.arg.is_some() {
             FlagType::Value
         } else {
             FlagType::Bool
@@ -138,7 +138,11 @@ fn flag_type(name: &str) -> Option<FlagType> {
 }
 
 /// Parses arguments (without the program name).
-pub fn parse(args: &[String]) -> Result<Invocation, String> {
+pub fn parse(args: &[String]) -> Result<Invocation, Error> {
+    parse_flags(args).map_err(Error::Usage)
+}
+
+fn parse_flags(args: &[String]) -> Result<Invocation, String> {
     let mut inv = Invocation {
         seconds: -1,
         timeout: -1,
@@ -241,26 +245,18 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
                     }
                 }
             }
-            _ if COMMANDS.iter().any(|(n, _, _)| *n == name) => {
-                let (cname, param, _) = COMMANDS
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .copied()
-                    .unwrap_or(("top", false, ""));
-                if param {
-                    if !value.is_empty() {
-                        commands.retain(|c| c.name != cname);
-                        commands.push(Command {
-                            name: cname.to_string(),
-                            arg: Some(value),
-                        });
-                    }
-                } else if as_bool(&value)? {
-                    commands.retain(|c| c.name != cname);
-                    commands.push(Command {
-                        name: cname.to_string(),
-                        arg: None,
-                    });
+            _ if driver::lookup(name).is_some() => {
+                let Some(spec) = driver::lookup(name) else {
+                    continue;
+                };
+                let chosen = if spec.arg.is_some() {
+                    (!value.is_empty()).then_some(Some(value))
+                } else {
+                    as_bool(&value)?.then_some(None)
+                };
+                if let Some(arg) = chosen {
+                    commands.retain(|c| c.spec.name != spec.name);
+                    commands.push(Command { spec, arg });
                 }
             }
             _ => {
@@ -291,7 +287,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
             .collect();
         match set.len() {
             0 => {}
-            1 => inv.config.set(group, set[0])?,
+            1 => inv.config.set(group, set[0]).map_err(|e| e.to_string())?,
             _ => {
                 let names: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
                 return Err(format!("conflicting options set: [{}]", names.join(" ")));
@@ -306,7 +302,8 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         if inv.config.sample_index.is_empty() {
             inv.config.sample_index = index.to_string();
         } else {
-            eprintln!("Multiple value selections, ignoring -{flag}");
+            inv.warnings
+                .push(format!("Multiple value selections, ignoring -{flag}"));
         }
     }
     if inv.help {
@@ -350,13 +347,12 @@ pub fn usage() -> String {
          Flags are written -flag or --flag, with values as -flag=value or -flag value.\n\n  \
          Output formats (select at most one):\n",
     );
-    for (name, param, help) in COMMANDS {
-        let n = if *param {
-            format!("-{name}=regexp")
-        } else {
-            format!("-{name}")
+    for c in COMMANDS {
+        let n = match c.arg {
+            Some(arg) => format!("-{}={arg}", c.name),
+            None => format!("-{}", c.name),
         };
-        out.push_str(&format!("    {n:<22}{help}\n"));
+        out.push_str(&format!("    {n:<22}{}\n", c.help));
     }
     out.push_str("\n  Options:\n");
     for f in options::FIELDS {
@@ -406,7 +402,7 @@ mod tests {
             "a.pb --top -nodecount=5",
         ] {
             let inv = parse(&args(line)).expect(line);
-            assert_eq!(inv.command.as_ref().map(|c| c.name.as_str()), Some("top"));
+            assert_eq!(inv.command.as_ref().map(|c| c.name()), Some("top"));
             assert_eq!(inv.config.nodecount, 5, "{line}");
             assert_eq!(inv.sources.sources, vec!["a.pb"]);
         }
@@ -419,8 +415,8 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(inv.sources.base, vec!["b1", "b2"]);
-        assert_eq!(inv.config.sort, "cum");
-        assert_eq!(inv.config.granularity, "lines");
+        assert_eq!(inv.config.sort, options::Sort::Cum);
+        assert_eq!(inv.config.granularity, options::Granularity::Lines);
         assert_eq!(inv.config.sample_index, "inuse_objects");
         assert!(parse(&args("-top -lines -addresses c")).is_err());
         assert!(parse(&args("-top -list=x c")).is_err());

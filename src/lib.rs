@@ -14,8 +14,8 @@ pub mod profile;
 pub mod report;
 pub mod shell;
 pub mod symbolize;
-pub mod ui;
 pub mod synthetic;
+pub mod ui;
 pub mod units;
 
 /// Types generated from `proto/profile.proto`.

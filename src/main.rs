@@ -1,13 +1,13 @@
 use std::process::ExitCode;
 
-use rprof::driver::{self, StderrUi};
+use rprof::driver::{self, Error, StderrUi, Ui};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("rprof: {msg}");
+        Err(e) => {
+            eprintln!("rprof: {}", driver::error_chain(&e));
             ExitCode::from(1)
         }
     }
@@ -25,41 +25,38 @@ fn peak_rss() -> String {
         .unwrap_or_default()
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+fn run(args: &[String]) -> Result<(), Error> {
     let inv = rprof::cli::parse(args)?;
+    let mut ui = StderrUi;
+    for w in &inv.warnings {
+        ui.warn(w);
+    }
     if inv.help {
         print!("{}", rprof::cli::usage());
         return Ok(());
     }
     if !inv.http.is_empty() {
-        return Err("-http (web interface) is not supported".into());
+        return Err(Error::Usage(
+            "-http (web interface) is not supported".into(),
+        ));
     }
-    let mut ui = StderrUi;
     let timings = std::env::var_os("RPROF_TIMINGS").is_some();
+    let timed = |what: &str, since: std::time::Instant| {
+        if timings {
+            eprintln!("rprof: {what} {:?}, peak {}", since.elapsed(), peak_rss());
+        }
+    };
     let start = std::time::Instant::now();
-    let p = driver::fetch_profiles(&inv.sources).map_err(|e| e.to_string())?;
-    if timings {
-        eprintln!(
-            "rprof: load+merge {:?}, peak {}",
-            start.elapsed(),
-            peak_rss()
-        );
-    }
+    let p = driver::fetch_profiles_with(&inv.sources, &mut ui)?;
+    timed("load+merge", start);
     let Some(cmd) = inv.command else {
-        return rprof::shell::Shell::new(p, inv.config)
-            .run()
-            .map_err(|e| e.to_string());
+        return rprof::shell::Shell::new(p, inv.config).run();
     };
     let t = std::time::Instant::now();
-    let mut rpt =
-        driver::prepare_report(&p, &cmd, &inv.config, &mut ui).map_err(|e| e.to_string())?;
-    if timings {
-        eprintln!("rprof: prepare {:?}, peak {}", t.elapsed(), peak_rss());
-    }
+    let mut rpt = driver::prepare_report(&p, &cmd, &inv.config, &mut ui)?;
+    timed("prepare", t);
     let t = std::time::Instant::now();
-    let out = driver::render(&mut rpt, &cmd).map_err(|e| e.to_string())?;
-    if timings {
-        eprintln!("rprof: render {:?}, peak {}", t.elapsed(), peak_rss());
-    }
-    driver::deliver(&cmd, &out, &inv.config.output, false).map_err(|e| e.to_string())
+    let out = driver::render(&mut rpt, &cmd, &mut ui)?;
+    timed("render", t);
+    driver::deliver(&cmd, &out, &inv.config.output, false, &mut ui)
 }

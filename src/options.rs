@@ -1,86 +1,29 @@
 //! Report options: one struct for the command line (`-nodecount=5`) and the
 //! shell (`nodecount=5`), set through one parser so both validate alike.
+//!
+//! Every option is declared once, in the `options!` table below: its field,
+//! type, default and help. Parsing, display (`o`), reset and completion all
+//! come from that one line. Choice options (`sort`, `granularity`) are
+//! enums whose words are also boolean flags of their own (`-cum`, `lines`).
 
-/// The report configuration, with pprof's defaults.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Config {
-    pub output: String,
-    pub call_tree: bool,
-    pub relative_percentages: bool,
-    pub unit: String,
-    pub compact_labels: bool,
-    pub source_path: String,
-    pub trim_path: String,
-    pub intel_syntax: bool,
-    pub mean: bool,
-    pub sample_index: String,
-    pub divide_by: f64,
-    pub normalize: bool,
-    /// "flat" or "cum".
-    pub sort: String,
-    pub tagroot: String,
-    pub tagleaf: String,
-    pub drop_negative: bool,
-    /// -1 means the report's default (all for text, 80 for graphs).
-    pub nodecount: i64,
-    pub nodefraction: f64,
-    pub edgefraction: f64,
-    pub trim: bool,
-    pub focus: String,
-    pub ignore: String,
-    pub prune_from: String,
-    pub hide: String,
-    pub show: String,
-    pub show_from: String,
-    pub tagfocus: String,
-    pub tagignore: String,
-    pub tagshow: String,
-    pub taghide: String,
-    pub noinlines: bool,
-    /// functions, filefunctions, files, lines or addresses.
-    pub granularity: String,
+use std::fmt;
+
+/// What is wrong with an option assignment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("unrecognized option {0:?}")]
+    Unknown(String),
+    #[error("invalid boolean value {value:?} for {name}")]
+    Bool { name: String, value: String },
+    #[error("invalid integer value {value:?} for {name}")]
+    Int { name: String, value: String },
+    #[error("invalid float value {value:?} for {name}")]
+    Float { name: String, value: String },
+    #[error("invalid {name:?} value {value:?}")]
+    Choice { name: &'static str, value: String },
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            output: String::new(),
-            call_tree: false,
-            relative_percentages: false,
-            unit: "minimum".into(),
-            compact_labels: false,
-            source_path: String::new(),
-            trim_path: String::new(),
-            intel_syntax: false,
-            mean: false,
-            sample_index: String::new(),
-            divide_by: 1.0,
-            normalize: false,
-            sort: "flat".into(),
-            tagroot: String::new(),
-            tagleaf: String::new(),
-            drop_negative: false,
-            nodecount: -1,
-            nodefraction: 0.005,
-            edgefraction: 0.001,
-            trim: true,
-            focus: String::new(),
-            ignore: String::new(),
-            prune_from: String::new(),
-            hide: String::new(),
-            show: String::new(),
-            show_from: String::new(),
-            tagfocus: String::new(),
-            tagignore: String::new(),
-            tagshow: String::new(),
-            taghide: String::new(),
-            noinlines: false,
-            granularity: "functions".into(),
-        }
-    }
-}
-
-/// The type of an option's value.
+/// The type of an option's value, for help, completion and flag parsing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Bool,
@@ -91,6 +34,121 @@ pub enum Kind {
     Choice(&'static [&'static str]),
 }
 
+/// A value an option can hold: how it is parsed from and shown as text.
+pub trait OptionValue: Sized {
+    const KIND: Kind;
+    fn parse(name: &str, text: &str) -> Result<Self, OptionError>;
+    fn show(&self) -> String;
+}
+
+impl OptionValue for bool {
+    const KIND: Kind = Kind::Bool;
+    fn parse(name: &str, text: &str) -> Result<Self, OptionError> {
+        parse_bool(text).ok_or_else(|| OptionError::Bool {
+            name: name.into(),
+            value: text.into(),
+        })
+    }
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl OptionValue for i64 {
+    const KIND: Kind = Kind::Int;
+    fn parse(name: &str, text: &str) -> Result<Self, OptionError> {
+        text.parse().map_err(|_| OptionError::Int {
+            name: name.into(),
+            value: text.into(),
+        })
+    }
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl OptionValue for f64 {
+    const KIND: Kind = Kind::Float;
+    fn parse(name: &str, text: &str) -> Result<Self, OptionError> {
+        text.parse().map_err(|_| OptionError::Float {
+            name: name.into(),
+            value: text.into(),
+        })
+    }
+    fn show(&self) -> String {
+        format_float(*self)
+    }
+}
+
+impl OptionValue for String {
+    const KIND: Kind = Kind::Str;
+    fn parse(_: &str, text: &str) -> Result<Self, OptionError> {
+        Ok(text.to_string())
+    }
+    fn show(&self) -> String {
+        self.clone()
+    }
+}
+
+/// Declares a choice enum: its words (pprof's spelling) and their help.
+macro_rules! choice {
+    ($(#[$doc:meta])* $ty:ident, $opt:literal { $($variant:ident = $word:literal, $help:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $ty { $($variant),* }
+
+        impl $ty {
+            /// Every word with its value and help, in pprof's order.
+            pub const WORDS: &'static [(&'static str, $ty, &'static str)] =
+                &[$(($word, $ty::$variant, $help)),*];
+            const NAMES: &'static [&'static str] = &[$($word),*];
+
+            pub fn word(self) -> &'static str {
+                match self { $($ty::$variant => $word),* }
+            }
+        }
+
+        impl OptionValue for $ty {
+            const KIND: Kind = Kind::Choice($ty::NAMES);
+            fn parse(_: &str, text: &str) -> Result<Self, OptionError> {
+                $ty::WORDS
+                    .iter()
+                    .find(|(w, _, _)| *w == text)
+                    .map(|(_, v, _)| *v)
+                    .ok_or_else(|| OptionError::Choice { name: $opt, value: text.into() })
+            }
+            fn show(&self) -> String {
+                self.word().to_string()
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.word())
+            }
+        }
+    };
+}
+
+choice!(
+    /// Which value orders report rows.
+    Sort, "sort" {
+        Cum = "cum", "Sort entries based on cumulative weight";
+        Flat = "flat", "Sort entries based on own weight";
+    }
+);
+
+choice!(
+    /// What a report node stands for.
+    Granularity, "granularity" {
+        Functions = "functions", "Aggregate at the function level.";
+        FileFunctions = "filefunctions", "Aggregate at the function level.";
+        Files = "files", "Aggregate at the file level.";
+        Lines = "lines", "Aggregate at the source code line level.";
+        Addresses = "addresses", "Aggregate at the address level.";
+    }
+);
+
 /// One option: its name, type and help line.
 pub struct Field {
     pub name: &'static str,
@@ -98,185 +156,103 @@ pub struct Field {
     pub help: &'static str,
 }
 
-pub const SORT_CHOICES: &[&str] = &["cum", "flat"];
-pub const GRANULARITIES: &[&str] = &["functions", "filefunctions", "files", "lines", "addresses"];
+/// Declares every option once: the `Config` struct, its defaults, the
+/// `FIELDS` table and the by-name accessors are all generated from it.
+macro_rules! options {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $default:expr, $help:literal;)*) => {
+        /// The report configuration, with pprof's defaults.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct Config {
+            $($(#[$doc])* pub $name: $ty,)*
+        }
 
-/// Every report option, in pprof's order.
-pub const FIELDS: &[Field] = &[
-    Field {
-        name: "output",
-        kind: Kind::Str,
-        help: "Output filename for file-based outputs",
-    },
-    Field {
-        name: "call_tree",
-        kind: Kind::Bool,
-        help: "Create a context-sensitive call tree",
-    },
-    Field {
-        name: "relative_percentages",
-        kind: Kind::Bool,
-        help: "Show percentages relative to focused subgraph",
-    },
-    Field {
-        name: "unit",
-        kind: Kind::Str,
-        help: "Measurement units to display",
-    },
-    Field {
-        name: "compact_labels",
-        kind: Kind::Bool,
-        help: "Show minimal headers",
-    },
-    Field {
-        name: "source_path",
-        kind: Kind::Str,
-        help: "Search path for source files",
-    },
-    Field {
-        name: "trim_path",
-        kind: Kind::Str,
-        help: "Path to trim from source paths before search",
-    },
-    Field {
-        name: "intel_syntax",
-        kind: Kind::Bool,
-        help: "Show assembly in Intel syntax",
-    },
-    Field {
-        name: "mean",
-        kind: Kind::Bool,
-        help: "Average sample value over first value (count)",
-    },
-    Field {
-        name: "sample_index",
-        kind: Kind::Str,
-        help: "Sample value to report (0-based index or name)",
-    },
-    Field {
-        name: "divide_by",
-        kind: Kind::Float,
-        help: "Ratio to divide all samples before visualization",
-    },
-    Field {
-        name: "normalize",
-        kind: Kind::Bool,
-        help: "Scales profile based on the base profile.",
-    },
-    Field {
-        name: "sort",
-        kind: Kind::Choice(SORT_CHOICES),
-        help: "Sort entries by cum or flat value",
-    },
-    Field {
-        name: "tagroot",
-        kind: Kind::Str,
-        help: "Adds pseudo stack frames for labels key/value pairs at the callstack root.",
-    },
-    Field {
-        name: "tagleaf",
-        kind: Kind::Str,
-        help: "Adds pseudo stack frames for labels key/value pairs at the callstack leaf.",
-    },
-    Field {
-        name: "drop_negative",
-        kind: Kind::Bool,
-        help: "Ignore negative differences",
-    },
-    Field {
-        name: "nodecount",
-        kind: Kind::Int,
-        help: "Max number of nodes to show",
-    },
-    Field {
-        name: "nodefraction",
-        kind: Kind::Float,
-        help: "Hide nodes below <f>*total",
-    },
-    Field {
-        name: "edgefraction",
-        kind: Kind::Float,
-        help: "Hide edges below <f>*total",
-    },
-    Field {
-        name: "trim",
-        kind: Kind::Bool,
-        help: "Honor nodefraction/edgefraction/nodecount defaults",
-    },
-    Field {
-        name: "focus",
-        kind: Kind::Str,
-        help: "Restricts to samples going through a node matching regexp",
-    },
-    Field {
-        name: "ignore",
-        kind: Kind::Str,
-        help: "Skips paths going through any nodes matching regexp",
-    },
-    Field {
-        name: "prune_from",
-        kind: Kind::Str,
-        help: "Drops any functions below the matched frame.",
-    },
-    Field {
-        name: "hide",
-        kind: Kind::Str,
-        help: "Skips nodes matching regexp",
-    },
-    Field {
-        name: "show",
-        kind: Kind::Str,
-        help: "Only show nodes matching regexp",
-    },
-    Field {
-        name: "show_from",
-        kind: Kind::Str,
-        help: "Drops functions above the highest matched frame.",
-    },
-    Field {
-        name: "tagfocus",
-        kind: Kind::Str,
-        help: "Restricts to samples with tags in range or matched by regexp",
-    },
-    Field {
-        name: "tagignore",
-        kind: Kind::Str,
-        help: "Discard samples with tags in range or matched by regexp",
-    },
-    Field {
-        name: "tagshow",
-        kind: Kind::Str,
-        help: "Only consider tags matching this regexp",
-    },
-    Field {
-        name: "taghide",
-        kind: Kind::Str,
-        help: "Skip tags matching this regexp",
-    },
-    Field {
-        name: "noinlines",
-        kind: Kind::Bool,
-        help: "Ignore inlines.",
-    },
-    Field {
-        name: "granularity",
-        kind: Kind::Choice(GRANULARITIES),
-        help: "Granularity of the report",
-    },
-];
+        impl Default for Config {
+            fn default() -> Self {
+                Config { $($name: $default,)* }
+            }
+        }
+
+        /// Every report option, in pprof's order.
+        pub const FIELDS: &[Field] = &[
+            $(Field { name: stringify!($name), kind: <$ty as OptionValue>::KIND, help: $help },)*
+        ];
+
+        impl Config {
+            /// Sets the option called exactly `name` (not a choice word).
+            fn set_named(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
+                match name {
+                    $(stringify!($name) => self.$name = OptionValue::parse(name, value)?,)*
+                    _ => return Err(OptionError::Unknown(name.into())),
+                }
+                Ok(())
+            }
+
+            /// The current value of the option called exactly `name`.
+            fn get_named(&self, name: &str) -> Option<String> {
+                match name {
+                    $(stringify!($name) => Some(self.$name.show()),)*
+                    _ => None,
+                }
+            }
+
+            /// Restores the default of the option called exactly `name`.
+            fn reset_named(&mut self, name: &str) -> Result<(), OptionError> {
+                let d = Config::default();
+                match name {
+                    $(stringify!($name) => self.$name = d.$name,)*
+                    _ => return Err(OptionError::Unknown(name.into())),
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+options! {
+    output: String = String::new(), "Output filename for file-based outputs";
+    call_tree: bool = false, "Create a context-sensitive call tree";
+    relative_percentages: bool = false, "Show percentages relative to focused subgraph";
+    unit: String = "minimum".into(), "Measurement units to display";
+    compact_labels: bool = false, "Show minimal headers";
+    source_path: String = String::new(), "Search path for source files";
+    trim_path: String = String::new(), "Path to trim from source paths before search";
+    intel_syntax: bool = false, "Show assembly in Intel syntax";
+    mean: bool = false, "Average sample value over first value (count)";
+    /// A sample type name or index; empty: the profile's default.
+    sample_index: String = String::new(), "Sample value to report (0-based index or name)";
+    divide_by: f64 = 1.0, "Ratio to divide all samples before visualization";
+    normalize: bool = false, "Scales profile based on the base profile.";
+    sort: Sort = Sort::Flat, "Sort entries by cum or flat value";
+    tagroot: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack root.";
+    tagleaf: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack leaf.";
+    drop_negative: bool = false, "Ignore negative differences";
+    /// -1 means the report's default (all for text, 80 for graphs).
+    nodecount: i64 = -1, "Max number of nodes to show";
+    nodefraction: f64 = 0.005, "Hide nodes below <f>*total";
+    edgefraction: f64 = 0.001, "Hide edges below <f>*total";
+    trim: bool = true, "Honor nodefraction/edgefraction/nodecount defaults";
+    focus: String = String::new(), "Restricts to samples going through a node matching regexp";
+    ignore: String = String::new(), "Skips paths going through any nodes matching regexp";
+    prune_from: String = String::new(), "Drops any functions below the matched frame.";
+    hide: String = String::new(), "Skips nodes matching regexp";
+    show: String = String::new(), "Only show nodes matching regexp";
+    show_from: String = String::new(), "Drops functions above the highest matched frame.";
+    tagfocus: String = String::new(), "Restricts to samples with tags in range or matched by regexp";
+    tagignore: String = String::new(), "Discard samples with tags in range or matched by regexp";
+    tagshow: String = String::new(), "Only consider tags matching this regexp";
+    taghide: String = String::new(), "Skip tags matching this regexp";
+    noinlines: bool = false, "Ignore inlines.";
+    granularity: Granularity = Granularity::Functions, "Granularity of the report";
+}
 
 /// Help for the words of choice options, shown where they are listed.
 pub fn choice_help(word: &str) -> &'static str {
-    match word {
-        "cum" => "Sort entries based on cumulative weight",
-        "flat" => "Sort entries based on own weight",
-        "functions" => "Aggregate at the function level.",
-        "filefunctions" => "Aggregate at the function level.",
-        "files" => "Aggregate at the file level.",
-        "lines" => "Aggregate at the source code line level.",
-        "addresses" => "Aggregate at the address level.",
-        _ => "",
-    }
+    Sort::WORDS
+        .iter()
+        .map(|(w, _, h)| (*w, *h))
+        .chain(Granularity::WORDS.iter().map(|(w, _, h)| (*w, *h)))
+        .find(|(w, _)| *w == word)
+        .map_or("", |(_, h)| h)
 }
 
 /// Finds an option by name, or by one of its choice words.
@@ -296,115 +272,28 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 }
 
 impl Config {
-    /// Sets an option from text; the error says what is wrong with it.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let f = field(name).ok_or_else(|| format!("unrecognized option {name:?}"))?;
-        if let Kind::Choice(words) = f.kind {
-            // `granularity=lines`, or the word itself as a flag: `lines=true`.
-            let word = if f.name == name {
-                value
-            } else {
-                match parse_bool(value) {
-                    Some(true) => name,
-                    Some(false) => return Ok(()),
-                    None => return Err(format!("invalid boolean value {value:?} for {name}")),
-                }
-            };
-            if !words.contains(&word) {
-                return Err(format!("invalid {:?} value {word:?}", f.name));
-            }
-            *self.str_mut(f.name) = word.to_string();
-            return Ok(());
+    /// Sets an option from text: `granularity=lines`, or a choice word as a
+    /// boolean flag (`lines=true`; `lines=false` changes nothing).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), OptionError> {
+        let f = field(name).ok_or_else(|| OptionError::Unknown(name.into()))?;
+        if f.name == name {
+            return self.set_named(name, value);
         }
-        match f.kind {
-            Kind::Bool => {
-                let b = parse_bool(value)
-                    .ok_or_else(|| format!("invalid boolean value {value:?} for {name}"))?;
-                *self.bool_mut(name) = b;
-            }
-            Kind::Int => {
-                let v = value
-                    .parse::<i64>()
-                    .map_err(|_| format!("invalid integer value {value:?} for {name}"))?;
-                self.nodecount = v;
-            }
-            Kind::Float => {
-                let v = value
-                    .parse::<f64>()
-                    .map_err(|_| format!("invalid float value {value:?} for {name}"))?;
-                match name {
-                    "divide_by" => self.divide_by = v,
-                    "nodefraction" => self.nodefraction = v,
-                    _ => self.edgefraction = v,
-                }
-            }
-            Kind::Str => *self.str_mut(name) = value.to_string(),
-            Kind::Choice(_) => {}
+        match bool::parse(name, value)? {
+            true => self.set_named(f.name, name),
+            false => Ok(()),
         }
-        Ok(())
     }
 
-    /// The current value of an option as text.
-    pub fn get(&self, name: &str) -> String {
-        let Some(f) = field(name) else {
-            return String::new();
-        };
-        match f.kind {
-            // The setters' field tables serve reads too, on a copy.
-            Kind::Bool => self.clone().bool_mut(f.name).to_string(),
-            Kind::Int => self.nodecount.to_string(),
-            Kind::Float => format_float(match f.name {
-                "divide_by" => self.divide_by,
-                "nodefraction" => self.nodefraction,
-                _ => self.edgefraction,
-            }),
-            Kind::Str | Kind::Choice(_) => self.clone().str_mut(f.name).clone(),
-        }
+    /// The current value of an option (or of a choice word's option) as text.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.get_named(field(name)?.name)
     }
 
     /// Restores an option's default.
-    pub fn reset(&mut self, name: &str) -> Result<(), String> {
-        let f = field(name).ok_or_else(|| format!("unrecognized option {name:?}"))?;
-        let def = Config::default().get(f.name);
-        self.set(f.name, &def)
-    }
-
-    fn bool_mut(&mut self, name: &str) -> &mut bool {
-        match name {
-            "call_tree" => &mut self.call_tree,
-            "relative_percentages" => &mut self.relative_percentages,
-            "compact_labels" => &mut self.compact_labels,
-            "intel_syntax" => &mut self.intel_syntax,
-            "mean" => &mut self.mean,
-            "normalize" => &mut self.normalize,
-            "drop_negative" => &mut self.drop_negative,
-            "trim" => &mut self.trim,
-            _ => &mut self.noinlines,
-        }
-    }
-
-    fn str_mut(&mut self, name: &str) -> &mut String {
-        match name {
-            "output" => &mut self.output,
-            "unit" => &mut self.unit,
-            "source_path" => &mut self.source_path,
-            "trim_path" => &mut self.trim_path,
-            "sample_index" => &mut self.sample_index,
-            "sort" => &mut self.sort,
-            "tagroot" => &mut self.tagroot,
-            "tagleaf" => &mut self.tagleaf,
-            "focus" => &mut self.focus,
-            "ignore" => &mut self.ignore,
-            "prune_from" => &mut self.prune_from,
-            "hide" => &mut self.hide,
-            "show" => &mut self.show,
-            "show_from" => &mut self.show_from,
-            "tagfocus" => &mut self.tagfocus,
-            "tagignore" => &mut self.tagignore,
-            "tagshow" => &mut self.tagshow,
-            "taghide" => &mut self.taghide,
-            _ => &mut self.granularity,
-        }
+    pub fn reset(&mut self, name: &str) -> Result<(), OptionError> {
+        let f = field(name).ok_or_else(|| OptionError::Unknown(name.into()))?;
+        self.reset_named(f.name)
     }
 }
 
@@ -432,13 +321,57 @@ mod tests {
         c.set("cum", "true").unwrap();
         c.set("focus", "main").unwrap();
         assert_eq!(c.nodecount, 5);
-        assert_eq!(c.granularity, "lines");
-        assert_eq!(c.sort, "cum");
-        assert_eq!(c.get("nodefraction"), "0.005");
+        assert_eq!(c.granularity, Granularity::Lines);
+        assert_eq!(c.sort, Sort::Cum);
+        assert_eq!(c.get("nodefraction").as_deref(), Some("0.005"));
+        assert_eq!(c.get("lines").as_deref(), Some("lines"));
         assert!(c.set("granularity", "bogus").is_err());
         assert!(c.set("nodecount", "x").is_err());
         c.reset("focus").unwrap();
         assert_eq!(c.focus, "");
         assert_eq!(format_float(1e-6), "1e-06");
+    }
+
+    /// Each option writes its own field and no other.
+    #[test]
+    fn every_option_sets_only_itself() {
+        for f in FIELDS {
+            let value = match f.kind {
+                Kind::Bool => "true",
+                Kind::Int => "7",
+                Kind::Float => "0.25",
+                Kind::Str => "xyz",
+                Kind::Choice(words) => words[words.len() - 1],
+            };
+            let mut c = Config::default();
+            // Defaults equal to the probe value would hide a wrong write.
+            if c.get(f.name).as_deref() == Some(value) {
+                continue;
+            }
+            c.set(f.name, value).unwrap();
+            for g in FIELDS {
+                let changed = c.get(g.name) != Config::default().get(g.name);
+                assert_eq!(
+                    changed,
+                    g.name == f.name,
+                    "setting {} changed {}",
+                    f.name,
+                    g.name
+                );
+            }
+            c.reset(f.name).unwrap();
+            assert_eq!(c, Config::default(), "reset {}", f.name);
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.set("bogus", "1"),
+            Err(OptionError::Unknown("bogus".into()))
+        );
+        assert!(c.reset("bogus").is_err());
+        assert_eq!(c.get("bogus"), None);
     }
 }

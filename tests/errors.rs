@@ -552,20 +552,17 @@ fn help_documents_limits() {
 ///
 /// `RPROF_FLIP_SCALE=N` runs N times as many seeds (for longer hunts).
 fn flip_bits(name: &str, original: &[u8], seeds: u64, flips: usize) -> Vec<String> {
-    use rprof::driver::{self, Command, Sources, Ui};
+    use rprof::driver::{self, Command, Sources};
     use rprof::options::Config;
 
-    struct Quiet;
-    impl Ui for Quiet {
-        fn warn(&mut self, _: &str) {}
-    }
+    use rprof::ui::NoUi as Quiet;
 
     let s = Scratch::new();
     let mut failures = Vec::new();
     let configs = [
         Config::default(),
         Config {
-            granularity: "lines".into(),
+            granularity: rprof::options::Granularity::Lines,
             ..Default::default()
         },
         Config {
@@ -574,8 +571,8 @@ fn flip_bits(name: &str, original: &[u8], seeds: u64, flips: usize) -> Vec<Strin
             ..Default::default()
         },
         Config {
-            sort: "cum".into(),
-            granularity: "addresses".into(),
+            sort: rprof::options::Sort::Cum,
+            granularity: rprof::options::Granularity::Addresses,
             ..Default::default()
         },
     ];
@@ -595,10 +592,7 @@ fn flip_bits(name: &str, original: &[u8], seeds: u64, flips: usize) -> Vec<Strin
             sources: vec![path.to_string_lossy().into_owned()],
             ..Default::default()
         };
-        let cmd = Command {
-            name: "top".into(),
-            arg: None,
-        };
+        let cmd = Command::new("top", None).expect("command");
         let result = std::panic::catch_unwind(|| {
             let Ok(p) = driver::fetch_profiles(&src) else {
                 return;

@@ -12,6 +12,7 @@
 
 pub mod url;
 
+use crate::ui::Ui;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -136,10 +137,10 @@ fn describe(e: &ureq::Error, timeout: Duration) -> String {
 
 /// Fetches the bytes at a target (at most `max_bytes` of them), printing
 /// pprof's progress messages.
-pub fn get(target: &Target, max_bytes: u64) -> Result<Vec<u8>, FetchError> {
-    eprintln!("Fetching profile over HTTP from {}", target.url);
+pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, FetchError> {
+    ui.warn(&format!("Fetching profile over HTTP from {}", target.url));
     if target.seconds > 0 {
-        eprintln!("Please wait... ({})", go_duration(target.seconds));
+        ui.warn(&format!("Please wait... ({})", go_duration(target.seconds)));
     }
     let mut u = target.url.clone();
     // pprof's scheme for self-signed services: https without verification.
@@ -239,7 +240,7 @@ pub enum SaveError {
 
 /// pprof's directory for fetched profiles: `$PPROF_TMPDIR`, else
 /// `$HOME/pprof`, else the system temp dir; the first that can be created.
-fn tmp_dir() -> Result<PathBuf, SaveError> {
+fn tmp_dir(ui: &mut dyn Ui) -> Result<PathBuf, SaveError> {
     let mut dirs = Vec::new();
     if let Some(d) = std::env::var_os("PPROF_TMPDIR").filter(|d| !d.is_empty()) {
         dirs.push(PathBuf::from(d));
@@ -255,7 +256,7 @@ fn tmp_dir() -> Result<PathBuf, SaveError> {
         std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o755);
         match b.create(&dir) {
             Ok(()) => return Ok(dir),
-            Err(e) => eprintln!("Could not use temp dir {}: {e}", dir.display()),
+            Err(e) => ui.warn(&format!("Could not use temp dir {}: {e}", dir.display())),
         }
     }
     Err(SaveError::NoTempDir)
@@ -298,8 +299,8 @@ fn new_file(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<(std::fs:
 /// Saves a profile built from fetched sources, as pprof does, and says
 /// where. Only a missing temp dir is an error; a failed write is reported
 /// and the report goes on.
-pub fn save(p: &Profile) -> Result<Option<PathBuf>, SaveError> {
-    let dir = tmp_dir()?;
+pub fn save(p: &Profile, ui: &mut dyn Ui) -> Result<Option<PathBuf>, SaveError> {
+    let dir = tmp_dir(ui)?;
     let written = new_file(&dir, &file_prefix(p), ".pb.gz").and_then(|(f, path)| {
         let mut f = encode::write_gzip(p, std::io::BufWriter::new(f))?;
         std::io::Write::flush(&mut f)?;
@@ -307,11 +308,11 @@ pub fn save(p: &Profile) -> Result<Option<PathBuf>, SaveError> {
     });
     match written {
         Ok(path) => {
-            eprintln!("Saved profile in {}", path.display());
+            ui.warn(&format!("Saved profile in {}", path.display()));
             Ok(Some(path))
         }
         Err(e) => {
-            eprintln!("Could not save profile: {e}");
+            ui.warn(&format!("Could not save profile: {e}"));
             Ok(None)
         }
     }

@@ -128,21 +128,14 @@ pub fn write_gzip<W: Write>(p: &Profile, w: W) -> std::io::Result<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::{self, Command, Ui};
-    use crate::options::Config;
+    use crate::driver::{self, Command};
+    use crate::options::{Config, Granularity};
     use crate::profile::{load, parse};
-
-    struct Quiet;
-    impl Ui for Quiet {
-        fn warn(&mut self, _: &str) {}
-    }
+    use crate::ui::NoUi;
 
     fn report(p: &Profile, name: &str, cfg: &Config) -> String {
-        let cmd = Command {
-            name: name.to_string(),
-            arg: None,
-        };
-        driver::generate(p, &cmd, cfg, &mut Quiet).expect("report")
+        let cmd = Command::new(name, None).expect("command");
+        driver::generate(p, &cmd, cfg, &mut NoUi).expect("report")
     }
 
     fn fixtures() -> Vec<std::path::PathBuf> {
@@ -160,7 +153,7 @@ mod tests {
     #[test]
     fn decode_of_encode_gives_the_same_reports() {
         let lines = Config {
-            granularity: "lines".into(),
+            granularity: Granularity::Lines,
             ..Default::default()
         };
         let files = fixtures();

@@ -2,8 +2,8 @@
 //! `name=value` option assignments, shortcuts (`:`, sample type names),
 //! and report commands with their arguments (`top5 -cum main > out.txt`).
 
-use crate::driver::{Command, COMMANDS};
-use crate::options::{self, Config, Kind};
+use crate::driver::{self, Command};
+use crate::options::{self, Config, Kind, Sort};
 use crate::profile::Profile;
 
 /// What one input line asks for.
@@ -103,28 +103,21 @@ pub fn parse_line(p: &Profile, cfg: &Config, input: &str) -> Result<Action, Stri
     parse_command(cfg, &tokens)
 }
 
-fn find_command(name: &str) -> Option<(&'static str, bool)> {
-    COMMANDS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|(n, p, _)| (*n, *p))
-}
-
 /// A report command and its arguments: a node count (`top 5` or `top5`),
 /// `-cum`, `> file`, focus regexes and `-`ignore regexes.
 fn parse_command(cfg: &Config, tokens: &[&str]) -> Result<Action, String> {
     let mut name = tokens[0].to_string();
     let mut args: Vec<String> = tokens[1..].iter().map(|s| s.to_string()).collect();
-    let mut found = find_command(&name);
+    let mut found = driver::lookup(&name);
     if found.is_none() {
         let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
         if digits > 0 && digits < name.len() {
             let d = name.split_off(name.len() - digits);
             args.insert(0, d);
-            found = find_command(&name);
+            found = driver::lookup(&name);
         }
     }
-    let Some((cname, has_param)) = found else {
+    let Some(spec) = found else {
         if is_configurable(&name) {
             let value = args.first().map_or("<val>", |s| s.as_str());
             return Err(format!("did you mean: {name}={value}"));
@@ -132,9 +125,9 @@ fn parse_command(cfg: &Config, tokens: &[&str]) -> Result<Action, String> {
         return Err(format!("unrecognized command: {name:?}"));
     };
     let mut arg = None;
-    if has_param {
+    if spec.arg.is_some() {
         if args.is_empty() {
-            return Err(format!("command {cname} requires an argument"));
+            return Err(format!("command {} requires an argument", spec.name));
         }
         arg = Some(args.remove(0));
     }
@@ -159,7 +152,7 @@ fn parse_command(cfg: &Config, tokens: &[&str]) -> Result<Action, String> {
             config.output = file;
         } else if let Some(rest) = t.strip_prefix('-') {
             if t == "-cum" || t == "--cum" {
-                config.sort = "cum".into();
+                config.sort = Sort::Cum;
                 continue;
             }
             cat_regex(&mut ignore, rest);
@@ -167,7 +160,7 @@ fn parse_command(cfg: &Config, tokens: &[&str]) -> Result<Action, String> {
             cat_regex(&mut focus, t);
         }
     }
-    if cname == "tags" {
+    if spec.filters_tags {
         if !focus.is_empty() {
             config.tagfocus = focus;
         }
@@ -182,14 +175,11 @@ fn parse_command(cfg: &Config, tokens: &[&str]) -> Result<Action, String> {
             config.ignore = ignore;
         }
     }
-    if config.nodecount == -1 && (cname == "text" || cname == "top") {
-        config.nodecount = 10;
+    if let (-1, Some(n)) = (config.nodecount, spec.shell_nodecount) {
+        config.nodecount = n;
     }
     Ok(Action::Report {
-        command: Command {
-            name: cname.to_string(),
-            arg,
-        },
+        command: Command { spec, arg },
         config: Box::new(config),
     })
 }
@@ -223,10 +213,10 @@ mod tests {
     #[test]
     fn top_forms() {
         let (c, cfg) = report("top");
-        assert_eq!(c.name, "top");
+        assert_eq!(c.name(), "top");
         assert_eq!(cfg.nodecount, 10);
         let (_, cfg) = report("top5 -cum");
-        assert_eq!((cfg.nodecount, cfg.sort.as_str()), (5, "cum"));
+        assert_eq!((cfg.nodecount, cfg.sort), (5, Sort::Cum));
         let (_, cfg) = report("top 3 main -runtime >out.txt");
         assert_eq!(cfg.nodecount, 3);
         assert_eq!(cfg.focus, "main");

@@ -8,7 +8,7 @@ use rustyline::hint::Hinter;
 use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
-use crate::driver::COMMANDS;
+use crate::driver::{self, COMMANDS};
 use crate::options::{self, Kind};
 
 /// What can be completed, gathered once from the profile.
@@ -23,7 +23,7 @@ pub struct Completions {
 const REGEX_OPTIONS: &[&str] = &["focus", "ignore", "hide", "show", "show_from", "prune_from"];
 
 fn words_first_token(sample_types: &[String]) -> Vec<String> {
-    let mut words: Vec<String> = COMMANDS.iter().map(|(n, _, _)| n.to_string()).collect();
+    let mut words: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
     words.extend(["o", "options", "help", "quit", "exit"].map(String::from));
     for f in options::FIELDS {
         words.push(f.name.to_string());
@@ -62,14 +62,13 @@ impl Completions {
         match tokens.first() {
             None => (start, prefixed(words_first_token(&self.sample_types), word)),
             Some(&"help") => {
-                let mut words: Vec<String> =
-                    COMMANDS.iter().map(|(n, _, _)| n.to_string()).collect();
+                let mut words: Vec<String> = COMMANDS.iter().map(|c| c.name.to_string()).collect();
                 words.extend(options::FIELDS.iter().map(|f| f.name.to_string()));
                 words.sort();
                 words.dedup();
                 (start, prefixed(words, word))
             }
-            Some(cmd) if COMMANDS.iter().any(|(n, _, _)| n == cmd) && *cmd != "tags" => {
+            Some(cmd) if driver::lookup(cmd).is_some_and(|c| !c.filters_tags) => {
                 // `-name` ignores, `name` focuses: complete the function part.
                 let (dash, w) = match word.strip_prefix('-') {
                     Some(rest) => ("-", rest),

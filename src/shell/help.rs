@@ -21,7 +21,7 @@ pub fn options_table(p: &Profile, cfg: &Config) -> String {
     let mut t = table(&["option", "value", "choices / help"]);
     let mut rows: Vec<(String, String, String)> = Vec::new();
     for f in options::FIELDS {
-        let mut value = cfg.get(f.name);
+        let mut value = cfg.get(f.name).unwrap_or_default();
         let note = match f.kind {
             Kind::Choice(words) => {
                 let mut w = words.to_vec();
@@ -55,13 +55,12 @@ pub fn options_table(p: &Profile, cfg: &Config) -> String {
 pub fn help(topic: &str) -> Result<String, String> {
     if topic.is_empty() {
         let mut cmds = table(&["command", "description"]);
-        for (name, param, help) in COMMANDS {
-            let n = if *param {
-                format!("{name} <regexp>")
-            } else {
-                name.to_string()
+        for c in COMMANDS {
+            let n = match c.arg {
+                Some(arg) => format!("{} <{arg}>", c.name),
+                None => c.name.to_string(),
             };
-            cmds.add_row(vec![n, help.to_string()]);
+            cmds.add_row(vec![n, c.help.to_string()]);
         }
         cmds.add_row(vec!["o/options", "List options and their current values"]);
         cmds.add_row(vec!["q/quit/exit/^D", "Exit rprof"]);
@@ -86,13 +85,13 @@ pub fn help(topic: &str) -> Result<String, String> {
             "{cmds}\n{opts}\n  Reports take a node count, -cum, focus regexps, -ignore regexps and > file:\n    top 20 -cum main -runtime > top.txt\n  Set options with name=value, reset with name=; Tab completes.\n  type \"help <cmd|option>\" for more information\n"
         ));
     }
-    if let Some((name, param, help)) = COMMANDS.iter().find(|(n, _, _)| *n == topic) {
-        let usage = if *param {
-            format!("{name} <regexp> [n] [-cum] [focus_regex]* [-ignore_regex]* [>file]")
-        } else {
-            format!("{name} [n] [-cum] [focus_regex]* [-ignore_regex]* [>file]")
-        };
-        return Ok(format!("{help}\nUsage:\n  {usage}\n"));
+    if let Some(c) = crate::driver::lookup(topic) {
+        let arg = c.arg.map_or(String::new(), |a| format!(" <{a}>"));
+        let usage = format!(
+            "{}{arg} [n] [-cum] [focus_regex]* [-ignore_regex]* [>file]",
+            c.name
+        );
+        return Ok(format!("{}\nUsage:\n  {usage}\n", c.help));
     }
     if let Some(f) = options::field(topic) {
         let h = if f.name == topic {

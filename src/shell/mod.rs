@@ -14,10 +14,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use commands::{expand_shortcuts, parse_line, Action};
 use complete::{Completions, ShellHelper};
 
-use crate::driver::{self, Command, Error, Ui};
-use crate::options::Config;
+use crate::driver::{self, Command, Error, PrepClass, StderrUi};
+use crate::options::{Config, Sort};
 use crate::profile::Profile;
 use crate::report::Report;
+use crate::ui::Ui;
 
 /// The prompt: pprof's, so transcripts and scripts carry over.
 pub const PROMPT: &str = "(pprof) ";
@@ -53,10 +54,10 @@ pub struct Shell {
 /// The part of a command's configuration that decides which samples and
 /// frames a report sees; options outside it only shape the output.
 fn preparation_key(cmd: &Command, cfg: &Config) -> String {
-    let mut c = driver::apply_command_overrides(&cmd.name, cfg);
+    let mut c = cmd.spec.configure(cfg);
     c.output.clear();
     c.nodecount = 0;
-    c.sort.clear();
+    c.sort = Sort::Flat;
     c.unit.clear();
     c.divide_by = 1.0;
     c.nodefraction = 0.0;
@@ -65,19 +66,12 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     // Reports of one class prepare their samples alike, so one preparation
     // serves all of them (top, then peek, then dot...); the command's
     // regexp only picks what to print.
-    format!("{}|{c:?}", preparation_class(&cmd.name))
-}
-
-/// Commands whose prepared reports are interchangeable.
-fn preparation_class(cmd: &str) -> &str {
-    match cmd {
-        // Graph-based reports: node table and values graph are shared.
-        "top" | "text" | "peek" | "tree" | "dot" | "svg" | "web" => "graph",
-        // Listings keep binary names on nodes.
-        "list" | "weblist" | "disasm" => "list",
-        // The rest read samples their own way (traces keep untrimmed paths).
-        other => other,
-    }
+    let class = match cmd.spec.class {
+        PrepClass::Graph => "graph",
+        PrepClass::List => "list",
+        PrepClass::Own => cmd.spec.name,
+    };
+    format!("{class}|{c:?}")
 }
 
 impl Shell {
@@ -99,12 +93,10 @@ impl Shell {
     /// The lines printed before the first prompt.
     pub fn greeting(&self) -> String {
         let mut out = String::new();
-        let cmd = Command {
-            name: "top".into(),
-            arg: None,
-        };
         let mut quiet = Captured::default();
-        if let Ok(rpt) = driver::prepare_report(&self.profile, &cmd, &self.config, &mut quiet) {
+        let rpt = Command::new("top", None)
+            .and_then(|cmd| driver::prepare_report(&self.profile, &cmd, &self.config, &mut quiet));
+        if let Ok(rpt) = rpt {
             for l in rpt.profile_labels() {
                 out.push_str(&l);
                 out.push('\n');
@@ -146,11 +138,18 @@ impl Shell {
                 Ok(Action::Report { command, config }) => {
                     match self.timed_report(&command, &config) {
                         Ok(text) => {
-                            if let Err(e) = driver::deliver(&command, &text, &config.output, true) {
-                                eprintln!("{e}");
+                            let delivered = driver::deliver(
+                                &command,
+                                &text,
+                                &config.output,
+                                true,
+                                &mut StderrUi,
+                            );
+                            if let Err(e) = delivered {
+                                eprintln!("{}", driver::error_chain(&e));
                             }
                         }
-                        Err(e) => eprintln!("{e}"),
+                        Err(e) => eprintln!("{}", driver::error_chain(&e)),
                     }
                 }
                 Err(e) => eprintln!("{e}"),
@@ -164,7 +163,7 @@ impl Shell {
         let start = std::time::Instant::now();
         let result = self.report(cmd, cfg);
         if std::env::var_os("RPROF_TIMINGS").is_some() {
-            eprintln!("rprof: {} took {:?}", cmd.name, start.elapsed());
+            eprintln!("rprof: {} took {:?}", cmd.name(), start.elapsed());
         }
         result
     }
@@ -182,33 +181,32 @@ impl Shell {
                 return Ok(text.clone());
             }
         }
-        if self.cache.as_ref().is_none_or(|c| c.key != key) {
-            self.cache = None;
-            let mut ui = Captured::default();
-            let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
-            for w in &ui.0 {
-                eprintln!("{w}");
+        let cached = match self.cache.take() {
+            Some(c) if c.key == key => {
+                for w in &c.warnings {
+                    eprintln!("{w}");
+                }
+                self.cache.insert(c)
             }
-            self.cache = Some(Cached {
-                key,
-                report: report?,
-                warnings: ui.0,
-            });
-        } else if let Some(c) = &self.cache {
-            for w in &c.warnings {
-                eprintln!("{w}");
+            _ => {
+                let mut ui = Captured::default();
+                let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
+                for w in &ui.0 {
+                    eprintln!("{w}");
+                }
+                self.cache.insert(Cached {
+                    key,
+                    report: report?,
+                    warnings: ui.0,
+                })
             }
-        }
-        let cached = self
-            .cache
-            .as_mut()
-            .ok_or_else(|| Error::Usage("internal: no prepared report".into()))?;
-        if matches!(preparation_class(&cmd.name), "graph" | "list") {
+        };
+        if cmd.spec.class != PrepClass::Own {
             cached.report.prime();
         }
         let mut rpt = cached.report.clone();
         driver::set_output_options(&mut rpt, cmd, cfg)?;
-        let text = driver::render(&mut rpt, cmd)?;
+        let text = driver::render(&mut rpt, cmd, &mut StderrUi)?;
         self.last_output = Some((full_key, text.clone()));
         Ok(text)
     }
@@ -256,7 +254,7 @@ impl Shell {
             match lines.read_line(&mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
-                Err(e) => return Err(Error::Usage(format!("reading standard input: {e}"))),
+                Err(e) => return Err(Error::Input(e)),
             }
             if !self.execute(&line) {
                 return Ok(());
@@ -270,10 +268,11 @@ impl Shell {
             .completion_type(rustyline::CompletionType::List)
             .auto_add_history(true)
             .max_history_size(10_000)
-            .map_err(|e| Error::Usage(e.to_string()))?
+            .map_err(|e| Error::Input(std::io::Error::other(e)))?
             .build();
         let mut rl: rustyline::Editor<ShellHelper, rustyline::history::DefaultHistory> =
-            rustyline::Editor::with_config(config).map_err(|e| Error::Usage(e.to_string()))?;
+            rustyline::Editor::with_config(config)
+                .map_err(|e| Error::Input(std::io::Error::other(e)))?;
         rl.set_helper(Some(ShellHelper {
             completions: self.completions(),
         }));
@@ -292,7 +291,7 @@ impl Shell {
                 // Ctrl-C cancels the line being typed.
                 Err(ReadlineError::Interrupted) => continue,
                 Err(ReadlineError::Eof) => break Ok(()),
-                Err(e) => break Err(Error::Usage(format!("reading input: {e}"))),
+                Err(e) => break Err(Error::Input(std::io::Error::other(e))),
             }
         };
         if let Some(h) = &history {

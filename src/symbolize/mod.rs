@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::ui::Ui;
 use crate::profile::{Function, Line, Profile, StrId};
+use crate::ui::Ui;
 use binary::{Binary, BinaryError, Symbol};
 use dwarf::{Dwarf, Frame};
 

@@ -1,0 +1,335 @@
+//! The command table: every report command (`top`, `list RE`, `svg`...)
+//! as one entry of data. The command line (`-top`), the shell (`top`),
+//! `help`, completion and the web UI all read it, so adding a format is
+//! adding one entry here and its renderer in `report/`.
+
+use crate::options::{Config, Granularity};
+use crate::report::{self, Format, Report};
+use crate::ui::Ui;
+
+use super::Error;
+
+/// How a command's rendered output reaches the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Standard output, or the `output` file.
+    Stdout,
+    /// A drawing (SVG): on a terminal or in the shell it goes to a new
+    /// `profileNNN.svg` instead of the screen, as pprof does.
+    Drawing,
+    /// Written to a private temporary file and opened in a browser.
+    Browser,
+}
+
+/// Commands whose prepared reports are interchangeable: the shell keeps one
+/// preparation per class and reuses it across the class's commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PrepClass {
+    /// Graph-based reports (top, peek, dot...): node table and values graph
+    /// are shared.
+    Graph,
+    /// Listings keep binary names on nodes.
+    List,
+    /// Reads samples its own way (traces keep untrimmed paths).
+    Own,
+}
+
+/// pprof's per-command adjustments of the options before preparing.
+#[derive(Clone, Copy, Debug)]
+pub struct Overrides {
+    /// false: never trimmed (nodecount/nodefraction/edgefraction are 0).
+    pub trim: bool,
+    pub granularity: Option<Granularity>,
+    pub noinlines: Option<bool>,
+    /// `nodecount` when the option is left at -1.
+    pub default_nodecount: i64,
+}
+
+const GRAPH: Overrides = Overrides {
+    trim: true,
+    granularity: None,
+    noinlines: None,
+    default_nodecount: 80,
+};
+
+const TEXT: Overrides = Overrides {
+    default_nodecount: 0,
+    ..GRAPH
+};
+
+/// Renders a prepared report to the command's output text.
+pub type Render = fn(&mut Report, &mut dyn Ui) -> Result<String, Error>;
+
+/// One command.
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// One line, for `help` and `-help`.
+    pub help: &'static str,
+    /// The name of the required argument (`regexp`), if any.
+    pub arg: Option<&'static str>,
+    pub format: Format,
+    pub class: PrepClass,
+    pub overrides: Overrides,
+    pub render: Render,
+    pub delivery: Delivery,
+    /// The shell's `top`-style node count when none is given (`top` = `top 10`).
+    pub shell_nodecount: Option<i64>,
+    /// Focus/ignore words after the command filter tags (`tags key -other`),
+    /// not functions.
+    pub filters_tags: bool,
+}
+
+fn text(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::text::print_text(r))
+}
+fn peek(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::peek::print_peek(r)?)
+}
+fn traces(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::traces::print_traces(r))
+}
+fn tags(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::tags::print_tags(r))
+}
+fn list(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    report::list::print_list(r).map_err(Error::Render)
+}
+fn dot(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::dot::print_dot(r))
+}
+fn svg(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
+    let dot = report::dot::print_dot(r);
+    let mut warn = |m: &str| ui.warn(&format!("rprof: {m}"));
+    report::svg::render(&dot, &mut warn)
+        .map(|(svg, _)| svg)
+        .map_err(Error::Render)
+}
+fn folded(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::flame::print_folded(r))
+}
+fn flame(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    let mut base = r.base.take();
+    report::flame::print_flame(r, base.as_deref_mut()).map_err(Error::Render)
+}
+
+/// Every command, in name order (as `help` lists them). Only commands that
+/// work are here: `help` and `-help` list exactly this table.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "dot",
+        help: "Outputs a graph in DOT format",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: dot,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "flame",
+        help: "Outputs an interactive flame graph (SVG); differential with a base",
+        arg: None,
+        format: Format::Flame,
+        class: PrepClass::Own,
+        overrides: GRAPH,
+        render: flame,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Drawing,
+    },
+    CommandSpec {
+        name: "folded",
+        help: "Outputs collapsed stacks (a;b;c value) for flame graph tools",
+        arg: None,
+        format: Format::Folded,
+        class: PrepClass::Own,
+        overrides: GRAPH,
+        render: folded,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "list",
+        help: "Output annotated source for functions matching regexp",
+        arg: Some("regexp"),
+        format: Format::List,
+        class: PrepClass::List,
+        overrides: Overrides {
+            trim: false,
+            granularity: Some(Granularity::Lines),
+            ..GRAPH
+        },
+        render: list,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "peek",
+        help: "Output callers/callees of functions matching regexp",
+        arg: Some("regexp"),
+        format: Format::Peek,
+        class: PrepClass::Graph,
+        overrides: Overrides {
+            trim: false,
+            ..GRAPH
+        },
+        render: peek,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "svg",
+        help: "Outputs a graph in SVG format",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: svg,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Drawing,
+    },
+    CommandSpec {
+        name: "tags",
+        help: "Outputs all tags in the profile",
+        arg: None,
+        format: Format::Tags,
+        class: PrepClass::Own,
+        overrides: GRAPH,
+        render: tags,
+        shell_nodecount: None,
+        filters_tags: true,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "text",
+        help: "Outputs top entries in text form",
+        arg: None,
+        format: Format::Text,
+        class: PrepClass::Graph,
+        overrides: TEXT,
+        render: text,
+        shell_nodecount: Some(10),
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "top",
+        help: "Outputs top entries in text form",
+        arg: None,
+        format: Format::Text,
+        class: PrepClass::Graph,
+        overrides: TEXT,
+        render: text,
+        shell_nodecount: Some(10),
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "traces",
+        help: "Outputs all profile samples in text form",
+        arg: None,
+        format: Format::Traces,
+        class: PrepClass::Own,
+        overrides: GRAPH,
+        render: traces,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    // `tree` is `peek` without a regexp (pprof prints both alike), but
+    // trimmed like a graph.
+    CommandSpec {
+        name: "tree",
+        help: "Outputs a text rendering of call graph",
+        arg: None,
+        format: Format::Peek,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: peek,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "web",
+        help: "Visualize graph through web browser",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: svg,
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Browser,
+    },
+];
+
+/// Looks a command up by name.
+pub fn lookup(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// A report command with its argument (`list RE`).
+#[derive(Clone, Debug)]
+pub struct Command {
+    pub spec: &'static CommandSpec,
+    pub arg: Option<String>,
+}
+
+impl PartialEq for Command {
+    fn eq(&self, other: &Command) -> bool {
+        std::ptr::eq(self.spec, other.spec) && self.arg == other.arg
+    }
+}
+
+impl std::fmt::Debug for CommandSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Command {
+    /// The named command; an unknown name is a usage error.
+    pub fn new(name: &str, arg: Option<&str>) -> Result<Command, Error> {
+        let spec =
+            lookup(name).ok_or_else(|| Error::Usage(format!("unrecognized command: {name:?}")))?;
+        Ok(Command {
+            spec,
+            arg: arg.map(str::to_string),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+}
+
+impl CommandSpec {
+    /// The options this command prepares its report with: pprof's
+    /// per-command defaults and forced settings applied to `cfg`.
+    pub fn configure(&self, cfg: &Config) -> Config {
+        let o = &self.overrides;
+        let mut cfg = cfg.clone();
+        if let Some(g) = o.granularity {
+            cfg.granularity = g;
+        }
+        if let Some(n) = o.noinlines {
+            cfg.noinlines = n;
+        }
+        if cfg.nodecount == -1 {
+            cfg.nodecount = o.default_nodecount;
+        }
+        if !(o.trim && cfg.trim) {
+            cfg.nodecount = 0;
+            cfg.nodefraction = 0.0;
+            cfg.edgefraction = 0.0;
+        }
+        cfg
+    }
+}
