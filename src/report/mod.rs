@@ -416,36 +416,15 @@ fn dropped_label(d: usize, what: &str, by: &str, cutoff: &str) -> String {
     format!("Dropped {d} {what}{s} ({by} <= {cutoff})")
 }
 
-/// `Jan 2, 2006 at 3:04pm (UTC)`: pprof's layout, in UTC.
+/// `Jan 2, 2006 at 3:04pm (EST)`: pprof's layout, in the local time zone
+/// (`TZ`, else the system's), as Go's `time.Local`.
 pub fn format_time(nanos: i64) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
+    let Ok(t) = jiff::Timestamp::from_second(secs) else {
         return nanos.to_string();
     };
-    let month = match t.month() as u8 {
-        1 => "Jan",
-        2 => "Feb",
-        3 => "Mar",
-        4 => "Apr",
-        5 => "May",
-        6 => "Jun",
-        7 => "Jul",
-        8 => "Aug",
-        9 => "Sep",
-        10 => "Oct",
-        11 => "Nov",
-        _ => "Dec",
-    };
-    let (h, ampm) = match t.hour() {
-        0 => (12, "am"),
-        h @ 1..=11 => (h, "am"),
-        12 => (12, "pm"),
-        h => (h - 12, "pm"),
-    };
-    format!(
-        "{month} {}, {} at {h}:{:02}{ampm} (UTC)",
-        t.day(),
-        t.year(),
-        t.minute()
-    )
+    let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz)
+        .strftime("%b %-d, %Y at %-I:%M%P (%Z)")
+        .to_string()
 }
