@@ -228,6 +228,8 @@ fn random_bytes() {
             stderr.starts_with(&format!("rprof: {}: ", path.display())),
             "{stderr:?}"
         );
+        // As pprof: no protobuf internals for data that is no profile.
+        assert!(!stderr.contains("protobuf"), "{stderr:?}");
     }
 }
 
@@ -484,9 +486,9 @@ fn malformed_legacy_profiles() {
     // Samples without sample types (no `resolution` attribute).
     let path = s.write("java2", b"--- heapz 1 ---\nformat = java\n 5 1 @ 0x1\n");
     assert_error(&top(&path), &path, "sample type");
-    // Text that no parser recognizes keeps the protobuf decoder's message.
+    // Text that no parser recognizes: not a profile, without decoder detail.
     let path = s.write("text", b"hello, world\n");
-    assert_error(&top(&path), &path, "not a profile");
+    assert_error(&top(&path), &path, "not a profile: unrecognized profile format");
 }
 
 // ---- limits ----

@@ -18,6 +18,10 @@ pub enum LoadError {
     Io(String),
     #[error("not a profile: {0}")]
     Gzip(String),
+    /// Neither the protobuf decoder nor a legacy parser recognizes the
+    /// data: the decoder's detail (a wire error) would not help the user.
+    #[error("not a profile: unrecognized profile format")]
+    Unrecognized,
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// Recognized as a legacy format, but broken (or over a limit).
@@ -114,14 +118,19 @@ pub fn parse_with(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
 }
 
 /// Protobuf first; legacy formats when that fails. When no legacy parser
-/// recognizes the data either, the protobuf error says what is wrong.
+/// recognizes the data either, the data is not a profile (as pprof says,
+/// `unrecognized profile format`), unless the protobuf decoded but is
+/// malformed.
 fn decode_any(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
     match decode_with_limits(data, limits.max_samples) {
         Ok(p) => Ok(p),
         Err(DecodeError::TooManySamples(n)) => Err(DecodeError::TooManySamples(n).into()),
         Err(e) => match legacy::parse(data, limits.max_samples) {
             Ok(p) => Ok(p),
-            Err(LegacyError::Unrecognized) => Err(e.into()),
+            Err(LegacyError::Unrecognized) => Err(match e {
+                DecodeError::Wire(_) => LoadError::Unrecognized,
+                other => other.into(),
+            }),
             Err(le) => Err(le.into()),
         },
     }
