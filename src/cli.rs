@@ -13,6 +13,7 @@ pub struct Invocation {
     /// The output command (`-top`, `-list=re`); none means interactive.
     pub command: Option<Command>,
     pub help: bool,
+    pub version: bool,
     pub symbolize: String,
     pub seconds: i64,
     pub timeout: i64,
@@ -112,6 +113,7 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         "Refuse profiles with more samples than this (default 100000000)",
     ),
     ("help", FlagType::Bool, "Show this help"),
+    ("version", FlagType::Bool, "Print rprof's version"),
     ("h", FlagType::Bool, "Show this help"),
 ];
 
@@ -136,6 +138,10 @@ fn flag_type(name: &str) -> Option<FlagType> {
         _ => FlagType::Value,
     })
 }
+
+/// The error of a command line without profiles; `main` prints the usage
+/// before it, as pprof does.
+pub const NO_SOURCE: &str = "no profile source specified";
 
 /// Parses arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<Invocation, Error> {
@@ -232,6 +238,7 @@ fn parse_flags(args: &[String]) -> Result<Invocation, String> {
             "tools" | "no_browser" => {}
             "http" => inv.http = value,
             "help" | "h" => inv.help = as_bool(&value)?,
+            "version" => inv.version = as_bool(&value)?,
             "inuse_space" | "inuse_objects" | "alloc_space" | "alloc_objects" | "total_delay"
             | "contentions" | "mean_delay" => {
                 if as_bool(&value)? {
@@ -306,19 +313,26 @@ fn parse_flags(args: &[String]) -> Result<Invocation, String> {
                 .push(format!("Multiple value selections, ignoring -{flag}"));
         }
     }
-    if inv.help {
+    if inv.help || inv.version {
         return Ok(inv);
     }
     if positional.is_empty() {
-        return Err("no profile source specified".into());
+        return Err(NO_SOURCE.into());
     }
-    // A first argument of several is the binary when it is an object file
-    // (or a build id), as in `rprof ./yourapp current.heap`.
+    // The binary is recognised by its content (ELF, Mach-O, PE), so it may
+    // stand anywhere among several arguments: `rprof ./yourapp current.heap`
+    // and `rprof current.heap ./yourapp` alike. A first argument that is a
+    // hex build id also names the binary, as in pprof.
     if positional.len() > 1 {
-        let first = &positional[0];
-        if driver::is_object_file(first) {
-            inv.sources.exec_name = Some(positional.remove(0));
-        } else if inv.sources.build_id.is_none() && driver::is_build_id(first) {
+        if let Some(i) = positional.iter().position(|a| driver::is_object_file(a)) {
+            if i != 0 {
+                inv.warnings.push(format!(
+                    "rprof: {} is a binary, not a profile: using it as the binary",
+                    positional[i]
+                ));
+            }
+            inv.sources.exec_name = Some(positional.remove(i));
+        } else if inv.sources.build_id.is_none() && driver::is_build_id(&positional[0]) {
             inv.sources.build_id = Some(positional.remove(0));
         }
     }

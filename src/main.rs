@@ -26,13 +26,24 @@ fn peak_rss() -> String {
 }
 
 fn run(args: &[String]) -> Result<(), Error> {
-    let inv = rprof::cli::parse(args)?;
+    let inv = match rprof::cli::parse(args) {
+        // As pprof: no profile at all shows how to give one.
+        Err(Error::Usage(m)) if m == rprof::cli::NO_SOURCE => {
+            eprint!("{}", rprof::cli::usage());
+            return Err(Error::Usage(m));
+        }
+        other => other?,
+    };
     let mut ui = StderrUi;
     for w in &inv.warnings {
         ui.warn(w);
     }
     if inv.help {
         print!("{}", rprof::cli::usage());
+        return Ok(());
+    }
+    if inv.version {
+        println!("rprof {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
     if !inv.http.is_empty() {

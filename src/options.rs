@@ -223,8 +223,6 @@ options! {
     divide_by: f64 = 1.0, "Ratio to divide all samples before visualization";
     normalize: bool = false, "Scales profile based on the base profile.";
     sort: Sort = Sort::Flat, "Sort entries by cum or flat value";
-    tagroot: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack root.";
-    tagleaf: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack leaf.";
     drop_negative: bool = false, "Ignore negative differences";
     /// -1 means the report's default (all for text, 80 for graphs).
     nodecount: i64 = -1, "Max number of nodes to show";

@@ -488,7 +488,11 @@ fn malformed_legacy_profiles() {
     assert_error(&top(&path), &path, "sample type");
     // Text that no parser recognizes: not a profile, without decoder detail.
     let path = s.write("text", b"hello, world\n");
-    assert_error(&top(&path), &path, "not a profile: unrecognized profile format");
+    assert_error(
+        &top(&path),
+        &path,
+        "not a profile: unrecognized profile format",
+    );
 }
 
 // ---- limits ----

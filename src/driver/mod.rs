@@ -57,9 +57,6 @@ pub enum Error {
     /// The command's regexp argument (`list RE`) does not compile.
     #[error("parsing argument regexp {arg}: {reason}")]
     Argument { arg: String, reason: String },
-    /// An option pprof has that rprof does not implement yet.
-    #[error("{0} are not implemented yet")]
-    Unsupported(&'static str),
     /// `peek`/`list` found nothing matching their regexp.
     #[error(transparent)]
     NoMatches(#[from] crate::report::peek::NoMatches),

@@ -41,9 +41,6 @@ fn prepare_with(
     cfg: &Config,
     ui: &mut dyn Ui,
 ) -> Result<Report, Error> {
-    if !cfg.tagroot.is_empty() || !cfg.tagleaf.is_empty() {
-        return Err(Error::Unsupported("tagroot/tagleaf"));
-    }
     let units = p.num_label_units();
     let relative = cfg.relative_percentages;
     if relative {
