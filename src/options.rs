@@ -153,13 +153,16 @@ choice!(
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
+    /// One line, for `o`, `help` and `-help`.
     pub help: &'static str,
+    /// More, for `help <option>`.
+    pub detail: &'static str,
 }
 
 /// Declares every option once: the `Config` struct, its defaults, the
 /// `FIELDS` table and the by-name accessors are all generated from it.
 macro_rules! options {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty = $default:expr, $help:literal;)*) => {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty = $default:expr, $help:literal, $detail:literal;)*) => {
         /// The report configuration, with pprof's defaults.
         #[derive(Clone, Debug, PartialEq)]
         pub struct Config {
@@ -174,7 +177,12 @@ macro_rules! options {
 
         /// Every report option, in pprof's order.
         pub const FIELDS: &[Field] = &[
-            $(Field { name: stringify!($name), kind: <$ty as OptionValue>::KIND, help: $help },)*
+            $(Field {
+                name: stringify!($name),
+                kind: <$ty as OptionValue>::KIND,
+                help: $help,
+                detail: $detail,
+            },)*
         ];
 
         impl Config {
@@ -209,38 +217,68 @@ macro_rules! options {
 }
 
 options! {
-    output: String = String::new(), "Output filename for file-based outputs";
-    call_tree: bool = false, "Create a context-sensitive call tree";
-    relative_percentages: bool = false, "Show percentages relative to focused subgraph";
-    unit: String = "minimum".into(), "Measurement units to display";
-    compact_labels: bool = false, "Show minimal headers";
-    source_path: String = String::new(), "Search path for source files";
-    trim_path: String = String::new(), "Path to trim from source paths before search";
-    intel_syntax: bool = false, "Show assembly in Intel syntax";
-    mean: bool = false, "Average sample value over first value (count)";
+    output: String = String::new(), "Output filename for file-based outputs",
+        "Writes reports to this file instead of the screen (the shell's '> file' does this for one command).";
+    call_tree: bool = false, "Create a context-sensitive call tree",
+        "Builds graphs keeping each calling context apart: a function reached through two different paths is drawn twice.";
+    relative_percentages: bool = false, "Show percentages relative to focused subgraph",
+        "With focus/ignore/hide/show, percentages are of the remaining samples' total instead of the whole profile's.";
+    unit: String = "minimum".into(), "Measurement units to display",
+        "Scales values to this unit: minimum (the largest unit keeping values at least 1), auto, or a unit such as B, kB, MB, GB, ns, us, ms, s.";
+    compact_labels: bool = false, "Show minimal headers",
+        "Leaves the File/Type/Time lines out of report headers.";
+    source_path: String = String::new(), "Search path for source files",
+        "Directories (separated by ':') searched for source files by list, after trim_path is removed from the recorded paths.";
+    trim_path: String = String::new(), "Path to trim from source paths before search",
+        "A prefix removed from recorded source paths before searching source_path (for profiles built on another machine).";
+    intel_syntax: bool = false, "Show assembly in Intel syntax",
+        "Shows assembly in Intel syntax instead of AT&T.";
+    mean: bool = false, "Average sample value over first value (count)",
+        "Divides each value by the sample count (the first value): the average per event, e.g. mean delay per contention.";
     /// A sample type name or index; empty: the profile's default.
-    sample_index: String = String::new(), "Sample value to report (0-based index or name)";
-    divide_by: f64 = 1.0, "Ratio to divide all samples before visualization";
-    normalize: bool = false, "Scales profile based on the base profile.";
-    sort: Sort = Sort::Flat, "Sort entries by cum or flat value";
-    drop_negative: bool = false, "Ignore negative differences";
+    sample_index: String = String::new(), "Sample value to report (0-based index or name)",
+        "Profiles carry several values per sample (heap: alloc_objects alloc_space inuse_objects inuse_space). Select one by its 0-based index or its name; the bare name also works as a command.";
+    divide_by: f64 = 1.0, "Ratio to divide all samples before visualization",
+        "Divides every value by this number before showing it.";
+    normalize: bool = false, "Scales profile based on the base profile.",
+        "Scales the profile so that its total equals the base's before subtracting the base (-base).";
+    sort: Sort = Sort::Flat, "Sort entries by cum or flat value",
+        "flat orders entries by their own value, cum by the value including callees; the words cum and flat also work alone.";
+    drop_negative: bool = false, "Ignore negative differences",
+        "Leaves out nodes whose value is negative (shrinkage in a profile with a base subtracted).";
     /// -1 means the report's default (all for text, 80 for graphs).
-    nodecount: i64 = -1, "Max number of nodes to show";
-    nodefraction: f64 = 0.005, "Hide nodes below <f>*total";
-    edgefraction: f64 = 0.001, "Hide edges below <f>*total";
-    trim: bool = true, "Honor nodefraction/edgefraction/nodecount defaults";
-    focus: String = String::new(), "Restricts to samples going through a node matching regexp";
-    ignore: String = String::new(), "Skips paths going through any nodes matching regexp";
-    prune_from: String = String::new(), "Drops any functions below the matched frame.";
-    hide: String = String::new(), "Skips nodes matching regexp";
-    show: String = String::new(), "Only show nodes matching regexp";
-    show_from: String = String::new(), "Drops functions above the highest matched frame.";
-    tagfocus: String = String::new(), "Restricts to samples with tags in range or matched by regexp";
-    tagignore: String = String::new(), "Discard samples with tags in range or matched by regexp";
-    tagshow: String = String::new(), "Only consider tags matching this regexp";
-    taghide: String = String::new(), "Skip tags matching this regexp";
-    noinlines: bool = false, "Ignore inlines.";
-    granularity: Granularity = Granularity::Functions, "Granularity of the report";
+    nodecount: i64 = -1, "Max number of nodes to show",
+        "Keeps at most this many nodes (the heaviest); -1 means each report's default: all for top, 80 for graphs. Graphs draw dotted edges through dropped nodes.";
+    nodefraction: f64 = 0.005, "Hide nodes below <f>*total",
+        "Drops nodes whose value is below this fraction of the total (with trim).";
+    edgefraction: f64 = 0.001, "Hide edges below <f>*total",
+        "Drops edges whose value is below this fraction of the total (with trim).";
+    trim: bool = true, "Honor nodefraction/edgefraction/nodecount defaults",
+        "When false, nodecount, nodefraction and edgefraction are ignored and every node and edge is kept.";
+    focus: String = String::new(), "Restricts to samples going through a node matching regexp",
+        "Keeps only samples with a frame matching the regexp (function name, file name or binary name).";
+    ignore: String = String::new(), "Skips paths going through any nodes matching regexp",
+        "Drops samples with a frame matching the regexp.";
+    prune_from: String = String::new(), "Drops any functions below the matched frame.",
+        "Cuts every stack below the first frame matching the regexp (the callees of matching functions disappear).";
+    hide: String = String::new(), "Skips nodes matching regexp",
+        "Removes frames matching the regexp from stacks; their values go to their callers.";
+    show: String = String::new(), "Only show nodes matching regexp",
+        "Keeps only frames matching the regexp in stacks; the others' values go to the nearest shown caller.";
+    show_from: String = String::new(), "Drops functions above the highest matched frame.",
+        "Cuts every stack above the last (outermost) frame matching the regexp.";
+    tagfocus: String = String::new(), "Restricts to samples with tags in range or matched by regexp",
+        "Keeps only samples whose labels match: a regexp over values (key=regexp for one key), or a range of numeric values such as 1kB:10MB.";
+    tagignore: String = String::new(), "Discard samples with tags in range or matched by regexp",
+        "Drops samples whose labels match (same forms as tagfocus).";
+    tagshow: String = String::new(), "Only consider tags matching this regexp",
+        "Shows only label keys matching the regexp in tags and graph label boxes.";
+    taghide: String = String::new(), "Skip tags matching this regexp",
+        "Hides label keys matching the regexp in tags and graph label boxes.";
+    noinlines: bool = false, "Ignore inlines.",
+        "Attributes inlined functions to the function they were inlined into.";
+    granularity: Granularity = Granularity::Functions, "Granularity of the report",
+        "What a node stands for: functions, filefunctions (function and file), files, lines or addresses; each word also works alone.";
 }
 
 /// Help for the words of choice options, shown where they are listed.

@@ -65,6 +65,8 @@ pub struct CommandSpec {
     pub name: &'static str,
     /// One line, for `help` and `-help`.
     pub help: &'static str,
+    /// What the report shows, for `help <command>`.
+    pub detail: &'static str,
     /// The name of the required argument (`regexp`), if any.
     pub arg: Option<&'static str>,
     pub format: Format,
@@ -118,6 +120,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "dot",
         help: "Outputs a graph in DOT format",
+        detail: "Writes the call graph in Graphviz's DOT language: one box per node (flat and cum values), one arrow per caller -> callee edge. Trimmed to nodecount (default 80) nodes; dotted edges stand for paths through dropped nodes.",
         arg: None,
         format: Format::Dot,
         class: PrepClass::Graph,
@@ -130,6 +133,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "flame",
         help: "Outputs an interactive flame graph (SVG); differential with a base",
+        detail: "Writes an interactive flame graph as an SVG file (a new profileNNN.svg when output is a terminal). With -base or -diff_base it is differential: frames are coloured by growth (red) or shrinkage (blue).",
         arg: None,
         format: Format::Flame,
         class: PrepClass::Own,
@@ -142,6 +146,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "folded",
         help: "Outputs collapsed stacks (a;b;c value) for flame graph tools",
+        detail: "Writes one line per distinct stack, root first, frames joined by ';', followed by its value: the input format of flamegraph.pl, inferno and speedscope.",
         arg: None,
         format: Format::Folded,
         class: PrepClass::Own,
@@ -154,6 +159,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "list",
         help: "Output annotated source for functions matching regexp",
+        detail: "Shows the source of every function whose name matches the regexp, each line annotated with its flat and cum values. Sources are searched in source_path (and GOROOT, the Go module cache, cargo's registry) after trim_path is removed.",
         arg: Some("regexp"),
         format: Format::List,
         class: PrepClass::List,
@@ -170,6 +176,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "peek",
         help: "Output callers/callees of functions matching regexp",
+        detail: "For every function matching the regexp, lists its callers above it and its callees below it, with the value flowing along each edge.",
         arg: Some("regexp"),
         format: Format::Peek,
         class: PrepClass::Graph,
@@ -185,6 +192,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "svg",
         help: "Outputs a graph in SVG format",
+        detail: "Draws the call graph as SVG, through Graphviz's dot when installed, else with rprof's built-in layout. Written to a new profileNNN.svg when output is a terminal.",
         arg: None,
         format: Format::Dot,
         class: PrepClass::Graph,
@@ -197,6 +205,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "tags",
         help: "Outputs all tags in the profile",
+        detail: "Summarizes sample labels: for each label key, its values with their share of the total. Focus/ignore words filter tags (tagfocus/tagignore), not functions.",
         arg: None,
         format: Format::Tags,
         class: PrepClass::Own,
@@ -209,6 +218,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "text",
         help: "Outputs top entries in text form",
+        detail: "Same as top.",
         arg: None,
         format: Format::Text,
         class: PrepClass::Graph,
@@ -221,6 +231,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "top",
         help: "Outputs top entries in text form",
+        detail: "Lists the nodes (functions, or files/lines/addresses at other granularities) with the largest flat values: flat, flat%, sum%, cum, cum%.",
         arg: None,
         format: Format::Text,
         class: PrepClass::Graph,
@@ -233,6 +244,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "traces",
         help: "Outputs all profile samples in text form",
+        detail: "Prints every sample: its labels, value and stack, one frame per line, leaf first.",
         arg: None,
         format: Format::Traces,
         class: PrepClass::Own,
@@ -247,6 +259,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "tree",
         help: "Outputs a text rendering of call graph",
+        detail: "Prints callers and callees of every node, as peek does for all of them; trimmed like a graph.",
         arg: None,
         format: Format::Peek,
         class: PrepClass::Graph,
@@ -259,6 +272,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "web",
         help: "Visualize graph through web browser",
+        detail: "Draws the call graph as SVG (as svg does) into a private temporary file and opens it in the browser ($BROWSER, else the desktop's opener); when none starts, says where the file is.",
         arg: None,
         format: Format::Dot,
         class: PrepClass::Graph,

@@ -86,20 +86,127 @@ pub fn help(topic: &str) -> Result<String, String> {
         ));
     }
     if let Some(c) = crate::driver::lookup(topic) {
-        let arg = c.arg.map_or(String::new(), |a| format!(" <{a}>"));
-        let usage = format!(
-            "{}{arg} [n] [-cum] [focus_regex]* [-ignore_regex]* [>file]",
-            c.name
-        );
-        return Ok(format!("{}\nUsage:\n  {usage}\n", c.help));
+        return Ok(command_help(c));
     }
     if let Some(f) = options::field(topic) {
-        let h = if f.name == topic {
-            f.help
-        } else {
-            options::choice_help(topic)
-        };
-        return Ok(format!("{h}\n"));
+        return Ok(option_help(f, topic));
     }
     Err(format!("Unknown command: {topic}"))
+}
+
+/// `help <command>`: what it shows, its usage and each argument.
+fn command_help(c: &crate::driver::CommandSpec) -> String {
+    let arg = c.arg.map_or(String::new(), |a| format!(" <{a}>"));
+    let mut out = format!(
+        "{}\n  Usage:\n    {}{arg} [n] [focus_regex]* [-ignore_regex]* [-cum] [>file]\n",
+        c.help, c.name
+    );
+    out.push_str(&wrap(c.detail, "  "));
+    if let Some(a) = c.arg {
+        out.push_str(&format!(
+            "    <{a}>{}selects the functions to show (by name)\n",
+            pad(a.len() + 2)
+        ));
+    }
+    let (focus, ignore) = if c.filters_tags {
+        (
+            "keep only samples with a label matching it (tagfocus)",
+            "drop samples with a label matching it (tagignore)",
+        )
+    } else {
+        (
+            "keep only samples through a frame matching it (focus)",
+            "drop samples through a frame matching it (ignore)",
+        )
+    };
+    for (name, what) in [
+        ("n", "show at most n nodes (nodecount)"),
+        ("focus_regex", focus),
+        ("-ignore_regex", ignore),
+        ("-cum", "sort by cumulative value (sort=cum)"),
+        (">file", "write the report to file instead of the screen"),
+    ] {
+        out.push_str(&format!("    {name}{}{what}\n", pad(name.len())));
+    }
+    out
+}
+
+/// `help <option>` (or a choice word): its help, what it does, its
+/// default and its choices.
+fn option_help(f: &options::Field, topic: &str) -> String {
+    if f.name != topic {
+        return format!(
+            "{}\n  Same as {}={topic}.\n",
+            options::choice_help(topic),
+            f.name
+        );
+    }
+    let mut out = format!("{}\n", f.help);
+    out.push_str(&wrap(f.detail, "  "));
+    let default = Config::default().get(f.name).unwrap_or_default();
+    let default = if default.is_empty() {
+        "\"\"".to_string()
+    } else {
+        default
+    };
+    out.push_str(&format!("  Default: {}={default}\n", f.name));
+    if let Kind::Choice(words) = f.kind {
+        out.push_str(&format!("  Choices: {}\n", words.join(" ")));
+    }
+    out
+}
+
+/// Spaces that line argument descriptions up after a name of `len` chars.
+fn pad(len: usize) -> String {
+    " ".repeat(16usize.saturating_sub(len).max(1))
+}
+
+/// Wraps text at 78 columns, each line indented.
+fn wrap(text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > 78 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command and option has help beyond its one line.
+    #[test]
+    fn every_topic_has_detail() {
+        for c in COMMANDS {
+            let h = help(c.name).unwrap();
+            assert!(
+                h.contains("Usage:") && h.lines().count() >= 8,
+                "{}: {h}",
+                c.name
+            );
+        }
+        for f in options::FIELDS {
+            let h = help(f.name).unwrap();
+            assert!(h.lines().count() >= 3, "{}: {h}", f.name);
+            assert!(h.contains("Default:"), "{}: {h}", f.name);
+        }
+        assert_eq!(
+            help("lines").unwrap(),
+            "Aggregate at the source code line level.\n  Same as granularity=lines.\n"
+        );
+        assert!(help("bogus").is_err());
+    }
 }
