@@ -88,6 +88,11 @@ pub struct Trimmed {
     pub dropped_edges: usize,
 }
 
+/// pprof's test for nodes left out by `-drop_negative`.
+pub fn is_negative(n: &graph::Node) -> bool {
+    n.flat < 0 || (n.flat == 0 && n.cum < 0)
+}
+
 /// A trimming threshold: |total × fraction|, as pprof computes it.
 pub fn cutoff(total: i64, fraction: f64) -> i64 {
     ((total as f64 * fraction) as i64).wrapping_abs()
@@ -221,6 +226,15 @@ impl Report {
         let p = &self.prof;
         let o = &self.opts;
         let sel = o.sample;
+        // As pprof's graph building, every (re)build leaves negative nodes
+        // out of the list; their edges stay.
+        let drop_negative = |g: &mut Graph| {
+            if o.drop_negative {
+                let arena = &g.arena;
+                g.nodes.retain(|&n| !is_negative(&arena[n as usize]));
+            }
+        };
+        drop_negative(&mut g);
         let total_value = g.flat_sum();
         let node_cutoff = cutoff(total_value, o.node_fraction);
         let edge_cutoff = cutoff(total_value, o.edge_fraction);
@@ -253,6 +267,7 @@ impl Report {
             None => graph::Edges::All,
         };
         g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
+        drop_negative(&mut g);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);
         // pprof trims edges once before selecting the top nodes; when that
