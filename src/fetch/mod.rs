@@ -263,17 +263,44 @@ fn tmp_dir(ui: &mut dyn Ui) -> Result<PathBuf, SaveError> {
 }
 
 /// `pprof.<binary>.<type>.<type>...`: what the saved file is named after.
+/// The names come from the profile (untrusted): each is made safe as one
+/// file name component by [`name_component`].
 fn file_prefix(p: &Profile) -> String {
     let mut prefix = String::from("pprof.");
     if let Some(m) = p.mappings.first().filter(|m| m.file != 0) {
-        prefix.push_str(crate::paths::base_name(p.str(m.file)));
+        prefix.push_str(&name_component(crate::paths::base_name(p.str(m.file))));
         prefix.push('.');
     }
-    for t in &p.sample_types {
-        prefix.push_str(p.str(t.ty));
+    for t in p.sample_types.iter().take(MAX_TYPES_IN_NAME) {
+        prefix.push_str(&name_component(p.str(t.ty)));
         prefix.push('.');
     }
     prefix
+}
+
+/// Sample types named in a saved file's name at most (a file name is at
+/// most 255 bytes).
+const MAX_TYPES_IN_NAME: usize = 6;
+/// Bytes of one name in a saved file's name at most.
+const MAX_NAME_BYTES: usize = 32;
+
+/// A profile string as part of a file name: letters, digits, `_`, `-` and
+/// `+` kept (so usual names are unchanged), anything else (`/`, `.`, control
+/// characters, spaces) becomes `_`, at most [`MAX_NAME_BYTES`] bytes. No
+/// result can be empty, `.`, `..` or contain a separator.
+fn name_component(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' | '+' => c,
+            _ => '_',
+        })
+        .take(MAX_NAME_BYTES)
+        .collect();
+    if out.is_empty() {
+        out.push('_');
+    }
+    out
 }
 
 /// Creates the first free `<prefix>NNN<suffix>` in `dir` (001 to 9999).
@@ -321,6 +348,50 @@ pub fn save(p: &Profile, ui: &mut dyn Ui) -> Result<Option<PathBuf>, SaveError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hostile names in a profile cannot steer where it is saved.
+    #[test]
+    fn saved_names_stay_in_the_directory() {
+        let mut p = Profile::default();
+        for name in [
+            "/../../../../../../tmp/escaped/owned",
+            "..",
+            "",
+            "a\u{1b}[2Jb",
+            &"x".repeat(300),
+            "inuse_space",
+        ] {
+            let ty = p.strings.intern(name);
+            p.sample_types
+                .push(crate::profile::ValueType { ty, unit: 0 });
+        }
+        let file = p.strings.intern("/usr/bin/../my app");
+        p.mappings.push(crate::profile::Mapping {
+            id: 1,
+            file,
+            ..Default::default()
+        });
+        let prefix = file_prefix(&p);
+        assert_eq!(
+            prefix,
+            format!(
+                "pprof.my_app.___________________tmp_escaped_o.__._.a__2Jb.{}.inuse_space.",
+                "x".repeat(32)
+            )
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (_, path) = new_file(dir.path(), &prefix, ".pb.gz").unwrap();
+        assert_eq!(path.parent(), Some(dir.path()));
+        assert!(path.file_name().unwrap().len() < 255);
+        // Usual names are kept as pprof writes them.
+        let mut q = Profile::default();
+        for t in ["alloc_objects", "alloc_space"] {
+            let ty = q.strings.intern(t);
+            q.sample_types
+                .push(crate::profile::ValueType { ty, unit: 0 });
+        }
+        assert_eq!(file_prefix(&q), "pprof.alloc_objects.alloc_space.");
+    }
 
     fn adjusted(source: &str, seconds: i64, timeout: i64) -> Option<(String, u64)> {
         adjust_url(source, seconds, timeout)

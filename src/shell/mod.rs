@@ -18,7 +18,7 @@ use crate::driver::{self, Command, Error, PrepClass, StderrUi};
 use crate::options::{Config, Sort};
 use crate::profile::Profile;
 use crate::report::Report;
-use crate::ui::Ui;
+use crate::ui::{escape_controls, Ui};
 
 /// The prompt: pprof's, so transcripts and scripts carry over.
 pub const PROMPT: &str = "(pprof) ";
@@ -119,11 +119,14 @@ impl Shell {
                 Ok(Action::Nothing) => {}
                 Ok(Action::Quit) => return false,
                 Ok(Action::Options) => {
-                    eprint!("{}", help::options_table(&self.profile, &self.config))
+                    eprint!(
+                        "{}",
+                        escape_controls(&help::options_table(&self.profile, &self.config))
+                    )
                 }
                 Ok(Action::Help(topic)) => match help::help(&topic) {
                     Ok(text) => eprint!("{text}"),
-                    Err(e) => eprintln!("{e}"),
+                    Err(e) => eprintln!("{}", escape_controls(&e)),
                 },
                 Ok(Action::Set { name, value }) => {
                     let r = if value.is_empty() {
@@ -146,13 +149,13 @@ impl Shell {
                                 &mut StderrUi,
                             );
                             if let Err(e) = delivered {
-                                eprintln!("{}", driver::error_chain(&e));
+                                eprintln!("{}", escape_controls(&driver::error_chain(&e)));
                             }
                         }
-                        Err(e) => eprintln!("{}", driver::error_chain(&e)),
+                        Err(e) => eprintln!("{}", escape_controls(&driver::error_chain(&e))),
                     }
                 }
-                Err(e) => eprintln!("{e}"),
+                Err(e) => eprintln!("{}", escape_controls(&e)),
             }
         }
         true
@@ -176,7 +179,7 @@ impl Shell {
         if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
             if *k == full_key && c.key == key {
                 for w in &c.warnings {
-                    eprintln!("{w}");
+                    eprintln!("{}", escape_controls(w));
                 }
                 return Ok(text.clone());
             }
@@ -184,7 +187,7 @@ impl Shell {
         let cached = match self.cache.take() {
             Some(c) if c.key == key => {
                 for w in &c.warnings {
-                    eprintln!("{w}");
+                    eprintln!("{}", escape_controls(w));
                 }
                 self.cache.insert(c)
             }
@@ -192,7 +195,7 @@ impl Shell {
                 let mut ui = Captured::default();
                 let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
                 for w in &ui.0 {
-                    eprintln!("{w}");
+                    eprintln!("{}", escape_controls(w));
                 }
                 self.cache.insert(Cached {
                     key,
@@ -235,7 +238,7 @@ impl Shell {
     /// Runs the shell on the terminal (line editing) or on a script from
     /// stdin, until `quit` or end of input.
     pub fn run(mut self) -> Result<(), Error> {
-        eprint!("{}", self.greeting());
+        eprint!("{}", escape_controls(&self.greeting()));
         if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
             self.run_terminal()
         } else {
