@@ -20,6 +20,9 @@ use crate::profile::Profile;
 use crate::report::Report;
 use crate::ui::{escape_controls, Ui};
 
+/// The longest input line read from a script.
+const MAX_LINE: usize = 1 << 20;
+
 /// The prompt: pprof's, so transcripts and scripts carry over.
 pub const PROMPT: &str = "(pprof) ";
 
@@ -249,17 +252,26 @@ impl Shell {
     fn run_script(&mut self) -> Result<(), Error> {
         let stdin = std::io::stdin();
         let mut lines = stdin.lock();
-        let mut line = String::new();
+        let mut line = Vec::new();
         loop {
             print!("{PROMPT}");
             let _ = std::io::stdout().flush();
             line.clear();
-            match lines.read_line(&mut line) {
+            // A line at most MAX_LINE long; bytes, so that invalid UTF-8
+            // is one unrecognized command (as in pprof), not the end.
+            match std::io::Read::take(&mut lines, MAX_LINE as u64).read_until(b'\n', &mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
                 Err(e) => return Err(Error::Input(e)),
             }
-            if !self.execute(&line) {
+            if line.len() == MAX_LINE && line.last() != Some(&b'\n') {
+                // Skip the rest of an overlong line.
+                let mut sink = Vec::new();
+                let _ = lines.read_until(b'\n', &mut sink);
+                eprintln!("input line longer than {MAX_LINE} bytes ignored");
+                continue;
+            }
+            if !self.execute(&String::from_utf8_lossy(&line)) {
                 return Ok(());
             }
         }
@@ -279,14 +291,29 @@ impl Shell {
         rl.set_helper(Some(ShellHelper {
             completions: self.completions(),
         }));
-        let history = history_path();
+        let history = history_path().filter(|h| match usable_history(h) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("rprof: not using history file {}: {why}", h.display());
+                false
+            }
+        });
         if let Some(h) = &history {
             // A missing history file is normal on first use.
             let _ = rl.load_history(h);
         }
+        let mut save_failed = false;
         let result = loop {
             match rl.readline(PROMPT) {
                 Ok(line) => {
+                    // Saved as each command is entered, so that nothing is
+                    // lost if rprof is killed during a long report.
+                    if let (Some(h), false) = (&history, save_failed) {
+                        if let Err(e) = rl.save_history(h) {
+                            eprintln!("rprof: could not save history to {}: {e}", h.display());
+                            save_failed = true;
+                        }
+                    }
                     if !self.execute(&line) {
                         break Ok(());
                     }
@@ -297,12 +324,24 @@ impl Shell {
                 Err(e) => break Err(Error::Input(std::io::Error::other(e))),
             }
         };
-        if let Some(h) = &history {
-            if let Err(e) = rl.save_history(h) {
-                eprintln!("rprof: could not save history to {}: {e}", h.display());
-            }
-        }
         result
+    }
+}
+
+/// The largest history file read.
+const MAX_HISTORY_BYTES: u64 = 4 << 20;
+
+/// Whether a history file can be read and written back: missing (first
+/// use), or a regular file of reasonable size (not `/dev/zero`, a FIFO...).
+fn usable_history(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.to_string()),
+        Ok(m) if !m.is_file() => Err("not a regular file".into()),
+        Ok(m) if m.len() > MAX_HISTORY_BYTES => {
+            Err(format!("larger than {} MiB", MAX_HISTORY_BYTES >> 20))
+        }
+        Ok(_) => Ok(()),
     }
 }
 
