@@ -356,3 +356,21 @@ fn slow_server_times_out() {
         "{took:?}"
     );
 }
+
+/// A server that sends its headers, then one byte a second: `-timeout`
+/// bounds the whole fetch, body included.
+#[test]
+fn trickling_body_times_out() {
+    let server = Server::start();
+    let env = Env::new();
+    let url = server.url("/trickle");
+    let start = Instant::now();
+    let msg = failure(&env, &["-top", "-timeout=1", &url]);
+    let took = start.elapsed();
+    assert!(msg.starts_with(&format!("rprof: {url}: ")), "{msg}");
+    assert!(msg.contains("timeout"), "{msg}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(12),
+        "{took:?}"
+    );
+}

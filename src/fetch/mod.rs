@@ -165,7 +165,11 @@ pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, 
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(wait))
-        .timeout_recv_response(Some(wait));
+        .timeout_recv_response(Some(wait))
+        // The whole fetch, body included: a server trickling its body
+        // cannot hold rprof past the timeout (a second later than the
+        // headers' own timeout, which keeps its clearer message).
+        .timeout_global(Some(wait.saturating_add(Duration::from_secs(1))));
     // Like Go's ProxyFromEnvironment, never send loopback traffic to a proxy.
     if is_loopback(&u.hostname()) {
         config = config.proxy(None);
