@@ -148,22 +148,85 @@ pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, 
     if insecure {
         u.scheme = "https".into();
     }
-    let request_error = |reason: String| FetchError::Request {
-        url: u.redacted(),
-        reason,
-    };
-    if u.scheme != "http" && u.scheme != "https" {
-        return Err(request_error(format!(
-            "unsupported protocol scheme \"{}\"",
-            u.scheme
-        )));
-    }
+    let first = u.redacted();
     let wait = target
         .timeout
         .saturating_add(Duration::from_secs(5))
         .min(MAX_WAIT);
+    // Redirects are followed here, not by ureq, so that each hop is checked
+    // (http and https only) and a failure names the URL that failed.
+    for _ in 0..=MAX_REDIRECTS {
+        let request_error = |reason: String| FetchError::Request {
+            url: u.redacted(),
+            reason,
+        };
+        if u.scheme != "http" && u.scheme != "https" {
+            let reason = format!("unsupported protocol scheme \"{}\"", u.scheme);
+            if u.redacted() == first {
+                return Err(request_error(reason));
+            }
+            return Err(FetchError::Request {
+                url: first,
+                reason: format!("redirected to {}: {reason}", u.redacted()),
+            });
+        }
+        let call = || agent(&u, insecure, wait).get(u.request_target()).call();
+        // A server that closes a kept-alive connection without saying so
+        // (as after some redirects) gets one more try on a fresh one.
+        let response = match call() {
+            Err(ureq::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                call()
+            }
+            other => other,
+        }
+        .map_err(|e| request_error(describe(&e, wait)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get("Location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            u = resolve(&u, location)
+                .ok_or_else(|| request_error(format!("bad redirect location {location:?}")))?;
+            continue;
+        }
+        if status != ureq::http::StatusCode::OK {
+            return Err(status_error(response));
+        }
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(max_bytes)
+            .read_to_end(&mut body)
+            .map_err(|e| FetchError::Body {
+                url: u.redacted(),
+                reason: e.to_string(),
+            })?;
+        return Ok(body);
+    }
+    Err(FetchError::Request {
+        url: first,
+        reason: format!("stopped after {MAX_REDIRECTS} redirects"),
+    })
+}
+
+/// Redirects followed at most (as Go's http client).
+const MAX_REDIRECTS: usize = 10;
+
+/// A fresh agent for one request: no pooled connections, no redirects
+/// followed by ureq, timeouts for the connection, the headers and the
+/// whole exchange.
+fn agent(u: &url::Url, insecure: bool, wait: Duration) -> ureq::Agent {
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .timeout_connect(Some(wait))
         .timeout_recv_response(Some(wait))
         // The whole fetch, body included: a server trickling its body
@@ -181,26 +244,34 @@ pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, 
                 .build(),
         );
     }
-    let agent: ureq::Agent = config.build().into();
-    let response = agent
-        .get(u.request_target())
-        .call()
-        .map_err(|e| request_error(describe(&e, wait)))?;
-    let status = response.status();
-    if status != ureq::http::StatusCode::OK {
-        return Err(status_error(response));
+    config.build().into()
+}
+
+/// The URL a `Location` header points to from `base`: absolute, scheme-
+/// relative (`//host/p`), host-relative (`/p`) or path-relative (`p`).
+fn resolve(base: &url::Url, location: &str) -> Option<url::Url> {
+    let location = location.trim();
+    if location.is_empty() {
+        return None;
     }
-    let mut body = Vec::new();
-    response
-        .into_body()
-        .into_reader()
-        .take(max_bytes)
-        .read_to_end(&mut body)
-        .map_err(|e| FetchError::Body {
-            url: u.redacted(),
-            reason: e.to_string(),
-        })?;
-    Ok(body)
+    if let Some(u) = url::parse(location).filter(|u| !u.scheme.is_empty()) {
+        return Some(u);
+    }
+    let base = base.to_string();
+    let (scheme, rest) = base.split_once("://")?;
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let joined = if let Some(l) = location.strip_prefix("//") {
+        format!("{scheme}://{l}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{host}{location}")
+    } else {
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!("{scheme}://{host}{dir}{location}")
+    };
+    url::parse(&joined)
 }
 
 /// `404 Not Found`, plus the message a Go pprof handler put in the body

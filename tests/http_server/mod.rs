@@ -177,6 +177,23 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             }
             fixture("current.heap")
         }
+        // Redirects: to a file, to a closed port, and (relative, without
+        // `Connection: close`, then closing) to the heap profile.
+        "/redirect-file" | "/redirect-closed" => {
+            let location = match path {
+                "/redirect-file" => "file:///etc/passwd",
+                _ => "http://127.0.0.1:1/debug/pprof/heap",
+            };
+            let head =
+                format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+            stream.write_all(head.as_bytes())?;
+            return stream.flush();
+        }
+        "/debug/redirect-heap" => {
+            let head = "HTTP/1.1 302 Found\r\nLocation: pprof/heap\r\nContent-Length: 0\r\n\r\n";
+            stream.write_all(head.as_bytes())?;
+            return stream.flush();
+        }
         // Headers at once, then the body one byte a second: only a timeout
         // over the whole fetch stops a client.
         "/trickle" => {
