@@ -215,3 +215,41 @@ fn invalid_utf8_line_in_a_script() {
     );
     assert!(stderr.contains("unrecognized command"), "{stderr}");
 }
+
+/// Ctrl-C during a long report returns to the prompt at once (the report's
+/// output is dropped) and the session goes on.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_a_long_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pb.gz");
+    // Tens of seconds of `traces` in a debug build, a few in release.
+    let p = rprof::synthetic::cpu_profile(60_000, 5_000);
+    std::fs::write(&big, rprof::synthetic::gzipped(&p)).unwrap();
+    let mut cmd = Command::new(common::rprof_bin());
+    cmd.arg(&big)
+        .current_dir(dir.path())
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .env("RPROF_HISTORY", dir.path().join("history"));
+    let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("traces > traces.txt").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    s.send_control('c').unwrap();
+    s.exp_string("interrupted: the command was cancelled")
+        .unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!dir.path().join("traces.txt").exists());
+    s.send_line("top 1").unwrap();
+    s.exp_string("Showing top 1 nodes out of").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("quit").unwrap();
+    s.exp_eof().unwrap();
+}

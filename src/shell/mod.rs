@@ -10,6 +10,8 @@ pub mod complete;
 mod help;
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use commands::{expand_shortcuts, parse_line, Action};
 use complete::{Completions, ShellHelper};
@@ -46,7 +48,10 @@ struct Cached {
 }
 
 pub struct Shell {
-    profile: Profile,
+    /// Shared with the thread that computes a report.
+    profile: Arc<Profile>,
+    /// Set by Ctrl-C while a report runs (terminal sessions only).
+    interrupt: Option<Arc<AtomicBool>>,
     config: Config,
     cache: Option<Cached>,
     /// The last report's text, keyed by its command and full options: the
@@ -77,12 +82,84 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     format!("{class}|{c:?}")
 }
 
+/// Prepares (or reuses) and renders a report: the shell's work for one
+/// command, run on its own thread. Returns the preparation to keep, the
+/// warnings to show and the output.
+fn compute(
+    profile: &Profile,
+    cache: Option<Cached>,
+    key: String,
+    cmd: &Command,
+    cfg: &Config,
+) -> (Option<Cached>, Vec<String>, Result<String, Error>) {
+    let mut warnings = Vec::new();
+    let mut cached = match cache {
+        Some(c) => {
+            warnings.extend(c.warnings.iter().cloned());
+            c
+        }
+        None => {
+            let mut ui = Captured::default();
+            let report = driver::prepare_report(profile, cmd, cfg, &mut ui);
+            warnings.extend(ui.0.iter().cloned());
+            match report {
+                Ok(report) => Cached {
+                    key,
+                    report,
+                    warnings: ui.0,
+                },
+                Err(e) => return (None, warnings, Err(e)),
+            }
+        }
+    };
+    if cmd.spec.class != PrepClass::Own {
+        cached.report.prime();
+    }
+    let mut rpt = cached.report.clone();
+    let mut ui = Captured::default();
+    let result = driver::set_output_options(&mut rpt, cmd, cfg)
+        .and_then(|()| driver::render(&mut rpt, cmd, &mut ui));
+    warnings.extend(ui.0);
+    (Some(cached), warnings, result)
+}
+
+/// Runs `job` on a thread and waits for it, unless `interrupt` is set
+/// (Ctrl-C) first: then returns None at once and the job's result, when it
+/// comes, is dropped. None too when no thread can be started.
+fn run_cancellable<T: Send + 'static>(
+    interrupt: &Arc<AtomicBool>,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    use std::sync::mpsc;
+    interrupt.store(false, Ordering::SeqCst);
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("report".into())
+        .spawn(move || {
+            let _ = tx.send(job());
+        })
+        .ok()?;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(v) => return Some(v),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt.swap(false, Ordering::SeqCst) {
+                    return None;
+                }
+            }
+            // The job panicked: a bug, reported like a cancellation.
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 impl Shell {
     pub fn new(profile: Profile, mut config: Config) -> Shell {
         // The shell shows reports without the profile header, as pprof's.
         config.compact_labels = true;
         Shell {
-            profile,
+            profile: Arc::new(profile),
+            interrupt: None,
             config,
             cache: None,
             last_output: None,
@@ -175,7 +252,9 @@ impl Shell {
     }
 
     /// Generates a report, reusing the prepared samples of the previous
-    /// command when the options that select them did not change.
+    /// command when the options that select them did not change. On a
+    /// terminal the work runs on its own thread, so that Ctrl-C returns to
+    /// the prompt at once.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
         let key = preparation_key(cmd, cfg);
         let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
@@ -187,32 +266,19 @@ impl Shell {
                 return Ok(text.clone());
             }
         }
-        let cached = match self.cache.take() {
-            Some(c) if c.key == key => {
-                for w in &c.warnings {
-                    eprintln!("{}", escape_controls(w));
-                }
-                self.cache.insert(c)
-            }
-            _ => {
-                let mut ui = Captured::default();
-                let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
-                for w in &ui.0 {
-                    eprintln!("{}", escape_controls(w));
-                }
-                self.cache.insert(Cached {
-                    key,
-                    report: report?,
-                    warnings: ui.0,
-                })
-            }
+        let cache = self.cache.take().filter(|c| c.key == key);
+        let profile = Arc::clone(&self.profile);
+        let (command, config) = (cmd.clone(), cfg.clone());
+        let job = move || compute(&profile, cache, key, &command, &config);
+        let (cache, warnings, result) = match &self.interrupt {
+            Some(flag) => run_cancellable(flag, job).ok_or(Error::Cancelled)?,
+            None => job(),
         };
-        if cmd.spec.class != PrepClass::Own {
-            cached.report.prime();
+        for w in &warnings {
+            eprintln!("{}", escape_controls(w));
         }
-        let mut rpt = cached.report.clone();
-        driver::set_output_options(&mut rpt, cmd, cfg)?;
-        let text = driver::render(&mut rpt, cmd, &mut StderrUi)?;
+        self.cache = cache;
+        let text = result?;
         self.last_output = Some((full_key, text.clone()));
         Ok(text)
     }
@@ -291,6 +357,12 @@ impl Shell {
         rl.set_helper(Some(ShellHelper {
             completions: self.completions(),
         }));
+        // While a report runs, Ctrl-C sets this flag instead of killing
+        // rprof (at the prompt the terminal is raw and rustyline reads it).
+        let flag = Arc::new(AtomicBool::new(false));
+        if signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag)).is_ok() {
+            self.interrupt = Some(flag);
+        }
         let history = history_path().filter(|h| match usable_history(h) {
             Ok(()) => true,
             Err(why) => {
