@@ -687,3 +687,56 @@ fn forged_gzip_size_trailer() {
         .expect("run sh");
     assert_error(&out, &path, "gzip");
 }
+
+/// Names in a profile that lead to a FIFO or a device (a mapping's binary,
+/// a source file for `list`) are not opened for reading: no hang, no
+/// endless read.
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_named_by_a_profile() {
+    let s = Scratch::new();
+    let fifo = s.dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|st| st.success());
+    if !made {
+        eprintln!("SKIP: mkfifo is not available");
+        return;
+    }
+    let mut p = cpu_pb();
+    let fifo_name = p.string_table.len() as i64;
+    p.string_table.push(fifo.display().to_string());
+    let zero = p.string_table.len() as i64;
+    p.string_table.push("/dev/zero".into());
+    // The main binary is the FIFO, address-only: symbolization opens it.
+    for m in &mut p.mapping {
+        m.filename = fifo_name;
+        m.has_functions = false;
+        m.has_filenames = false;
+        m.has_line_numbers = false;
+    }
+    // Source files are the FIFO and /dev/zero.
+    for (i, f) in p.function.iter_mut().enumerate() {
+        f.filename = if i % 2 == 0 { fifo_name } else { zero };
+    }
+    let path = s.write("fifo.pb", &p.encode_to_vec());
+    for args in [&["-top"][..], &["-list=main", "-symbolize=none"]] {
+        let start = std::time::Instant::now();
+        let mut argv = args.to_vec();
+        argv.push(path.to_str().expect("utf-8"));
+        let out = rprof(&argv);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{args:?}"
+        );
+    }
+    // A device as the profile itself is refused at once.
+    let out = rprof(&["-top", "/dev/zero"]);
+    assert_error(&out, Path::new("/dev/zero"), "not a regular file");
+}

@@ -35,7 +35,7 @@ pub struct Sources {
 pub fn is_object_file(path: &str) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    let ok = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
+    let ok = crate::files::open_regular(Path::new(path)).and_then(|mut f| f.read_exact(&mut magic));
     if ok.is_err() {
         return false;
     }

@@ -43,12 +43,34 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads a whole file, with a clear message for the usual failures.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
-    if path.is_dir() {
+/// Reads a whole file, with a clear message for the usual failures. A
+/// regular file or a pipe (`<(curl ...)`); devices such as `/dev/zero` are
+/// refused, and at most `max_bytes` + 1 bytes are read (enough for the
+/// caller to see the file is over its limit).
+pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::Io(io_message(&e)))?;
+    if meta.is_dir() {
         return Err(LoadError::Io("is a directory".into()));
     }
-    std::fs::read(path).map_err(|e| LoadError::Io(io_message(&e)))
+    if !meta.is_file() && !is_pipe(&meta) {
+        return Err(LoadError::Io("not a regular file or a pipe".into()));
+    }
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max_bytes.saturating_add(1)).read_to_end(&mut data))
+        .map_err(|e| LoadError::Io(io_message(&e)))?;
+    Ok(data)
+}
+
+#[cfg(unix)]
+fn is_pipe(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// Whether the bytes start with the gzip magic number.
@@ -158,7 +180,7 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
             return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
         }
     }
-    let data = read_file(path)?;
+    let data = read_file(path, limits.max_decompressed_bytes)?;
     if is_gzip(&data) && !data.is_empty() {
         let raw = gunzip_limited(&data, limits)?;
         // The compressed bytes are not needed while decoding.

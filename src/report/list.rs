@@ -202,6 +202,9 @@ fn annotate<'r>(
     Ok(rows)
 }
 
+/// The most bytes read of one source file.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
 /// Source files by profile file name, read once.
 struct SourceReader {
     search: SourceSearch,
@@ -218,11 +221,13 @@ impl SourceReader {
 
     fn lines(&mut self, name: &str) -> Result<&[String], String> {
         if !self.files.contains_key(name) {
-            let loaded = self.search.open(name).map(|(mut f, _)| {
+            let loaded = self.search.open(name).map(|(f, _)| {
                 let mut buf = Vec::new();
                 // Like pprof, a read error (a directory, say) keeps what
                 // was read and is not reported.
-                let _ = f.read_to_end(&mut buf);
+                // Capped: a source path is profile data, and no source file
+                // is this large.
+                let _ = f.take(MAX_SOURCE_BYTES).read_to_end(&mut buf);
                 split_lines(&buf)
             });
             self.files.insert(name.to_string(), loaded);

@@ -289,7 +289,7 @@ pub fn pprof_open(
 ) -> Result<(File, PathBuf), String> {
     let name = paths::trim_path(name, trim_path, search_path);
     if name.starts_with('/') {
-        return match File::open(&name) {
+        return match crate::files::open_file_or_dir(Path::new(&name)) {
             Ok(f) => Ok((f, PathBuf::from(name))),
             Err(e) => Err(format!("open {name}: {}", go_error_text(&e))),
         };
@@ -297,7 +297,7 @@ pub fn pprof_open(
     for dir in search_path.split(':') {
         for d in with_parents(dir) {
             let candidate = go_join(&d, &name);
-            if let Ok(f) = File::open(&candidate) {
+            if let Ok(f) = crate::files::open_file_or_dir(Path::new(&candidate)) {
                 return Ok((f, PathBuf::from(candidate)));
             }
         }
@@ -365,7 +365,7 @@ impl SourceSearch {
         }
         for n in names {
             for candidate in self.fallbacks.candidates(n, &self.search_path) {
-                if let Ok(f) = File::open(&candidate) {
+                if let Ok(f) = crate::files::open_file_or_dir(&candidate) {
                     return Ok((f, candidate));
                 }
             }

@@ -98,14 +98,8 @@ impl Binary {
     /// not an object file, is truncated or malformed gives an error.
     pub fn open(path: &Path) -> Result<Binary, BinaryError> {
         let shown = path.display().to_string();
-        let file =
-            std::fs::File::open(path).map_err(|e| BinaryError::Io(format!("{shown}: {e}")))?;
-        let meta = file
-            .metadata()
+        let file = crate::files::open_regular(path)
             .map_err(|e| BinaryError::Io(format!("{shown}: {e}")))?;
-        if !meta.is_file() {
-            return Err(BinaryError::Io(format!("{shown}: not a regular file")));
-        }
         // SAFETY: the map is only read. A file truncated by someone else
         // while mapped could fault; that is the accepted risk of every
         // mmap-based symbolizer (addr2line, llvm-symbolizer do the same).
