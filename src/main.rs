@@ -7,7 +7,8 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("rprof: {}", driver::error_chain(&e));
+            let msg = driver::error_chain(&e);
+            eprintln!("rprof: {}", rprof::ui::escape_controls(&msg));
             ExitCode::from(1)
         }
     }

@@ -13,7 +13,7 @@ pub struct StderrUi;
 
 impl Ui for StderrUi {
     fn warn(&mut self, msg: &str) {
-        eprintln!("{msg}");
+        eprintln!("{}", escape_controls(msg));
     }
 }
 
@@ -29,5 +29,44 @@ impl Ui for NoUi {
 impl Ui for Vec<String> {
     fn warn(&mut self, msg: &str) {
         self.push(msg.to_string());
+    }
+}
+
+/// Text from a profile (or a server) made safe for a terminal: control
+/// characters other than newline and tab (ESC, BEL, NUL, CR, DEL, the C1
+/// range) are shown as `\xNN`, so a hostile name cannot clear the screen,
+/// retitle the window or hide lines. Text without them is returned as it
+/// is, so normal reports stay byte-identical to pprof's.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !s.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn controls_are_escaped() {
+        assert_eq!(escape_controls("main.f\n\tx"), "main.f\n\tx");
+        assert_eq!(
+            escape_controls("a\u{1b}[2Jb\u{7}\u{0}\r\u{9b}c\u{7f}"),
+            "a\\x1b[2Jb\\x07\\x00\\x0d\\x9bc\\x7f"
+        );
+        assert!(matches!(
+            escape_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

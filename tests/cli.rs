@@ -117,3 +117,115 @@ fn help_lists_only_working_formats() {
         );
     }
 }
+
+/// A profile whose names and labels carry terminal escapes (clear screen,
+/// window title, bell): no report lets them reach the terminal raw.
+#[test]
+fn control_characters_are_escaped_in_every_output() {
+    use prost::Message;
+    use std::io::Read;
+    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{0}\r";
+    for s in p.string_table.iter_mut() {
+        if s.starts_with("main.") || s == "json" || s == "worker" {
+            *s = format!("{s}{hostile}");
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hostile.pb");
+    std::fs::write(&path, p.encode_to_vec()).expect("write");
+    let file = path.to_str().expect("utf-8");
+    for args in [
+        &["-top"][..],
+        &["-traces"],
+        &["-tags"],
+        &["-peek=main"],
+        &["-tree"],
+        &["-list=main"],
+        &["-dot"],
+        &["-folded"],
+        &["-top", "-focus=nomatch"],
+    ] {
+        let mut argv = args.to_vec();
+        argv.push(file);
+        let out = common::run_in(dir.path(), &argv);
+        assert!(out.status.success(), "{args:?}");
+        for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let bad = bytes
+                .iter()
+                .position(|&b| b < 0x20 && b != b'\n' && b != b'\t');
+            assert_eq!(
+                bad,
+                None,
+                "{args:?} {what}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        if args[0] != "-top" || args.len() == 1 {
+            let text = String::from_utf8_lossy(&out.stdout);
+            // folded keeps `;` as its separator: it writes `:` instead.
+            let shown = if args[0] == "-folded" {
+                "\\x1b]0:owned\\x07\\x1b[2J\\x00"
+            } else {
+                "\\x1b]0;owned\\x07\\x1b[2J\\x00\\x0d"
+            };
+            assert!(text.contains(shown), "{args:?}: {text}");
+        }
+    }
+}
+
+/// `web` writes its SVG to an unpredictable, private file in the temp
+/// directory and hands that path to `$BROWSER`.
+#[cfg(unix)]
+#[test]
+fn web_uses_a_private_unpredictable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let wd = common::Workdir::new();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let seen = tmp.path().join("seen");
+    let browser = tmp.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" >> {}\n", seen.display()),
+    )
+    .expect("script");
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut paths = Vec::new();
+    for _ in 0..2 {
+        let out = Command::new(common::rprof_bin())
+            .args(["-web", "goapp", "current.heap"])
+            .current_dir(wd.go())
+            .env("TZ", "UTC")
+            .env("TMPDIR", tmp.path())
+            .env("BROWSER", &browser)
+            .env("RPROF_NO_GRAPHVIZ", "1")
+            .output()
+            .expect("run rprof");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for line in std::fs::read_to_string(&seen).expect("browser ran").lines() {
+        let path = std::path::PathBuf::from(line);
+        assert_eq!(path.parent(), Some(tmp.path()));
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("rprof") && name.ends_with(".svg"),
+            "{name}"
+        );
+        assert_eq!(name.len(), "rprof".len() + 12 + ".svg".len(), "{name}");
+        let mode = std::fs::metadata(&path).expect("kept").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{name}: mode {mode:o}");
+        assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+        paths.push(path);
+    }
+    assert_eq!(paths.len(), 2);
+    assert_ne!(paths[0], paths[1]);
+}

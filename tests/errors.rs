@@ -664,3 +664,26 @@ fn bit_flips_through_the_cli() {
         assert_report_or_error(&top(&path), &format!("flip {i}"));
     }
 }
+
+/// A gzip trailer claiming 4 GiB (the data holds a few bytes) must not be
+/// believed: under a 2 GiB address-space limit rprof still answers with a
+/// one-line error instead of aborting on the allocation.
+#[cfg(unix)]
+#[test]
+fn forged_gzip_size_trailer() {
+    let s = Scratch::new();
+    let mut gz = gzip(b"");
+    let n = gz.len();
+    gz[n - 4..].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let path = s.write("forged.pb.gz", &gz);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 2000000 && exec \"{}\" -top \"{}\"",
+            common::rprof_bin(),
+            path.display()
+        ))
+        .output()
+        .expect("run sh");
+    assert_error(&out, &path, "gzip");
+}

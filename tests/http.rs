@@ -356,3 +356,49 @@ fn slow_server_times_out() {
         "{took:?}"
     );
 }
+
+/// A server that sends its headers, then one byte a second: `-timeout`
+/// bounds the whole fetch, body included.
+#[test]
+fn trickling_body_times_out() {
+    let server = Server::start();
+    let env = Env::new();
+    let url = server.url("/trickle");
+    let start = Instant::now();
+    let msg = failure(&env, &["-top", "-timeout=1", &url]);
+    let took = start.elapsed();
+    assert!(msg.starts_with(&format!("rprof: {url}: ")), "{msg}");
+    assert!(msg.contains("timeout"), "{msg}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(12),
+        "{took:?}"
+    );
+}
+
+/// Redirects: each hop is checked and a failure names what failed; a
+/// relative redirect from a server that then closes works every time.
+#[test]
+fn redirects() {
+    let server = Server::start();
+    let env = Env::new();
+    let to_file = server.url("/redirect-file");
+    assert_eq!(
+        failure(&env, &["-top", &to_file]),
+        format!(
+            "rprof: {to_file}: Get \"{to_file}\": redirected to file:///etc/passwd: unsupported protocol scheme \"file\""
+        )
+    );
+    let to_closed = server.url("/redirect-closed");
+    assert_eq!(
+        failure(&env, &["-top", &to_closed]),
+        format!(
+            "rprof: {to_closed}: Get \"http://127.0.0.1:1/debug/pprof/heap\": connection refused"
+        )
+    );
+    let relative = server.url("/debug/redirect-heap");
+    for _ in 0..10 {
+        let out = env.run(&["-top", &relative]);
+        assert_ok(&out);
+        assert_eq!(stdout(&out), expected("heap_default"));
+    }
+}

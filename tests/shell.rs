@@ -157,6 +157,9 @@ fn terminal_completion_history_and_ctrl_d() {
     s.send_line("top 1").unwrap();
     s.exp_string("Showing top 1 nodes out of").unwrap();
     s.exp_string("(pprof) ").unwrap();
+    // History is written as commands are entered, not only at exit.
+    let so_far = std::fs::read_to_string(&history).unwrap();
+    assert!(so_far.contains("top 1"), "{so_far}");
     // Ctrl-D leaves cleanly.
     s.send_control('d').unwrap();
     s.exp_eof().unwrap();
@@ -171,4 +174,82 @@ fn terminal_completion_history_and_ctrl_d() {
         saved.contains("nodecount=2") && saved.contains("top"),
         "{saved}"
     );
+}
+
+/// A history file that is no regular file (here `/dev/zero`, endless) is
+/// not read: the shell says so and works.
+#[cfg(unix)]
+#[test]
+fn terminal_with_unusable_history() {
+    let wd = common::Workdir::new();
+    let mut cmd = Command::new(common::rprof_bin());
+    cmd.args(["goapp", "current.heap"])
+        .current_dir(wd.go())
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .env("RPROF_HISTORY", "/dev/zero");
+    let mut s = rexpect::session::spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    s.exp_string("not using history file /dev/zero: not a regular file")
+        .unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("top 1").unwrap();
+    s.exp_string("Showing top 1 nodes out of").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("quit").unwrap();
+    s.exp_eof().unwrap();
+}
+
+/// A line of invalid UTF-8 in a script is one unrecognized command; the
+/// script goes on.
+#[test]
+fn invalid_utf8_line_in_a_script() {
+    let wd = common::Workdir::new();
+    let args = vec!["goapp".to_string(), "current.heap".to_string()];
+    let out = run_script(&wd, &args, b"top 1\n\xff\xfe bad\ntop 2\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("Showing top 1 nodes") && stdout.contains("Showing top 2 nodes"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("unrecognized command"), "{stderr}");
+}
+
+/// Ctrl-C during a long report returns to the prompt at once (the report's
+/// output is dropped) and the session goes on.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_a_long_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pb.gz");
+    // Tens of seconds of `traces` in a debug build, a few in release.
+    let p = rprof::synthetic::cpu_profile(60_000, 5_000);
+    std::fs::write(&big, rprof::synthetic::gzipped(&p)).unwrap();
+    let mut cmd = Command::new(common::rprof_bin());
+    cmd.arg(&big)
+        .current_dir(dir.path())
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .env("RPROF_HISTORY", dir.path().join("history"));
+    let mut s = rexpect::session::spawn_command(cmd, Some(30_000)).expect("spawn in a pty");
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("traces > traces.txt").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    s.send_control('c').unwrap();
+    s.exp_string("interrupted: the command was cancelled")
+        .unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!dir.path().join("traces.txt").exists());
+    s.send_line("top 1").unwrap();
+    s.exp_string("Showing top 1 nodes out of").unwrap();
+    s.exp_string("(pprof) ").unwrap();
+    s.send_line("quit").unwrap();
+    s.exp_eof().unwrap();
 }

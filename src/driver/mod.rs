@@ -70,6 +70,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The user interrupted the command (Ctrl-C in the shell).
+    #[error("interrupted: the command was cancelled")]
+    Cancelled,
     /// Reading the shell's input failed.
     #[error("reading input")]
     Input(#[source] std::io::Error),

@@ -8,9 +8,15 @@ use super::Error;
 use crate::report::Report;
 use crate::ui::Ui;
 
-/// Renders a prepared report with its command's renderer.
+/// Renders a prepared report with its command's renderer. Control
+/// characters from the profile are escaped in every output (terminal,
+/// file or browser): see [`crate::ui::escape_controls`].
 pub fn render(rpt: &mut Report, cmd: &Command, ui: &mut dyn Ui) -> Result<String, Error> {
-    (cmd.spec.render)(rpt, ui)
+    let text = (cmd.spec.render)(rpt, ui)?;
+    Ok(match crate::ui::escape_controls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(safe) => safe,
+    })
 }
 
 /// Writes a report to standard output, or to `output` when set (saying so
@@ -55,7 +61,19 @@ pub fn deliver(
     }
     match cmd.spec.delivery {
         Delivery::Browser => {
-            let (path, mut file) = new_temp_file(&std::env::temp_dir(), "rprof", ".svg")?;
+            // A random name, created exclusively (mode 0600): no other user
+            // can predict, pre-create or swap the file the browser opens.
+            let dir = std::env::temp_dir();
+            let (mut file, path) = tempfile::Builder::new()
+                .prefix("rprof")
+                .suffix(".svg")
+                .rand_bytes(12)
+                .tempfile_in(&dir)
+                .and_then(|t| t.keep().map_err(|e| e.error))
+                .map_err(|source| Error::Output {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
             write_file(&mut file, &path, text)?;
             drop(file);
             if !open_in_browser(&path) {
@@ -90,7 +108,7 @@ fn new_temp_file(
     prefix: &str,
     suffix: &str,
 ) -> Result<(std::path::PathBuf, std::fs::File), Error> {
-    let mut last = String::new();
+    let mut last = format!("{prefix}001{suffix} to {prefix}9999{suffix} all exist");
     for i in 1..10000 {
         let path = dir.join(format!("{prefix}{i:03}{suffix}"));
         match std::fs::OpenOptions::new()

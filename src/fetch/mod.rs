@@ -148,24 +148,91 @@ pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, 
     if insecure {
         u.scheme = "https".into();
     }
-    let request_error = |reason: String| FetchError::Request {
-        url: u.redacted(),
-        reason,
-    };
-    if u.scheme != "http" && u.scheme != "https" {
-        return Err(request_error(format!(
-            "unsupported protocol scheme \"{}\"",
-            u.scheme
-        )));
-    }
+    let first = u.redacted();
     let wait = target
         .timeout
         .saturating_add(Duration::from_secs(5))
         .min(MAX_WAIT);
+    // Redirects are followed here, not by ureq, so that each hop is checked
+    // (http and https only) and a failure names the URL that failed.
+    for _ in 0..=MAX_REDIRECTS {
+        let request_error = |reason: String| FetchError::Request {
+            url: u.redacted(),
+            reason,
+        };
+        if u.scheme != "http" && u.scheme != "https" {
+            let reason = format!("unsupported protocol scheme \"{}\"", u.scheme);
+            if u.redacted() == first {
+                return Err(request_error(reason));
+            }
+            return Err(FetchError::Request {
+                url: first,
+                reason: format!("redirected to {}: {reason}", u.redacted()),
+            });
+        }
+        let call = || agent(&u, insecure, wait).get(u.request_target()).call();
+        // A server that closes a kept-alive connection without saying so
+        // (as after some redirects) gets one more try on a fresh one.
+        let response = match call() {
+            Err(ureq::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                call()
+            }
+            other => other,
+        }
+        .map_err(|e| request_error(describe(&e, wait)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get("Location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            u = resolve(&u, location)
+                .ok_or_else(|| request_error(format!("bad redirect location {location:?}")))?;
+            continue;
+        }
+        if status != ureq::http::StatusCode::OK {
+            return Err(status_error(response));
+        }
+        let mut body = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(max_bytes)
+            .read_to_end(&mut body)
+            .map_err(|e| FetchError::Body {
+                url: u.redacted(),
+                reason: e.to_string(),
+            })?;
+        return Ok(body);
+    }
+    Err(FetchError::Request {
+        url: first,
+        reason: format!("stopped after {MAX_REDIRECTS} redirects"),
+    })
+}
+
+/// Redirects followed at most (as Go's http client).
+const MAX_REDIRECTS: usize = 10;
+
+/// A fresh agent for one request: no pooled connections, no redirects
+/// followed by ureq, timeouts for the connection, the headers and the
+/// whole exchange.
+fn agent(u: &url::Url, insecure: bool, wait: Duration) -> ureq::Agent {
     let mut config = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .timeout_connect(Some(wait))
-        .timeout_recv_response(Some(wait));
+        .timeout_recv_response(Some(wait))
+        // The whole fetch, body included: a server trickling its body
+        // cannot hold rprof past the timeout (a second later than the
+        // headers' own timeout, which keeps its clearer message).
+        .timeout_global(Some(wait.saturating_add(Duration::from_secs(1))));
     // Like Go's ProxyFromEnvironment, never send loopback traffic to a proxy.
     if is_loopback(&u.hostname()) {
         config = config.proxy(None);
@@ -177,26 +244,34 @@ pub fn get(target: &Target, max_bytes: u64, ui: &mut dyn Ui) -> Result<Vec<u8>, 
                 .build(),
         );
     }
-    let agent: ureq::Agent = config.build().into();
-    let response = agent
-        .get(u.request_target())
-        .call()
-        .map_err(|e| request_error(describe(&e, wait)))?;
-    let status = response.status();
-    if status != ureq::http::StatusCode::OK {
-        return Err(status_error(response));
+    config.build().into()
+}
+
+/// The URL a `Location` header points to from `base`: absolute, scheme-
+/// relative (`//host/p`), host-relative (`/p`) or path-relative (`p`).
+fn resolve(base: &url::Url, location: &str) -> Option<url::Url> {
+    let location = location.trim();
+    if location.is_empty() {
+        return None;
     }
-    let mut body = Vec::new();
-    response
-        .into_body()
-        .into_reader()
-        .take(max_bytes)
-        .read_to_end(&mut body)
-        .map_err(|e| FetchError::Body {
-            url: u.redacted(),
-            reason: e.to_string(),
-        })?;
-    Ok(body)
+    if let Some(u) = url::parse(location).filter(|u| !u.scheme.is_empty()) {
+        return Some(u);
+    }
+    let base = base.to_string();
+    let (scheme, rest) = base.split_once("://")?;
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let joined = if let Some(l) = location.strip_prefix("//") {
+        format!("{scheme}://{l}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{host}{location}")
+    } else {
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!("{scheme}://{host}{dir}{location}")
+    };
+    url::parse(&joined)
 }
 
 /// `404 Not Found`, plus the message a Go pprof handler put in the body
@@ -263,17 +338,44 @@ fn tmp_dir(ui: &mut dyn Ui) -> Result<PathBuf, SaveError> {
 }
 
 /// `pprof.<binary>.<type>.<type>...`: what the saved file is named after.
+/// The names come from the profile (untrusted): each is made safe as one
+/// file name component by [`name_component`].
 fn file_prefix(p: &Profile) -> String {
     let mut prefix = String::from("pprof.");
     if let Some(m) = p.mappings.first().filter(|m| m.file != 0) {
-        prefix.push_str(crate::paths::base_name(p.str(m.file)));
+        prefix.push_str(&name_component(crate::paths::base_name(p.str(m.file))));
         prefix.push('.');
     }
-    for t in &p.sample_types {
-        prefix.push_str(p.str(t.ty));
+    for t in p.sample_types.iter().take(MAX_TYPES_IN_NAME) {
+        prefix.push_str(&name_component(p.str(t.ty)));
         prefix.push('.');
     }
     prefix
+}
+
+/// Sample types named in a saved file's name at most (a file name is at
+/// most 255 bytes).
+const MAX_TYPES_IN_NAME: usize = 6;
+/// Bytes of one name in a saved file's name at most.
+const MAX_NAME_BYTES: usize = 32;
+
+/// A profile string as part of a file name: letters, digits, `_`, `-` and
+/// `+` kept (so usual names are unchanged), anything else (`/`, `.`, control
+/// characters, spaces) becomes `_`, at most [`MAX_NAME_BYTES`] bytes. No
+/// result can be empty, `.`, `..` or contain a separator.
+fn name_component(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' | '+' => c,
+            _ => '_',
+        })
+        .take(MAX_NAME_BYTES)
+        .collect();
+    if out.is_empty() {
+        out.push('_');
+    }
+    out
 }
 
 /// Creates the first free `<prefix>NNN<suffix>` in `dir` (001 to 9999).
@@ -321,6 +423,50 @@ pub fn save(p: &Profile, ui: &mut dyn Ui) -> Result<Option<PathBuf>, SaveError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hostile names in a profile cannot steer where it is saved.
+    #[test]
+    fn saved_names_stay_in_the_directory() {
+        let mut p = Profile::default();
+        for name in [
+            "/../../../../../../tmp/escaped/owned",
+            "..",
+            "",
+            "a\u{1b}[2Jb",
+            &"x".repeat(300),
+            "inuse_space",
+        ] {
+            let ty = p.strings.intern(name);
+            p.sample_types
+                .push(crate::profile::ValueType { ty, unit: 0 });
+        }
+        let file = p.strings.intern("/usr/bin/../my app");
+        p.mappings.push(crate::profile::Mapping {
+            id: 1,
+            file,
+            ..Default::default()
+        });
+        let prefix = file_prefix(&p);
+        assert_eq!(
+            prefix,
+            format!(
+                "pprof.my_app.___________________tmp_escaped_o.__._.a__2Jb.{}.inuse_space.",
+                "x".repeat(32)
+            )
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (_, path) = new_file(dir.path(), &prefix, ".pb.gz").unwrap();
+        assert_eq!(path.parent(), Some(dir.path()));
+        assert!(path.file_name().unwrap().len() < 255);
+        // Usual names are kept as pprof writes them.
+        let mut q = Profile::default();
+        for t in ["alloc_objects", "alloc_space"] {
+            let ty = q.strings.intern(t);
+            q.sample_types
+                .push(crate::profile::ValueType { ty, unit: 0 });
+        }
+        assert_eq!(file_prefix(&q), "pprof.alloc_objects.alloc_space.");
+    }
 
     fn adjusted(source: &str, seconds: i64, timeout: i64) -> Option<(String, u64)> {
         adjust_url(source, seconds, timeout)

@@ -56,6 +56,10 @@ pub fn is_gzip(data: &[u8]) -> bool {
     data.len() >= 2 && data[0] == 0x1f && data[1] == 0x8b
 }
 
+/// The most bytes DEFLATE can produce from one compressed byte (a run of
+/// 258-byte matches in fixed codes), rounded up.
+const MAX_DEFLATE_RATIO: usize = 1032;
+
 /// Decompresses gzip data (all members, as Go's reader does).
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, LoadError> {
     gunzip_limited(data, &Limits::default())
@@ -73,12 +77,17 @@ pub fn gunzip_limited(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LoadError
         .and_then(|i| data.get(i..))
         .and_then(|t| t.try_into().ok())
         .map_or(0, |t: [u8; 4]| u32::from_le_bytes(t) as usize);
+    // The trailer is input too: never believe more than DEFLATE can give
+    // (about 1032 bytes per compressed byte), and reserve fallibly.
+    let most = data.len().saturating_mul(MAX_DEFLATE_RATIO);
     let guess = if trailer >= data.len() / 2 {
-        trailer
+        trailer.min(most)
     } else {
         data.len().saturating_mul(4)
     };
-    let mut out = Vec::with_capacity(guess.min(max as usize));
+    let mut out = Vec::new();
+    // Only a hint: when it cannot be had, the buffer grows as data comes.
+    let _ = out.try_reserve_exact(guess.min(usize::try_from(max).unwrap_or(usize::MAX)));
     flate2::read::MultiGzDecoder::new(data)
         .take(max.saturating_add(1))
         .read_to_end(&mut out)

@@ -10,6 +10,8 @@ pub mod complete;
 mod help;
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use commands::{expand_shortcuts, parse_line, Action};
 use complete::{Completions, ShellHelper};
@@ -18,7 +20,10 @@ use crate::driver::{self, Command, Error, PrepClass, StderrUi};
 use crate::options::{Config, Sort};
 use crate::profile::Profile;
 use crate::report::Report;
-use crate::ui::Ui;
+use crate::ui::{escape_controls, Ui};
+
+/// The longest input line read from a script.
+const MAX_LINE: usize = 1 << 20;
 
 /// The prompt: pprof's, so transcripts and scripts carry over.
 pub const PROMPT: &str = "(pprof) ";
@@ -43,7 +48,10 @@ struct Cached {
 }
 
 pub struct Shell {
-    profile: Profile,
+    /// Shared with the thread that computes a report.
+    profile: Arc<Profile>,
+    /// Set by Ctrl-C while a report runs (terminal sessions only).
+    interrupt: Option<Arc<AtomicBool>>,
     config: Config,
     cache: Option<Cached>,
     /// The last report's text, keyed by its command and full options: the
@@ -74,12 +82,84 @@ fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     format!("{class}|{c:?}")
 }
 
+/// Prepares (or reuses) and renders a report: the shell's work for one
+/// command, run on its own thread. Returns the preparation to keep, the
+/// warnings to show and the output.
+fn compute(
+    profile: &Profile,
+    cache: Option<Cached>,
+    key: String,
+    cmd: &Command,
+    cfg: &Config,
+) -> (Option<Cached>, Vec<String>, Result<String, Error>) {
+    let mut warnings = Vec::new();
+    let mut cached = match cache {
+        Some(c) => {
+            warnings.extend(c.warnings.iter().cloned());
+            c
+        }
+        None => {
+            let mut ui = Captured::default();
+            let report = driver::prepare_report(profile, cmd, cfg, &mut ui);
+            warnings.extend(ui.0.iter().cloned());
+            match report {
+                Ok(report) => Cached {
+                    key,
+                    report,
+                    warnings: ui.0,
+                },
+                Err(e) => return (None, warnings, Err(e)),
+            }
+        }
+    };
+    if cmd.spec.class != PrepClass::Own {
+        cached.report.prime();
+    }
+    let mut rpt = cached.report.clone();
+    let mut ui = Captured::default();
+    let result = driver::set_output_options(&mut rpt, cmd, cfg)
+        .and_then(|()| driver::render(&mut rpt, cmd, &mut ui));
+    warnings.extend(ui.0);
+    (Some(cached), warnings, result)
+}
+
+/// Runs `job` on a thread and waits for it, unless `interrupt` is set
+/// (Ctrl-C) first: then returns None at once and the job's result, when it
+/// comes, is dropped. None too when no thread can be started.
+fn run_cancellable<T: Send + 'static>(
+    interrupt: &Arc<AtomicBool>,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    use std::sync::mpsc;
+    interrupt.store(false, Ordering::SeqCst);
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("report".into())
+        .spawn(move || {
+            let _ = tx.send(job());
+        })
+        .ok()?;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(v) => return Some(v),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt.swap(false, Ordering::SeqCst) {
+                    return None;
+                }
+            }
+            // The job panicked: a bug, reported like a cancellation.
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 impl Shell {
     pub fn new(profile: Profile, mut config: Config) -> Shell {
         // The shell shows reports without the profile header, as pprof's.
         config.compact_labels = true;
         Shell {
-            profile,
+            profile: Arc::new(profile),
+            interrupt: None,
             config,
             cache: None,
             last_output: None,
@@ -119,11 +199,14 @@ impl Shell {
                 Ok(Action::Nothing) => {}
                 Ok(Action::Quit) => return false,
                 Ok(Action::Options) => {
-                    eprint!("{}", help::options_table(&self.profile, &self.config))
+                    eprint!(
+                        "{}",
+                        escape_controls(&help::options_table(&self.profile, &self.config))
+                    )
                 }
                 Ok(Action::Help(topic)) => match help::help(&topic) {
                     Ok(text) => eprint!("{text}"),
-                    Err(e) => eprintln!("{e}"),
+                    Err(e) => eprintln!("{}", escape_controls(&e)),
                 },
                 Ok(Action::Set { name, value }) => {
                     let r = if value.is_empty() {
@@ -146,13 +229,13 @@ impl Shell {
                                 &mut StderrUi,
                             );
                             if let Err(e) = delivered {
-                                eprintln!("{}", driver::error_chain(&e));
+                                eprintln!("{}", escape_controls(&driver::error_chain(&e)));
                             }
                         }
-                        Err(e) => eprintln!("{}", driver::error_chain(&e)),
+                        Err(e) => eprintln!("{}", escape_controls(&driver::error_chain(&e))),
                     }
                 }
-                Err(e) => eprintln!("{e}"),
+                Err(e) => eprintln!("{}", escape_controls(&e)),
             }
         }
         true
@@ -169,44 +252,33 @@ impl Shell {
     }
 
     /// Generates a report, reusing the prepared samples of the previous
-    /// command when the options that select them did not change.
+    /// command when the options that select them did not change. On a
+    /// terminal the work runs on its own thread, so that Ctrl-C returns to
+    /// the prompt at once.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
         let key = preparation_key(cmd, cfg);
         let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
         if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
             if *k == full_key && c.key == key {
                 for w in &c.warnings {
-                    eprintln!("{w}");
+                    eprintln!("{}", escape_controls(w));
                 }
                 return Ok(text.clone());
             }
         }
-        let cached = match self.cache.take() {
-            Some(c) if c.key == key => {
-                for w in &c.warnings {
-                    eprintln!("{w}");
-                }
-                self.cache.insert(c)
-            }
-            _ => {
-                let mut ui = Captured::default();
-                let report = driver::prepare_report(&self.profile, cmd, cfg, &mut ui);
-                for w in &ui.0 {
-                    eprintln!("{w}");
-                }
-                self.cache.insert(Cached {
-                    key,
-                    report: report?,
-                    warnings: ui.0,
-                })
-            }
+        let cache = self.cache.take().filter(|c| c.key == key);
+        let profile = Arc::clone(&self.profile);
+        let (command, config) = (cmd.clone(), cfg.clone());
+        let job = move || compute(&profile, cache, key, &command, &config);
+        let (cache, warnings, result) = match &self.interrupt {
+            Some(flag) => run_cancellable(flag, job).ok_or(Error::Cancelled)?,
+            None => job(),
         };
-        if cmd.spec.class != PrepClass::Own {
-            cached.report.prime();
+        for w in &warnings {
+            eprintln!("{}", escape_controls(w));
         }
-        let mut rpt = cached.report.clone();
-        driver::set_output_options(&mut rpt, cmd, cfg)?;
-        let text = driver::render(&mut rpt, cmd, &mut StderrUi)?;
+        self.cache = cache;
+        let text = result?;
         self.last_output = Some((full_key, text.clone()));
         Ok(text)
     }
@@ -235,7 +307,7 @@ impl Shell {
     /// Runs the shell on the terminal (line editing) or on a script from
     /// stdin, until `quit` or end of input.
     pub fn run(mut self) -> Result<(), Error> {
-        eprint!("{}", self.greeting());
+        eprint!("{}", escape_controls(&self.greeting()));
         if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
             self.run_terminal()
         } else {
@@ -246,17 +318,26 @@ impl Shell {
     fn run_script(&mut self) -> Result<(), Error> {
         let stdin = std::io::stdin();
         let mut lines = stdin.lock();
-        let mut line = String::new();
+        let mut line = Vec::new();
         loop {
             print!("{PROMPT}");
             let _ = std::io::stdout().flush();
             line.clear();
-            match lines.read_line(&mut line) {
+            // A line at most MAX_LINE long; bytes, so that invalid UTF-8
+            // is one unrecognized command (as in pprof), not the end.
+            match std::io::Read::take(&mut lines, MAX_LINE as u64).read_until(b'\n', &mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => {}
                 Err(e) => return Err(Error::Input(e)),
             }
-            if !self.execute(&line) {
+            if line.len() == MAX_LINE && line.last() != Some(&b'\n') {
+                // Skip the rest of an overlong line.
+                let mut sink = Vec::new();
+                let _ = lines.read_until(b'\n', &mut sink);
+                eprintln!("input line longer than {MAX_LINE} bytes ignored");
+                continue;
+            }
+            if !self.execute(&String::from_utf8_lossy(&line)) {
                 return Ok(());
             }
         }
@@ -276,14 +357,35 @@ impl Shell {
         rl.set_helper(Some(ShellHelper {
             completions: self.completions(),
         }));
-        let history = history_path();
+        // While a report runs, Ctrl-C sets this flag instead of killing
+        // rprof (at the prompt the terminal is raw and rustyline reads it).
+        let flag = Arc::new(AtomicBool::new(false));
+        if signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag)).is_ok() {
+            self.interrupt = Some(flag);
+        }
+        let history = history_path().filter(|h| match usable_history(h) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("rprof: not using history file {}: {why}", h.display());
+                false
+            }
+        });
         if let Some(h) = &history {
             // A missing history file is normal on first use.
             let _ = rl.load_history(h);
         }
+        let mut save_failed = false;
         let result = loop {
             match rl.readline(PROMPT) {
                 Ok(line) => {
+                    // Saved as each command is entered, so that nothing is
+                    // lost if rprof is killed during a long report.
+                    if let (Some(h), false) = (&history, save_failed) {
+                        if let Err(e) = rl.save_history(h) {
+                            eprintln!("rprof: could not save history to {}: {e}", h.display());
+                            save_failed = true;
+                        }
+                    }
                     if !self.execute(&line) {
                         break Ok(());
                     }
@@ -294,12 +396,24 @@ impl Shell {
                 Err(e) => break Err(Error::Input(std::io::Error::other(e))),
             }
         };
-        if let Some(h) = &history {
-            if let Err(e) = rl.save_history(h) {
-                eprintln!("rprof: could not save history to {}: {e}", h.display());
-            }
-        }
         result
+    }
+}
+
+/// The largest history file read.
+const MAX_HISTORY_BYTES: u64 = 4 << 20;
+
+/// Whether a history file can be read and written back: missing (first
+/// use), or a regular file of reasonable size (not `/dev/zero`, a FIFO...).
+fn usable_history(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.to_string()),
+        Ok(m) if !m.is_file() => Err("not a regular file".into()),
+        Ok(m) if m.len() > MAX_HISTORY_BYTES => {
+            Err(format!("larger than {} MiB", MAX_HISTORY_BYTES >> 20))
+        }
+        Ok(_) => Ok(()),
     }
 }
 

@@ -242,17 +242,9 @@ impl Symbolizer {
         ui: &mut dyn Ui,
     ) -> Vec<Option<Rc<Result<Loaded, BinaryError>>>> {
         let mut used = vec![false; p.mappings.len()];
-        // Mappings with a location that has no lines, even when marked as
-        // symbolized (a producer that could not name some frames).
-        let mut lineless = vec![false; p.mappings.len()];
         for l in &p.locations {
-            if let Some(m) = l.mapping.map(|m| m as usize) {
-                if let Some(u) = used.get_mut(m) {
-                    *u = true;
-                }
-                if let Some(n) = lineless.get_mut(m) {
-                    *n |= l.lines.is_empty();
-                }
+            if let Some(u) = l.mapping.and_then(|m| used.get_mut(m as usize)) {
+                *u = true;
             }
         }
         let mut out = vec![None; p.mappings.len()];
@@ -261,8 +253,11 @@ impl Symbolizer {
             if !used[i] {
                 continue;
             }
+            // pprof's rule: a mapping the producer marked as symbolized is
+            // left as it is, even where some frames have no name, unless
+            // -symbolize=force.
             let symbolized = m.has_functions || m.has_filenames || m.has_line_numbers;
-            if !self.opts.force && symbolized && !lineless[i] {
+            if !self.opts.force && symbolized {
                 continue;
             }
             let file = p.str(m.file);
@@ -446,7 +441,7 @@ mod tests {
     /// In a mapping marked symbolized, only the locations without lines are
     /// symbolized; the names the producer gave stay.
     #[test]
-    fn only_lineless_locations() {
+    fn marked_mappings_only_when_forced() {
         assert_eq!(marker_function(), 42);
         let exe = std::env::current_exe().unwrap();
         let bin = Binary::open(&exe).unwrap();
@@ -493,23 +488,35 @@ mod tests {
                 is_folded: false,
             });
         }
-        let mut warnings: Vec<String> = Vec::new();
-        symbolize(&mut p, &Options::default(), &mut warnings);
-        assert!(warnings.is_empty(), "{warnings:?}");
-        let names = |l: &crate::profile::Location| -> Vec<String> {
-            l.lines
+        let names = |p: &Profile, l: usize| -> Vec<String> {
+            p.locations[l]
+                .lines
                 .iter()
                 .map(|ln| p.str(p.functions[ln.function as usize].name).to_string())
                 .collect()
         };
-        assert_eq!(names(&p.locations[0]), vec!["producer::named"]);
-        let second = names(&p.locations[1]);
-        assert!(
-            second
-                .last()
-                .is_some_and(|n| n.ends_with("symbolize::tests::marker_function")),
-            "{second:?}"
-        );
+        // Marked as symbolized: left alone, as pprof does.
+        let mut marked = p.clone();
+        let mut warnings: Vec<String> = Vec::new();
+        symbolize(&mut marked, &Options::default(), &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(names(&marked, 0), vec!["producer::named"]);
+        assert!(names(&marked, 1).is_empty());
+        // Forced: every location from the binary.
+        let force = Options {
+            force: true,
+            ..Options::default()
+        };
+        symbolize(&mut p, &force, &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        for l in 0..2 {
+            let got = names(&p, l);
+            assert!(
+                got.last()
+                    .is_some_and(|n| n.ends_with("symbolize::tests::marker_function")),
+                "{got:?}"
+            );
+        }
         let f = &p.functions[p.locations[1].lines[0].function as usize];
         assert!(p.str(f.filename).ends_with("src/symbolize/mod.rs"));
         assert!(f.start_line > 0);

@@ -177,6 +177,43 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             }
             fixture("current.heap")
         }
+        // Redirects: to a file, to a closed port, and (relative, without
+        // `Connection: close`, then closing) to the heap profile.
+        "/redirect-file" | "/redirect-closed" => {
+            let location = match path {
+                "/redirect-file" => "file:///etc/passwd",
+                _ => "http://127.0.0.1:1/debug/pprof/heap",
+            };
+            let head =
+                format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+            stream.write_all(head.as_bytes())?;
+            return stream.flush();
+        }
+        "/debug/redirect-heap" => {
+            let head = "HTTP/1.1 302 Found\r\nLocation: pprof/heap\r\nContent-Length: 0\r\n\r\n";
+            stream.write_all(head.as_bytes())?;
+            return stream.flush();
+        }
+        // Headers at once, then the body one byte a second: only a timeout
+        // over the whole fetch stops a client.
+        "/trickle" => {
+            let body = std::fs::read(shared.fixtures.join("current.heap"))?;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes())?;
+            let until = Instant::now() + SLOW;
+            for b in body {
+                if Instant::now() >= until || shared.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                stream.write_all(&[b])?;
+                stream.flush()?;
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            return Ok(());
+        }
         p => match p.strip_prefix("/fixtures/") {
             Some(name) if !name.contains('/') && !name.starts_with('.') => fixture(name),
             _ => text("404 Not Found", "404 page not found\n"),
