@@ -114,3 +114,31 @@ fn go_cpu_profile_with_labels() {
 fn pprof_rs_cpu_profile() {
     check("prod_pprofrs_");
 }
+
+/// Not compared with pprof: go tool pprof 1.19 finds no symbols in the
+/// non-PIE binary (its object reader takes the executable segment's address
+/// as the load address of a mapping that starts at the read-only first
+/// segment, so it looks 0x1000 too far) and prints `[burn-nopie]` only.
+/// rprof names the same functions as in the PIE build.
+#[test]
+fn gperftools_non_pie_binary_is_symbolized() {
+    let show = "-show=^(main|batch|online|sieve|hash_rounds|mix|fib|now)$";
+    let names = |bin: &str, prof: &str| -> Vec<String> {
+        let out = run(&["-top", "-nodecount=100", show, bin, prof]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut names: Vec<String> = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("flat"))
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().last().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let nopie = names("gperf/burn-nopie", "gperf/burn-nopie.prof");
+    for f in ["main", "batch", "online", "sieve", "hash_rounds", "mix", "fib"] {
+        assert!(nopie.iter().any(|n| n == f), "{f} missing: {nopie:?}");
+    }
+    assert_eq!(nopie, names("gperf/burn-pie", "gperf/burn-pie.prof"));
+}
