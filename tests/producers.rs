@@ -31,7 +31,10 @@ fn read_cases() -> Vec<(String, Vec<String>)> {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let (name, args) = l.split_once('\t').expect("case line has a tab");
-            let args = args.split(' ').filter(|a| !a.is_empty()).map(str::to_string);
+            let args = args
+                .split(' ')
+                .filter(|a| !a.is_empty())
+                .map(str::to_string);
             (name.to_string(), args.collect())
         })
         .collect()
@@ -46,8 +49,8 @@ fn check(prefix: &str) {
     let mut failures = Vec::new();
     for (name, args) in &cases {
         let path = producers().join("expected").join(format!("{name}.txt"));
-        let want = std::fs::read_to_string(&path)
-            .unwrap_or_else(|_| panic!("expected output for {name}"));
+        let want =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("expected output for {name}"));
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = run(&argv);
         let got = String::from_utf8_lossy(&out.stdout);
@@ -79,7 +82,10 @@ fn every_case_has_its_expected_output() {
     assert_eq!(names.len(), cases.len(), "duplicate case names");
     for name in names {
         assert!(
-            producers().join("expected").join(format!("{name}.txt")).is_file(),
+            producers()
+                .join("expected")
+                .join(format!("{name}.txt"))
+                .is_file(),
             "no expected output for {name}"
         );
     }
@@ -125,7 +131,11 @@ fn gperftools_non_pie_binary_is_symbolized() {
     let show = "-show=^(main|batch|online|sieve|hash_rounds|mix|fib|now)$";
     let names = |bin: &str, prof: &str| -> Vec<String> {
         let out = run(&["-top", "-nodecount=100", show, bin, prof]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let mut names: Vec<String> = text
             .lines()
@@ -137,7 +147,15 @@ fn gperftools_non_pie_binary_is_symbolized() {
         names
     };
     let nopie = names("gperf/burn-nopie", "gperf/burn-nopie.prof");
-    for f in ["main", "batch", "online", "sieve", "hash_rounds", "mix", "fib"] {
+    for f in [
+        "main",
+        "batch",
+        "online",
+        "sieve",
+        "hash_rounds",
+        "mix",
+        "fib",
+    ] {
         assert!(nopie.iter().any(|n| n == f), "{f} missing: {nopie:?}");
     }
     assert_eq!(nopie, names("gperf/burn-pie", "gperf/burn-pie.prof"));
