@@ -694,21 +694,21 @@ pub fn render(rpt: &mut Report, cmd: &Command) -> Result<String, Error> {
         Format::Peek => Ok(report::peek::print_peek(rpt)?),
         Format::Traces => Ok(report::traces::print_traces(rpt)),
         Format::Tags => Ok(report::tags::print_tags(rpt)),
-        Format::List => report::list::print_list(rpt).map_err(Error::Usage),
+        Format::List => report::list::print_list(rpt).map_err(|e| Error::Usage(e.to_string())),
         Format::Dot => {
-            let dot = report::dot::print_dot(rpt);
+            let drawing = report::dot::drawing(rpt);
             if cmd.name == "dot" {
-                return Ok(dot);
+                return Ok(drawing.to_dot());
             }
-            let mut warn = |m: &str| eprintln!("rprof: {m}");
-            report::svg::render(&dot, &mut warn)
+            report::svg::render(&drawing, &mut StderrUi)
                 .map(|(svg, _)| svg)
-                .map_err(Error::Usage)
+                .map_err(|e| Error::Usage(e.to_string()))
         }
         Format::Folded => Ok(report::flame::print_folded(rpt)),
         Format::Flame => {
             let mut base = rpt.base.take();
-            report::flame::print_flame(rpt, base.as_deref_mut()).map_err(Error::Usage)
+            report::flame::print_flame(rpt, base.as_deref_mut(), &mut StderrUi)
+                .map_err(|e| Error::Usage(e.to_string()))
         }
         _ => Err(Error::Usage(format!("{} is not implemented yet", cmd.name))),
     }
