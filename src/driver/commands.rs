@@ -85,7 +85,7 @@ fn text(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::text::print_text(r))
 }
 fn peek(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
-    Ok(report::peek::print_peek(r)?)
+    report::peek::print_peek(r).map_err(|e| Error::Report(e.into()))
 }
 fn traces(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::traces::print_traces(r))
@@ -94,24 +94,23 @@ fn tags(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::tags::print_tags(r))
 }
 fn list(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
-    report::list::print_list(r).map_err(Error::Render)
+    report::list::print_list(r).map_err(|e| Error::Report(e.into()))
 }
 fn dot(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
-    Ok(report::dot::print_dot(r))
+    Ok(report::dot::drawing(r).to_dot())
 }
 fn svg(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
-    let dot = report::dot::print_dot(r);
-    let mut warn = |m: &str| ui.warn(&format!("rprof: {m}"));
-    report::svg::render(&dot, &mut warn)
+    let drawing = report::dot::drawing(r);
+    report::svg::render(&drawing, ui)
         .map(|(svg, _)| svg)
-        .map_err(Error::Render)
+        .map_err(|e| Error::Report(e.into()))
 }
 fn folded(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::flame::print_folded(r))
 }
-fn flame(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+fn flame(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
     let mut base = r.base.take();
-    report::flame::print_flame(r, base.as_deref_mut()).map_err(Error::Render)
+    report::flame::print_flame(r, base.as_deref_mut(), ui).map_err(|e| Error::Report(e.into()))
 }
 
 /// Every command, in name order (as `help` lists them). Only commands that

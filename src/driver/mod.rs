@@ -57,12 +57,10 @@ pub enum Error {
     /// The command's regexp argument (`list RE`) does not compile.
     #[error("parsing argument regexp {arg}: {reason}")]
     Argument { arg: String, reason: String },
-    /// `peek`/`list` found nothing matching their regexp.
+    /// A report failed: nothing matched its regexp, a graph or flame graph
+    /// could not be drawn...
     #[error(transparent)]
-    NoMatches(#[from] crate::report::peek::NoMatches),
-    /// A report could not be drawn or read its sources.
-    #[error("{0}")]
-    Render(String),
+    Report(#[from] crate::report::error::ReportError),
     /// The report could not be written.
     #[error("{path}")]
     Output {

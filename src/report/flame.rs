@@ -12,8 +12,10 @@ use std::collections::HashMap;
 
 use inferno::flamegraph::{self, color::BasicPalette, color::Palette};
 
+use super::error::FlameError;
 use super::graph::NodeTable;
 use super::Report;
+use crate::ui::Ui;
 
 /// The distinct stacks of a prepared profile: frames as node keys, caller
 /// first, with their values.
@@ -152,7 +154,14 @@ pub fn print_folded(rpt: &mut Report) -> String {
 /// Draws the flame graph (`flame`). With `base` (the same report on the
 /// base profiles), the graph is differential: widths show the profile,
 /// colours the change since the base (red grew, blue shrank).
-pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String, String> {
+///
+/// A drawing inferno completes despite an error (it still writes an SVG
+/// saying there is nothing to draw) is returned, with a warning to `ui`.
+pub fn print_flame(
+    rpt: &mut Report,
+    base: Option<&mut Report>,
+    ui: &mut dyn Ui,
+) -> Result<String, FlameError> {
     let folded = folded_stacks(rpt);
     let differential = base.is_some();
     let mut lines = Vec::new();
@@ -197,7 +206,7 @@ pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String
         }
     }
     if sums.iter().any(|&s| s > isize::MAX as u128) {
-        return Err("flame graph: sample values too large to draw (their sum overflows)".into());
+        return Err(FlameError::TooLarge);
     }
     let o = &rpt.opts;
     let mut opts = flamegraph::Options::default();
@@ -234,9 +243,9 @@ pub fn print_flame(rpt: &mut Report, base: Option<&mut Report>) -> Result<String
         Ok(()) => Ok(String::from_utf8_lossy(&svg).into_owned()),
         // inferno still writes an SVG saying there is nothing to draw.
         Err(e) if !svg.is_empty() => {
-            eprintln!("rprof: flame graph: {e}");
+            ui.warn(&format!("rprof: flame graph: {e}"));
             Ok(String::from_utf8_lossy(&svg).into_owned())
         }
-        Err(e) => Err(format!("flame graph: {e}")),
+        Err(e) => Err(FlameError::Draw(e)),
     }
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::io::Read;
 
+use super::error::ListError;
 use super::graph::Node;
+use super::peek::NoMatches;
 use super::source_path::{go_getwd, Fallbacks, SourceSearch};
 use super::Report;
 use crate::profile::StrId;
@@ -21,14 +23,14 @@ const MAX_LINE: usize = 64 * 1024;
 
 /// Prints the listing, searching sources as pprof does and then in the
 /// toolchain locations of the environment. Fails when nothing matches.
-pub fn print_list(rpt: &mut Report) -> Result<String, String> {
+pub fn print_list(rpt: &mut Report) -> Result<String, ListError> {
     print_list_with(rpt, Fallbacks::from_env())
 }
 
 /// [`print_list`] with explicit fallback locations.
-pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String, String> {
+pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String, ListError> {
     let Some(symbol) = rpt.opts.symbol.clone() else {
-        return Err("list requires a regexp argument".into());
+        return Err(ListError::NoRegexp);
     };
     // Node values are all a listing needs: the report's shared values graph.
     let g = rpt.values_graph();
@@ -52,12 +54,12 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
         functions[i].1.push(node);
     }
     if functions.is_empty() {
-        return Err(format!("no matches found for regexp: {}", symbol.as_str()));
+        return Err(NoMatches(symbol.as_str().to_string()).into());
     }
     functions.sort_by(|a, b| p.str(a.0).cmp(p.str(b.0)));
 
     let search_path = if rpt.opts.source_path.is_empty() {
-        go_getwd().map_err(|e| format!("could not stat current dir: {e}"))?
+        go_getwd().map_err(ListError::CurrentDir)?
     } else {
         rpt.opts.source_path.clone()
     };

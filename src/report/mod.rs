@@ -3,6 +3,7 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod dot;
+pub mod error;
 pub mod flame;
 pub mod graph;
 pub mod list;

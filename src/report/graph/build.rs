@@ -1,0 +1,393 @@
+//! Building graphs: node identities per location, then one pass (or two
+//! on two threads) over the samples for node values and edges.
+
+use super::tags::{collect_tags, TagSpec};
+use super::{Edge, Edges, FastMap, Graph, Node, NodeInfo, ValueSel, NONE};
+use crate::profile::Profile;
+
+/// Node identities per location, computed once per profile/granularity and
+/// reused for every graph built from it.
+pub struct NodeTable {
+    pub infos: Vec<NodeInfo>,
+    /// Location `l`'s frames are `keys[start[l]..start[l + 1]]`, innermost first.
+    start: Vec<u32>,
+    keys: Vec<u32>,
+}
+
+impl NodeTable {
+    /// `obj_names` keeps binary names on named nodes (address-level reports).
+    pub fn new(p: &Profile, obj_names: bool) -> NodeTable {
+        let mut index: FastMap<NodeInfo, u32> = FastMap::default();
+        let mut t = NodeTable {
+            infos: Vec::new(),
+            start: Vec::with_capacity(p.locations.len() + 1),
+            keys: Vec::new(),
+        };
+        t.start.push(0);
+        for loc in &p.locations {
+            let objfile = loc
+                .mapping
+                .and_then(|m| p.mappings.get(m as usize))
+                .map_or(0, |m| m.file);
+            let mut push = |info: NodeInfo| {
+                let next = t.infos.len() as u32;
+                let k = *index.entry(info).or_insert(next);
+                if k == next {
+                    t.infos.push(info);
+                }
+                t.keys.push(k);
+            };
+            if loc.lines.is_empty() {
+                push(NodeInfo {
+                    address: loc.address,
+                    objfile,
+                    ..Default::default()
+                });
+            }
+            for ln in &loc.lines {
+                let f = p.function(ln);
+                let mut info = NodeInfo {
+                    address: loc.address,
+                    lineno: ln.line,
+                    name: f.name,
+                    file: f.filename,
+                    ..Default::default()
+                };
+                if obj_names || info.name == 0 {
+                    info.objfile = objfile;
+                    info.start_line = f.start_line;
+                }
+                push(info);
+            }
+            t.start.push(t.keys.len() as u32);
+        }
+        t
+    }
+
+    /// Node keys (indexes into `infos`) of a location's frames, innermost first.
+    pub fn frames(&self, loc: u32) -> &[u32] {
+        &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
+    }
+}
+
+/// One pass over (part of) the samples: node values and edges.
+/// A node's counters during a pass, together so that visiting a frame
+/// touches one cache line.
+#[derive(Clone, Copy)]
+struct Acc {
+    seen: u32,
+    cum: i64,
+    cum_div: i64,
+    flat: i64,
+    flat_div: i64,
+}
+
+struct Pass {
+    acc: Vec<Acc>,
+    edge_list: Vec<Edge>,
+    edge_index: FastMap<u64, u32>,
+    edge_seen: Vec<u32>,
+    /// With few kept nodes, edges are found in a dense kept × kept matrix
+    /// instead of the hash map: `compact` numbers the kept keys.
+    compact: Vec<u32>,
+    dense: Vec<u32>,
+    n_kept: usize,
+}
+
+/// Kept-node counts up to which the dense edge matrix is used (4 MB).
+const DENSE_EDGES_MAX: usize = 1024;
+
+impl Pass {
+    fn new(n_keys: usize) -> Pass {
+        Pass {
+            acc: vec![
+                Acc {
+                    seen: NONE,
+                    cum: 0,
+                    cum_div: 0,
+                    flat: 0,
+                    flat_div: 0,
+                };
+                n_keys
+            ],
+            edge_list: Vec::new(),
+            edge_index: FastMap::default(),
+            edge_seen: Vec::new(),
+            compact: Vec::new(),
+            dense: Vec::new(),
+            n_kept: 0,
+        }
+    }
+
+    /// A pass whose edges only join `kept` nodes; uses the dense edge
+    /// matrix when they are few.
+    fn with_kept(n_keys: usize, kept: Option<&[bool]>) -> Pass {
+        let mut pass = Pass::new(n_keys);
+        if let Some(k) = kept {
+            let n_kept = k.iter().filter(|&&b| b).count();
+            if n_kept <= DENSE_EDGES_MAX {
+                let mut next = 0u32;
+                pass.compact = k
+                    .iter()
+                    .map(|&b| {
+                        if b {
+                            next += 1;
+                            next - 1
+                        } else {
+                            NONE
+                        }
+                    })
+                    .collect();
+                pass.dense = vec![NONE; n_kept * n_kept];
+                pass.n_kept = n_kept;
+            }
+        }
+        pass
+    }
+
+    fn edge(&mut self, src: u32, dest: u32, residual: bool, inline: bool) -> u32 {
+        let next = self.edge_list.len() as u32;
+        let e = if self.dense.is_empty() {
+            let key = (src as u64) << 32 | dest as u64;
+            *self.edge_index.entry(key).or_insert(next)
+        } else {
+            let (a, b) = (self.compact[src as usize], self.compact[dest as usize]);
+            let slot = &mut self.dense[a as usize * self.n_kept + b as usize];
+            if *slot == NONE {
+                *slot = next;
+            }
+            *slot
+        };
+        if e == next {
+            self.edge_list.push(Edge {
+                src,
+                dest,
+                weight: 0,
+                weight_div: 0,
+                residual,
+                inline,
+                removed: false,
+            });
+            self.edge_seen.push(NONE);
+        }
+        e
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<(&[bool], &[bool])>,
+        edges: bool,
+        touching: Option<&[bool]>,
+        range: std::ops::Range<usize>,
+    ) {
+        let s = &p.samples;
+        for i in range {
+            let values = s.values(i);
+            let w = values[sel.index];
+            let dw = if sel.mean { values[0] } else { 0 };
+            if w == 0 && dw == 0 {
+                continue;
+            }
+            let stamp = i as u32;
+            let mut parent = NONE;
+            let mut residual = false;
+            for &loc in s.stack(i).iter().rev() {
+                if kept.is_some_and(|(_, locs)| !locs[loc as usize]) {
+                    residual = true;
+                    continue;
+                }
+                let frames = table.frames(loc);
+                for ni in (0..frames.len()).rev() {
+                    let n = frames[ni];
+                    if kept.is_some_and(|(k, _)| !k[n as usize]) {
+                        residual = true;
+                        continue;
+                    }
+                    let a = &mut self.acc[n as usize];
+                    if a.seen != stamp {
+                        a.seen = stamp;
+                        a.cum = a.cum.wrapping_add(w);
+                        a.cum_div = a.cum_div.wrapping_add(dw);
+                    }
+                    if edges
+                        && parent != NONE
+                        && n != parent
+                        && touching.is_none_or(|t| t[n as usize] || t[parent as usize])
+                    {
+                        let inline = ni != frames.len() - 1;
+                        let e = self.edge(parent, n, residual, inline) as usize;
+                        if self.edge_seen[e] != stamp {
+                            self.edge_seen[e] = stamp;
+                            let edge = &mut self.edge_list[e];
+                            edge.weight = edge.weight.wrapping_add(w);
+                            edge.weight_div = edge.weight_div.wrapping_add(dw);
+                            edge.residual |= residual;
+                            edge.inline &= inline;
+                        }
+                    }
+                    parent = n;
+                    residual = false;
+                }
+            }
+            if parent != NONE && !residual {
+                let k = parent as usize;
+                let a = &mut self.acc[k];
+                a.flat = a.flat.wrapping_add(w);
+                a.flat_div = a.flat_div.wrapping_add(dw);
+            }
+        }
+    }
+
+    /// Adds another pass's sums to this one.
+    fn absorb(&mut self, other: Pass) {
+        for (a, b) in self.acc.iter_mut().zip(&other.acc) {
+            a.cum = a.cum.wrapping_add(b.cum);
+            a.cum_div = a.cum_div.wrapping_add(b.cum_div);
+            a.flat = a.flat.wrapping_add(b.flat);
+            a.flat_div = a.flat_div.wrapping_add(b.flat_div);
+        }
+        for oe in other.edge_list {
+            let e = self.edge(oe.src, oe.dest, oe.residual, oe.inline) as usize;
+            let edge = &mut self.edge_list[e];
+            edge.weight = edge.weight.wrapping_add(oe.weight);
+            edge.weight_div = edge.weight_div.wrapping_add(oe.weight_div);
+            edge.residual |= oe.residual;
+            edge.inline &= oe.inline;
+        }
+    }
+}
+
+impl Graph {
+    /// Builds the graph from samples. With `kept`, only nodes whose key is
+    /// set are built; edges then jump over the others (residual edges).
+    /// Without `edges`, only node values are computed (a cheaper pass used
+    /// to decide which nodes to keep).
+    ///
+    /// Node `i` of the arena is key `i` of the table; hot counters live in
+    /// flat arrays during the pass to keep it cache-friendly.
+    pub fn build(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        edges: bool,
+    ) -> Graph {
+        let mode = if edges { Edges::All } else { Edges::None };
+        Graph::build_edges(p, table, sel, kept, mode)
+    }
+
+    /// [`Graph::build`] choosing which edges to record: reports about a few
+    /// nodes (peek) need only the edges that touch them, which saves most
+    /// of the work on large profiles.
+    pub fn build_edges(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+    ) -> Graph {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(2);
+        Graph::build_threads(p, table, sel, kept, mode, threads)
+    }
+
+    pub(super) fn build_threads(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+        threads: usize,
+    ) -> Graph {
+        let edges = !matches!(mode, Edges::None);
+        let touching = match mode {
+            Edges::Touching(t) => Some(t),
+            _ => None,
+        };
+        let n_keys = table.infos.len();
+        let n = p.samples.len();
+        // With few nodes kept, most locations have none: skip them whole.
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
+            (0..p.locations.len() as u32)
+                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
+                .collect()
+        });
+        let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
+        // Two halves on two threads when there is enough work; the partial
+        // sums are then added (values and edge weights are plain sums).
+        let acc = if threads > 1 && n >= 50_000 {
+            let mid = n / 2;
+            let (mut a, b) = std::thread::scope(|scope| {
+                let h = scope.spawn(|| {
+                    let mut b = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
+                    b.run(p, table, sel, kept, edges, touching, mid..n);
+                    b
+                });
+                let mut a = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
+                a.run(p, table, sel, kept, edges, touching, 0..mid);
+                (a, h.join())
+            });
+            match b {
+                Ok(b) => a.absorb(b),
+                // A panicking worker is a bug; redo its half here.
+                Err(_) => a.run(p, table, sel, kept, edges, touching, mid..n),
+            }
+            a
+        } else {
+            let mut a = Pass::with_kept(n_keys, kept.map(|(k, _)| k));
+            a.run(p, table, sel, kept, edges, touching, 0..n);
+            a
+        };
+        let Pass {
+            acc: sums,
+            edge_list,
+            ..
+        } = acc;
+        let mut arena: Vec<Node> = (0..n_keys)
+            .map(|k| Node {
+                info: table.infos[k],
+                flat: sums[k].flat,
+                flat_div: sums[k].flat_div,
+                cum: sums[k].cum,
+                cum_div: sums[k].cum_div,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        for (e, edge) in edge_list.iter().enumerate() {
+            arena[edge.src as usize].outs.push(e as u32);
+            arena[edge.dest as usize].ins.push(e as u32);
+        }
+        let nodes = (0..n_keys as u32)
+            .filter(|&n| sums[n as usize].cum != 0 || sums[n as usize].flat != 0)
+            .collect();
+        Graph {
+            arena,
+            edges: edge_list,
+            nodes,
+            tags: Vec::new(),
+        }
+    }
+
+    /// [`Graph::build`], also collecting the samples' labels per node when
+    /// `tags` is given (pprof's LabelTags and NumericTags, for drawings).
+    pub fn build_tagged(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        edges: bool,
+        tags: Option<&TagSpec>,
+    ) -> Graph {
+        let mut g = Graph::build(p, table, sel, kept, edges);
+        if let Some(spec) = tags {
+            g.tags = collect_tags(p, table, sel, kept, spec);
+        }
+        g
+    }
+}

@@ -1,0 +1,286 @@
+//! Sample labels per node: pprof's LabelTags and NumericTags, which
+//! drawings show as nodelets.
+
+use super::build::NodeTable;
+use super::{FastMap, ValueSel, NONE};
+use crate::profile::{Profile, StrId};
+
+/// Which sample labels become node tags: pprof's graphs keep every string
+/// label and, of numeric ones, only `bytes` (heap profiles' allocation size).
+#[derive(Clone, Debug, Default)]
+pub struct TagSpec {
+    /// The unit of the `bytes` label.
+    pub bytes_unit: String,
+    /// The unit numeric tag names are printed in.
+    pub output_unit: String,
+}
+
+/// Sample annotations on a node, with the part of the node's value that
+/// carried them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tag {
+    pub name: String,
+    /// Empty for string labels.
+    pub unit: String,
+    pub value: i64,
+    pub flat: i64,
+    pub flat_div: i64,
+    pub cum: i64,
+    pub cum_div: i64,
+}
+
+impl Tag {
+    pub fn flat_value(&self) -> i64 {
+        if self.flat_div == 0 {
+            self.flat
+        } else {
+            self.flat.wrapping_div(self.flat_div)
+        }
+    }
+
+    pub fn cum_value(&self) -> i64 {
+        if self.cum_div == 0 {
+            self.cum
+        } else {
+            self.cum.wrapping_div(self.cum_div)
+        }
+    }
+}
+
+/// A node's tags.
+#[derive(Clone, Debug, Default)]
+pub struct NodeTags {
+    /// One tag per distinct set of string labels (`key:value` pairs, sorted,
+    /// joined by a DOT line break `\n`).
+    pub labels: Vec<Tag>,
+    /// Numeric tags grouped by the string label set of their samples (""
+    /// for samples without string labels).
+    pub numeric: Vec<(String, Vec<Tag>)>,
+}
+
+/// The tags of one distinct label list.
+struct SampleSig {
+    /// Index into `Tagger::sets`; 0 is the empty set.
+    set: u32,
+    /// (index into `Tagger::names`, value) per `bytes` value.
+    numeric: Vec<(u32, i64)>,
+}
+
+#[derive(Default)]
+struct TagAcc {
+    value: i64,
+    flat: i64,
+    flat_div: i64,
+    cum: i64,
+    cum_div: i64,
+}
+
+impl TagAcc {
+    fn add(&mut self, w: i64, dw: i64, flat: bool) {
+        if flat {
+            self.flat = self.flat.wrapping_add(w);
+            self.flat_div = self.flat_div.wrapping_add(dw);
+        } else {
+            self.cum = self.cum.wrapping_add(w);
+            self.cum_div = self.cum_div.wrapping_add(dw);
+        }
+    }
+}
+
+/// Accumulates tags per node while the graph is built.
+pub(super) struct Tagger<'a> {
+    spec: &'a TagSpec,
+    bytes_key: Option<StrId>,
+    base_key: Option<StrId>,
+    by_labels: FastMap<Vec<crate::profile::Label>, u32>,
+    sigs: Vec<SampleSig>,
+    sets: Vec<String>,
+    set_index: FastMap<String, u32>,
+    names: Vec<String>,
+    name_index: FastMap<String, u32>,
+    label_tags: FastMap<(u32, u32), TagAcc>,
+    num_tags: FastMap<(u32, u32, u32), TagAcc>,
+}
+
+impl<'a> Tagger<'a> {
+    pub(super) fn new(p: &Profile, spec: &'a TagSpec) -> Tagger<'a> {
+        let mut set_index = FastMap::default();
+        set_index.insert(String::new(), 0);
+        Tagger {
+            spec,
+            bytes_key: p.strings.find("bytes"),
+            // pprof drops the label marking -diff_base samples from graphs.
+            base_key: p.strings.find("pprof::base"),
+            by_labels: FastMap::default(),
+            sigs: Vec::new(),
+            sets: vec![String::new()],
+            set_index,
+            names: Vec::new(),
+            name_index: FastMap::default(),
+            label_tags: FastMap::default(),
+            num_tags: FastMap::default(),
+        }
+    }
+
+    /// The tag signature of sample `i` (computed once per distinct label list).
+    pub(super) fn sample_tags(&mut self, p: &Profile, i: usize) -> u32 {
+        let labels = p.samples.labels(i);
+        if let Some(&sig) = self.by_labels.get(labels) {
+            return sig;
+        }
+        let mut pairs: Vec<String> = labels
+            .iter()
+            .filter(|l| !l.is_numeric() && Some(l.key) != self.base_key)
+            .map(|l| format!("{}:{}", p.str(l.key), p.str(l.str)))
+            .collect();
+        pairs.sort();
+        let joined = pairs.join("\\n");
+        let next = self.sets.len() as u32;
+        let set = *self.set_index.entry(joined.clone()).or_insert(next);
+        if set == next {
+            self.sets.push(joined);
+        }
+        let mut numeric = Vec::new();
+        for l in labels {
+            if !l.is_numeric() || self.bytes_key != Some(l.key) {
+                continue;
+            }
+            let name =
+                crate::units::scaled_label(l.num, &self.spec.bytes_unit, &self.spec.output_unit);
+            let next = self.names.len() as u32;
+            let id = *self.name_index.entry(name.clone()).or_insert(next);
+            if id == next {
+                self.names.push(name);
+            }
+            numeric.push((id, l.num));
+        }
+        let sig = self.sigs.len() as u32;
+        self.sigs.push(SampleSig { set, numeric });
+        self.by_labels.insert(labels.to_vec(), sig);
+        sig
+    }
+
+    pub(super) fn add(&mut self, node: u32, sig: u32, w: i64, dw: i64, flat: bool) {
+        let Some(s) = self.sigs.get(sig as usize) else {
+            return;
+        };
+        if s.set != 0 {
+            self.label_tags
+                .entry((node, s.set))
+                .or_default()
+                .add(w, dw, flat);
+        }
+        for &(name, value) in &s.numeric {
+            // The first value seen under a name stays the tag's value.
+            self.num_tags
+                .entry((node, s.set, name))
+                .or_insert_with(|| TagAcc {
+                    value,
+                    ..Default::default()
+                })
+                .add(w, dw, flat);
+        }
+    }
+
+    pub(super) fn finish(self, n_nodes: usize) -> Vec<NodeTags> {
+        let mut out = vec![NodeTags::default(); n_nodes];
+        let tag = |name: &str, unit: &str, a: &TagAcc| Tag {
+            name: name.to_string(),
+            unit: unit.to_string(),
+            value: a.value,
+            flat: a.flat,
+            flat_div: a.flat_div,
+            cum: a.cum,
+            cum_div: a.cum_div,
+        };
+        for ((node, set), a) in &self.label_tags {
+            if let Some(t) = out.get_mut(*node as usize) {
+                t.labels.push(tag(&self.sets[*set as usize], "", a));
+            }
+        }
+        for ((node, set, name), a) in &self.num_tags {
+            let Some(t) = out.get_mut(*node as usize) else {
+                continue;
+            };
+            let set = &self.sets[*set as usize];
+            let new = tag(&self.names[*name as usize], &self.spec.bytes_unit, a);
+            match t.numeric.iter_mut().find(|(s, _)| s == set) {
+                Some((_, v)) => v.push(new),
+                None => t.numeric.push((set.clone(), vec![new])),
+            }
+        }
+        // Hash map order is arbitrary: make it reproducible.
+        for t in &mut out {
+            t.labels.sort_by(|a, b| a.name.cmp(&b.name));
+            t.numeric.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, v) in &mut t.numeric {
+                v.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+        out
+    }
+}
+
+/// Tags per node (indexed like the graph's arena): a sample's labels count
+/// towards the cum of every kept node on its stack (once) and towards the
+/// flat of its leaf when that is kept, as the values do.
+pub(super) fn collect_tags(
+    p: &Profile,
+    table: &NodeTable,
+    sel: ValueSel,
+    kept: Option<&[bool]>,
+    spec: &TagSpec,
+) -> Vec<NodeTags> {
+    let n_keys = table.infos.len();
+    let mut tagger = Tagger::new(p, spec);
+    let mut node_seen = vec![NONE; n_keys];
+    let s = &p.samples;
+    for i in 0..s.len() {
+        let values = s.values(i);
+        let w = values[sel.index];
+        let dw = if sel.mean { values[0] } else { 0 };
+        if w == 0 && dw == 0 {
+            continue;
+        }
+        let sig = tagger.sample_tags(p, i);
+        let stamp = i as u32;
+        let mut leaf = NONE;
+        let mut residual = false;
+        for &loc in s.stack(i).iter().rev() {
+            for &n in table.frames(loc).iter().rev() {
+                if kept.is_some_and(|k| !k[n as usize]) {
+                    residual = true;
+                    continue;
+                }
+                if node_seen[n as usize] != stamp {
+                    node_seen[n as usize] = stamp;
+                    tagger.add(n, sig, w, dw, false);
+                }
+                leaf = n;
+                residual = false;
+            }
+        }
+        if leaf != NONE && !residual {
+            tagger.add(leaf, sig, w, dw, true);
+        }
+    }
+    tagger.finish(n_keys)
+}
+
+/// pprof's tag order: heavier first (by |cum| unless `flat`, then |flat|),
+/// then by name.
+pub fn sort_tags(tags: &mut [Tag], flat: bool) {
+    tags.sort_by(|a, b| {
+        let mut o = std::cmp::Ordering::Equal;
+        if !flat && a.cum != b.cum {
+            o = b.cum.unsigned_abs().cmp(&a.cum.unsigned_abs());
+        }
+        if o == std::cmp::Ordering::Equal && a.flat != b.flat {
+            o = b.flat.unsigned_abs().cmp(&a.flat.unsigned_abs());
+        }
+        o.then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// Most tags drawn per node (and per label set for numeric tags).
+pub const MAX_NODELETS: usize = 4;
