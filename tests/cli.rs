@@ -229,3 +229,110 @@ fn web_uses_a_private_unpredictable_file() {
     assert_eq!(paths.len(), 2);
     assert_ne!(paths[0], paths[1]);
 }
+
+/// Label values and names crafted to break out of DOT strings (a clickable
+/// `javascript:` link, an external stylesheet) and control characters stay
+/// text: the DOT parses, every SVG is well-formed XML with no such link or
+/// stylesheet, with Graphviz and with the built-in layout, and the flame graph.
+#[test]
+fn hostile_strings_stay_text_in_graphs() {
+    use prost::Message;
+    use std::io::Read;
+    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    let js = r#"v" URL="javascript:alert(document.domain)" target="_top"#;
+    let css = r#"v"] graph [stylesheet="http://127.0.0.1:9/evil.css"] Z [label="z"#;
+    for s in p.string_table.iter_mut() {
+        match s.as_str() {
+            "json" => *s = js.to_string(),
+            "sha" => *s = css.to_string(),
+            _ if s.starts_with("main.") => *s = format!("{s}\u{1b}[2J\"<b>&"),
+            _ => {}
+        }
+    }
+    let name = p.string_table.len() as i64;
+    p.string_table.push("/srv/we\"ird\\app <x>".into());
+    for m in &mut p.mapping {
+        m.filename = name;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hostile.pb");
+    std::fs::write(&path, p.encode_to_vec()).expect("write");
+    let file = path.to_str().expect("utf-8");
+    let has_dot = Command::new("dot").arg("-V").output().is_ok();
+    let run = |args: &[&str], no_graphviz: bool| {
+        let mut c = Command::new(common::rprof_bin());
+        c.args(args)
+            .arg(file)
+            .current_dir(dir.path())
+            .env("TZ", "UTC");
+        if no_graphviz {
+            c.env("RPROF_NO_GRAPHVIZ", "1");
+        }
+        let out = c.output().expect("run rprof");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    };
+    // Labels are drawn as nodelets: make sure the hostile values are there.
+    let dot = run(&["-dot", "-tagfocus=worker=."], false);
+    assert!(dot.contains("javascript:alert"), "{dot}");
+    if has_dot {
+        let out = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(dot.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("run dot");
+        assert!(
+            out.status.success(),
+            "DOT does not parse: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut svgs = vec![
+        ("builtin", run(&["-svg", "-tagfocus=worker=."], true)),
+        ("flame", run(&["-flame"], false)),
+    ];
+    if has_dot {
+        svgs.push(("graphviz", run(&["-svg", "-tagfocus=worker=."], false)));
+    }
+    for (what, svg) in svgs {
+        let doc = roxmltree::Document::parse_with_options(
+            &svg,
+            roxmltree::ParsingOptions {
+                allow_dtd: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{what}: not XML: {e}"));
+        assert!(!svg.contains("xml-stylesheet"), "{what}: stylesheet");
+        for n in doc.descendants() {
+            for a in n.attributes() {
+                assert!(
+                    !(a.name() == "href" && a.value().trim_start().starts_with("javascript:")),
+                    "{what}: javascript: link"
+                );
+                assert_ne!(a.name(), "stylesheet", "{what}");
+            }
+        }
+        assert!(!svg.contains('\u{1b}'), "{what}: raw ESC");
+    }
+}
