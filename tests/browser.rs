@@ -6,7 +6,7 @@
 //! (as root with apt); where it cannot, this test says so and passes.
 //! Screenshots are left in `target/tmp/browser-check/` for a look.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
