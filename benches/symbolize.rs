@@ -4,6 +4,9 @@
 //!
 //!     cargo build                     # target/debug/rprof: ~50 MB with DWARF
 //!     cargo bench --bench symbolize [-- BINARY [COUNT]]
+//!
+//! Without `target/debug/rprof` it symbolizes its own binary (line tables
+//! only, from `[profile.bench]`; the release profile has no debug info).
 
 use std::time::Instant;
 
@@ -18,8 +21,18 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    // rprof's dev build (full DWARF); without it, this benchmark's own
+    // binary ([profile.bench] keeps line tables, the release profile none).
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/target/debug/rprof");
-    let path = args.first().map_or(default, String::as_str);
+    let own = std::env::current_exe().map(|p| p.to_string_lossy().into_owned());
+    let path = match (args.first(), &own) {
+        (Some(p), _) => p.as_str(),
+        (None, Ok(own)) if !std::path::Path::new(default).exists() => {
+            eprintln!("{default} not built: symbolizing this benchmark's binary");
+            own.as_str()
+        }
+        (None, _) => default,
+    };
     let count: usize = args
         .get(1)
         .and_then(|c| c.parse().ok())

@@ -2,11 +2,12 @@
 //! call graph (Graphviz and built-in layout) and of a flame graph must show
 //! a drawing, not a blank or error page.
 //!
-//! `tests/browser/check_svg.sh` installs Debian's `chromium` when missing
-//! (as root with apt); where it cannot, this test says so and passes.
+//! `tests/browser/check_svg.sh` runs Debian's `chromium`; tests install
+//! nothing, so where it is missing this test says so and passes (`.ci/run`
+//! installs it for CI).
 //! Screenshots are left in `target/tmp/browser-check/` for a look.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

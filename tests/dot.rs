@@ -1,7 +1,7 @@
 //! `-dot` compared byte for byte with `go tool pprof -dot` on the Go
 //! fixtures (entropy node order, nodelets, colours, residual edges).
 
-mod common;
+use crate::common;
 
 #[test]
 fn dot_matches_go_tool_pprof() {

@@ -3,7 +3,7 @@
 //! decodable profiles give a report. Bad files are made in a temp dir from
 //! the real fixtures.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! as XML and hold the graph's nodes and edges, with Graphviz and with the
 //! built-in layout; browsers are never really started (BROWSER=true).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

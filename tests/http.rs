@@ -3,8 +3,8 @@
 //! URL rules and `-seconds` reach the server, the saved profile works as
 //! the next `-base`, and each failure is one line and exit status 1.
 
-mod common;
-mod http_server;
+use crate::common;
+use crate::http_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! `-list` compared byte for byte with `go tool pprof` on the Go fixtures,
 //! plus rprof's source search beyond pprof's (toolchain directories).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

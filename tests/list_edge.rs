@@ -150,7 +150,7 @@ fn fixture(root: &Path) -> Vec<u8> {
     b.p.encode_to_vec()
 }
 
-const WANT: &str = include_str!("list_edge.txt");
+const WANT: &str = include_str!("../fixtures/expected/list_edge.txt");
 
 #[test]
 fn list_edge_cases_match_go_tool_pprof() {

@@ -1,7 +1,7 @@
 //! `-peek=regexp` compared byte for byte with `go tool pprof` on the Go
 //! fixtures (callers/callees, edge order, inline marks, bases, lines).
 
-mod common;
+use crate::common;
 
 #[test]
 fn peek_matches_go_tool_pprof() {

@@ -2,7 +2,7 @@
 //! `go tool pprof`'s stdout for the same scripts, and a pseudo-terminal
 //! session exercising completion, history recall and Ctrl-D.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

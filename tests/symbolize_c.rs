@@ -5,12 +5,12 @@
 //! the functions (with the inlined one), list the source lines, and cope
 //! with stripped binaries, debug links, wrong or broken binaries.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::RawMapping;
+use crate::common::RawMapping;
 
 struct Built {
     dir: tempfile::TempDir,

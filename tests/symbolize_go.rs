@@ -5,7 +5,7 @@
 //! Runs only where Go is installed (dev machines; CI has no Go): without
 //! `go` it prints that it is skipped and passes.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
 use std::path::Path;

@@ -4,13 +4,21 @@
 //! DWARF: `crate::function` names with their values, the inlined helper,
 //! and `list` on the real source lines.
 //!
-//! The example is built here with cargo (into a target directory kept
-//! between runs), with source paths remapped to the repository so that
-//! `list` finds them from the repository root.
+//! The example is built here with cargo, in a cache outside the checkout
+//! so that a fresh clone on the same machine (CI's) reuses the few minutes
+//! of its jemalloc build: `$RPROF_LEAKY_RUST_CACHE` if set, else
+//! `${XDG_CACHE_HOME:-$HOME/.cache}/rprof/leaky-rust`. Its sources are
+//! copied to `<cache>/src` (files rewritten only when they differ) and
+//! built there into `<cache>/target`, with `<cache>/src` remapped to
+//! `examples/leaky-rust`: every clone then gives cargo the same paths and
+//! the same RUSTFLAGS, so cargo's own fingerprints decide what to rebuild
+//! (changed sources or Cargo.lock, another rustc) and clones do not
+//! thrash each other's build. `list` finds the sources from the
+//! repository root through the remapped paths.
 
-mod common;
+use crate::common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Each session keeps a 64 KiB buffer and a 4 KiB name (examples/leaky-rust).
@@ -23,34 +31,125 @@ struct Run {
     current: PathBuf,
 }
 
+/// Where examples/leaky-rust is built (see the module comment).
+fn cache_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("RPROF_LEAKY_RUST_CACHE") {
+        return PathBuf::from(dir);
+    }
+    match (var("XDG_CACHE_HOME"), var("HOME")) {
+        (Some(cache), _) => PathBuf::from(cache).join("rprof/leaky-rust"),
+        (None, Some(home)) => PathBuf::from(home).join(".cache/rprof/leaky-rust"),
+        // No home: at least keep it between runs of this checkout.
+        (None, None) => PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("leaky-rust"),
+    }
+}
+
+/// The files of the example (its sources, Cargo.toml, Cargo.lock; not a
+/// `target/` left by a build in place), relative to `root`, sorted.
+fn example_files(root: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
+            return;
+        };
+        for e in rd.map(|e| e.expect("read_dir entry")) {
+            let rel = rel.join(e.file_name());
+            let ty = e.file_type().expect("file type");
+            if ty.is_dir() && rel != Path::new("target") {
+                walk(root, &rel, out);
+            } else if ty.is_file() {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, Path::new(""), &mut out);
+    out.sort();
+    out
+}
+
+/// Makes `to` a copy of `from`: writes only the files whose content
+/// differs (atomically, so that a concurrent build never reads half a
+/// file; unchanged files keep their mtimes and cargo rebuilds nothing) and
+/// removes the files `from` does not have. Returns whether it changed
+/// anything.
+fn sync_tree(from: &Path, to: &Path) -> bool {
+    let want = example_files(from);
+    let mut changed = false;
+    for rel in example_files(to) {
+        if !want.contains(&rel) {
+            std::fs::remove_file(to.join(&rel)).expect("remove stale cached source");
+            changed = true;
+        }
+    }
+    for rel in &want {
+        let data = std::fs::read(from.join(rel)).expect("read example source");
+        let dest = to.join(rel);
+        if std::fs::read(&dest).is_ok_and(|old| old == data) {
+            continue;
+        }
+        std::fs::create_dir_all(dest.parent().unwrap()).expect("mkdir in cache");
+        let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, &data).expect("write cached source");
+        std::fs::rename(&tmp, &dest).expect("rename cached source");
+        changed = true;
+    }
+    changed
+}
+
 fn build_and_run() -> Run {
-    let repo = common::repo();
-    let crate_dir = repo.join("examples/leaky-rust");
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("leaky-rust");
+    let example = common::repo().join("examples/leaky-rust");
+    let cache = cache_dir();
+    let src = cache.join("src");
+    let target = cache.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--locked", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env(
-            "RUSTFLAGS",
-            format!(
-                "--remap-path-prefix={}=examples/leaky-rust",
-                crate_dir.display()
-            ),
-        )
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "building examples/leaky-rust failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let exe = target.join("release/leaky-rust");
+    // Another checkout's test may sync other sources into the cache while
+    // this one builds: then build again (cargo locks the target directory).
+    let mut attempts = 0;
+    loop {
+        sync_tree(&example, &src);
+        eprintln!(
+            "building examples/leaky-rust in {} (several minutes the first time)",
+            target.display()
+        );
+        let out = Command::new(&cargo)
+            .args(["build", "--release", "--locked", "--manifest-path"])
+            .arg(src.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .current_dir(&src)
+            .env(
+                "RUSTFLAGS",
+                format!("--remap-path-prefix={}=examples/leaky-rust", src.display()),
+            )
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET")
+            .output()
+            .expect("run cargo");
+        assert!(
+            out.status.success(),
+            "building examples/leaky-rust (copied to {}) failed:\n{}",
+            src.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        attempts += 1;
+        if !sync_tree(&example, &src) {
+            break;
+        }
+        assert!(
+            attempts < 3,
+            "{} keeps changing: another checkout is building other sources there",
+            src.display()
+        );
+    }
+    // A private copy, under the same name (rprof prints the mapping's base
+    // name): the profiles' mapping names it, and a concurrent build cannot
+    // replace it mid-test.
     let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("leaky-rust");
+    std::fs::copy(target.join("release/leaky-rust"), &exe).expect("copy leaky-rust");
     let run = Command::new(&exe).arg(dir.path()).output().unwrap();
     assert!(
         run.status.success(),

@@ -1,7 +1,7 @@
 //! `-tags` compared byte for byte with `go tool pprof` on the Go fixtures
 //! (string and numeric tags, units, tag filters, bases).
 
-mod common;
+use crate::common;
 
 #[test]
 fn tags_match_go_tool_pprof() {

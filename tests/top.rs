@@ -2,7 +2,7 @@
 //! fixtures (heap with and without bases, allocs, CPU, goroutine, mutex,
 //! block; filters, granularities, units, node trimming).
 
-mod common;
+use crate::common;
 
 #[test]
 fn top_matches_go_tool_pprof() {

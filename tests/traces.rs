@@ -1,7 +1,7 @@
 //! `-traces` compared byte for byte with `go tool pprof` on the Go
 //! fixtures (sample order, string and numeric labels, inline frames).
 
-mod common;
+use crate::common;
 
 #[test]
 fn traces_match_go_tool_pprof() {

@@ -6,9 +6,9 @@
 # Also writes the DOM Chromium built (OUT.png with .dom instead of .png) and
 # fails when Chromium could not parse the file (its <parsererror> page).
 #
-# Installs Debian's `chromium` with apt-get when it is missing, but only as
-# root with a working apt. Exit status: 0 = screenshot written, 3 = skipped
-# (no browser could be had; the reason is printed), anything else = failure.
+# Never installs anything: without `chromium` (Debian's package; `.ci/run`
+# installs it for CI) it skips. Exit status: 0 = screenshot written,
+# 3 = skipped (no browser; the reason is printed), anything else = failure.
 set -uo pipefail
 
 svg=${1:?usage: check_svg.sh FILE.svg OUT.png [WxH]}
@@ -31,25 +31,8 @@ find_browser() {
 	return 1
 }
 
-browser=$(find_browser)
-if [ -z "$browser" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		skip "chromium is not installed and we are not root to apt-get install it"
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		skip "chromium is not installed and there is no apt-get"
-	fi
-	echo "check_svg.sh: installing chromium with apt-get (this can take a few minutes)" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	# A stale or missing package list makes the install fail: refresh first.
-	if ! timeout 600 apt-get update -qq >&2; then
-		skip "apt-get update failed: cannot install chromium"
-	fi
-	if ! timeout 1200 apt-get install -y -qq --no-install-recommends chromium >&2; then
-		skip "apt-get install chromium failed"
-	fi
-	browser=$(find_browser) || skip "chromium still missing after apt-get install"
-fi
+browser=$(find_browser) ||
+	skip "no chromium on PATH (Debian: apt-get install chromium; .ci/run installs it)"
 
 profile_dir=$(mktemp -d)
 trap 'rm -rf "$profile_dir"' EXIT
