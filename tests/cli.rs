@@ -2,7 +2,7 @@
 //! `Time:`, the binary given after the profile, usage without arguments,
 //! `-version`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

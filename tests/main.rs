@@ -14,6 +14,7 @@ mod common;
 mod http_server;
 
 mod browser;
+mod cli;
 mod corpus;
 mod dot;
 mod errors;
@@ -23,6 +24,7 @@ mod http;
 mod list;
 mod list_edge;
 mod peek;
+mod producers;
 mod shell;
 mod symbolize_c;
 mod symbolize_go;

@@ -4,7 +4,7 @@
 //! the cases of `fixtures/producers/cases.txt` (run from
 //! `fixtures/producers/`, see `fixtures/gen-producers.sh`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
