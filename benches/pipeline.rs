@@ -1,5 +1,5 @@
 //! Benchmarks of each stage on a synthetic 100k-sample CPU profile
-//! (rprof::synthetic): decode, merge and base subtraction, the graph, and
+//! (benches/support/synthetic.rs): decode, merge and base subtraction, the graph, and
 //! the top/list/peek reports. Symbolization has its own bench.
 //!
 //!     cargo bench --bench pipeline
@@ -12,14 +12,18 @@ use rprof::options::Config;
 use rprof::profile::{self, merge};
 use rprof::report::graph::{Graph, ValueSel};
 
+use rprof::pb;
 use rprof::ui::NoUi as Quiet;
+
+#[path = "support/synthetic.rs"]
+mod synthetic;
 
 fn cmd(name: &str, arg: Option<&str>) -> Command {
     Command::new(name, arg).expect("command")
 }
 
 fn benches(c: &mut Criterion) {
-    let bytes = rprof::synthetic::gzipped(&rprof::synthetic::cpu_profile(100_000, 20_000));
+    let bytes = synthetic::gzipped(&synthetic::cpu_profile(100_000, 20_000));
     let p = profile::parse(&bytes).expect("synthetic profile parses");
     let mut g = c.benchmark_group("100k");
     g.sample_size(10);

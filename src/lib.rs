@@ -15,7 +15,6 @@ pub mod profile;
 pub mod report;
 pub mod shell;
 pub mod symbolize;
-pub mod synthetic;
 pub mod ui;
 pub mod units;
 

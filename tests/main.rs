@@ -12,6 +12,11 @@
 // The shared harness.
 mod common;
 mod http_server;
+// Synthetic profiles (benches/support/synthetic.rs), for tests that need a
+// big one.
+#[path = "../benches/support/synthetic.rs"]
+mod synthetic;
+use rprof::pb;
 
 mod browser;
 mod cli;

@@ -224,8 +224,8 @@ fn ctrl_c_cancels_a_long_report() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.pb.gz");
     // Tens of seconds of `traces` in a debug build, a few in release.
-    let p = rprof::synthetic::cpu_profile(60_000, 5_000);
-    std::fs::write(&big, rprof::synthetic::gzipped(&p)).unwrap();
+    let p = crate::synthetic::cpu_profile(60_000, 5_000);
+    std::fs::write(&big, crate::synthetic::gzipped(&p)).unwrap();
     let mut cmd = Command::new(common::rprof_bin());
     cmd.arg(&big)
         .current_dir(dir.path())

@@ -1,8 +1,12 @@
 use super::*;
+use crate::pb;
+
+#[path = "../../../benches/support/synthetic.rs"]
+mod synthetic;
 
 #[test]
 fn two_threads_build_the_same_graph_as_one() {
-    let bytes = crate::synthetic::gzipped(&crate::synthetic::cpu_profile(60_000, 2_000));
+    let bytes = synthetic::gzipped(&synthetic::cpu_profile(60_000, 2_000));
     let p = crate::profile::parse(&bytes).expect("parse");
     let table = NodeTable::new(&p, false);
     let sel = ValueSel {

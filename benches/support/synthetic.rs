@@ -1,8 +1,11 @@
-//! Synthetic profiles for benchmarks: many functions with several
+//! Synthetic profiles for benchmarks and tests (not part of the library): many functions with several
 //! locations each, deep stacks (up to 48 frames), Zipf-like frequencies,
 //! labels. Deterministic: the same arguments give the same profile.
 
-use crate::pb;
+// Included by path (`#[path = ".../synthetic.rs"] mod synthetic;`) from the
+// benches, examples and tests, so it is no part of the library: the
+// including module provides `pb` (rprof's generated protobuf types).
+use super::pb;
 
 /// xorshift64*: tiny, deterministic, good enough for synthetic data.
 struct Rng(u64);
