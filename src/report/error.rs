@@ -15,6 +15,9 @@ pub enum RenderError {
     /// The built-in layout gave up on the graph.
     #[error("the built-in graph layout failed")]
     Layout,
+    /// Too many boxes for the built-in layout to draw in reasonable time.
+    #[error("the built-in graph layout draws at most {limit} boxes, this graph has {nodes}: lower -nodecount or install Graphviz")]
+    TooManyNodes { nodes: usize, limit: usize },
 }
 
 /// `list` failed.

@@ -126,6 +126,14 @@ fn text_size(lines: &[String], font: f64) -> (f64, f64) {
 /// a panic into [`RenderError::Layout`] (the default panic message is still
 /// printed; the process-wide panic hook is not touched).
 pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
+    // layout-rs's ranking grows faster than quadratically: past a few
+    // hundred boxes it takes minutes. Refuse rather than seem to hang.
+    if d.nodes.len() > MAX_BUILTIN_NODES {
+        return Err(RenderError::TooManyNodes {
+            nodes: d.nodes.len(),
+            limit: MAX_BUILTIN_NODES,
+        });
+    }
     let dir = Orientation::TopToBottom;
     let mut vg = VisualGraph::new(dir);
     // The DAG's self-checks are quadratic; the input is well formed.
@@ -229,6 +237,9 @@ pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
     }
     Ok(canvas.finish(&d.name, d.legend.as_ref()))
 }
+
+/// The most boxes (nodes and their label boxes) the built-in layout draws.
+pub const MAX_BUILTIN_NODES: usize = 300;
 
 /// A layout-rs backend writing SVG shaped like Graphviz's (a `node` group
 /// per node with its `<title>`, an `edge` group per edge).
@@ -648,10 +659,16 @@ mod tests {
         many_nodes(200);
     }
 
+    /// Too big for layout-rs in reasonable time: refused with a reason.
     #[test]
-    #[ignore = "minutes in a debug build: layout-rs's ranking is quadratic or worse"]
-    fn two_thousand_nodes() {
-        many_nodes(2000);
+    fn two_thousand_nodes_are_refused() {
+        let nodes: Vec<DrawNode> = (1..=2000).map(|i| node(i, &format!("f{i}"))).collect();
+        let d = drawing(nodes, Vec::new());
+        let e = builtin(&d).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the built-in graph layout draws at most 300 boxes, this graph has 2000: lower -nodecount or install Graphviz"
+        );
     }
 
     #[test]
