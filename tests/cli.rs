@@ -6,6 +6,18 @@ use crate::common;
 
 use std::process::Command;
 
+/// The Go CPU fixture as protobuf messages, to be altered by a test.
+fn cpu_profile() -> rprof::pb::Profile {
+    use prost::Message;
+    use std::io::Read;
+    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    rprof::pb::Profile::decode(raw.as_slice()).expect("decode")
+}
+
 fn expected(name: &str) -> String {
     std::fs::read_to_string(common::fixtures().join("expected").join(name)).expect("expected file")
 }
@@ -123,13 +135,7 @@ fn help_lists_only_working_formats() {
 #[test]
 fn control_characters_are_escaped_in_every_output() {
     use prost::Message;
-    use std::io::Read;
-    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
-    let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
-        .read_to_end(&mut raw)
-        .expect("gunzip");
-    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    let mut p = cpu_profile();
     let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{0}\r";
     for s in p.string_table.iter_mut() {
         if s.starts_with("main.") || s == "json" || s == "worker" {
@@ -237,13 +243,7 @@ fn web_uses_a_private_unpredictable_file() {
 #[test]
 fn hostile_strings_stay_text_in_graphs() {
     use prost::Message;
-    use std::io::Read;
-    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
-    let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
-        .read_to_end(&mut raw)
-        .expect("gunzip");
-    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    let mut p = cpu_profile();
     let js = r#"v" URL="javascript:alert(document.domain)" target="_top"#;
     let css = r#"v"] graph [stylesheet="http://127.0.0.1:9/evil.css"] Z [label="z"#;
     for s in p.string_table.iter_mut() {

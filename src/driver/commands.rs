@@ -113,6 +113,20 @@ fn flame(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
     report::flame::print_flame(r, base.as_deref_mut(), ui).map_err(|e| Error::Report(e.into()))
 }
 
+const TOP: CommandSpec = CommandSpec {
+        name: "top",
+        help: "Outputs top entries in text form",
+        detail: "Lists the nodes (functions, or files/lines/addresses at other granularities) with the largest flat values: flat, flat%, sum%, cum, cum%.",
+        arg: None,
+        format: Format::Text,
+        class: PrepClass::Graph,
+        overrides: TEXT,
+        render: text,
+        shell_nodecount: Some(10),
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    };
+
 /// Every command, in name order (as `help` lists them). Only commands that
 /// work are here: `help` and `-help` list exactly this table.
 pub const COMMANDS: &[CommandSpec] = &[
@@ -216,30 +230,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "text",
-        help: "Outputs top entries in text form",
         detail: "Same as top.",
-        arg: None,
-        format: Format::Text,
-        class: PrepClass::Graph,
-        overrides: TEXT,
-        render: text,
-        shell_nodecount: Some(10),
-        filters_tags: false,
-        delivery: Delivery::Stdout,
+        ..TOP
     },
-    CommandSpec {
-        name: "top",
-        help: "Outputs top entries in text form",
-        detail: "Lists the nodes (functions, or files/lines/addresses at other granularities) with the largest flat values: flat, flat%, sum%, cum, cum%.",
-        arg: None,
-        format: Format::Text,
-        class: PrepClass::Graph,
-        overrides: TEXT,
-        render: text,
-        shell_nodecount: Some(10),
-        filters_tags: false,
-        delivery: Delivery::Stdout,
-    },
+    TOP,
     CommandSpec {
         name: "traces",
         help: "Outputs all profile samples in text form",

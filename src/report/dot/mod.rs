@@ -11,6 +11,7 @@
 //! (`text`) is written from it, and so is the built-in SVG layout
 //! (`report::svg`), so neither parses the other's output.
 
+use crate::report::is_negative;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -20,15 +21,10 @@ mod text;
 
 pub use drawing::{DrawEdge, DrawNode, Drawing, Justify, Label, Legend, Line, Shape, NODE_FILL};
 
-use super::graph::{Graph, Node, NodeInfo, TagSpec};
+use super::graph::{Graph, NodeInfo, TagSpec};
 use super::{Report, Trimmed};
 use crate::paths::base_name;
 use crate::profile::Profile;
-
-/// pprof's test for nodes dropped by `-drop_negative`.
-fn is_negative(n: &Node) -> bool {
-    n.flat < 0 || (n.flat == 0 && n.cum < 0)
-}
 
 impl Report {
     /// The graph trimmed for drawing: pprof's `newTrimmedGraph` in visual

@@ -96,19 +96,20 @@ pub struct Node {
 
 impl Node {
     pub fn flat_value(&self) -> i64 {
-        if self.flat_div == 0 {
-            self.flat
-        } else {
-            self.flat.wrapping_div(self.flat_div)
-        }
+        divided(self.flat, self.flat_div)
     }
 
     pub fn cum_value(&self) -> i64 {
-        if self.cum_div == 0 {
-            self.cum
-        } else {
-            self.cum.wrapping_div(self.cum_div)
-        }
+        divided(self.cum, self.cum_div)
+    }
+}
+
+/// A value over its divisor (mean reports), or as it is without one.
+pub(crate) fn divided(v: i64, div: i64) -> i64 {
+    if div == 0 {
+        v
+    } else {
+        v.wrapping_div(div)
     }
 }
 

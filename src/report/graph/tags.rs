@@ -31,19 +31,11 @@ pub struct Tag {
 
 impl Tag {
     pub fn flat_value(&self) -> i64 {
-        if self.flat_div == 0 {
-            self.flat
-        } else {
-            self.flat.wrapping_div(self.flat_div)
-        }
+        super::divided(self.flat, self.flat_div)
     }
 
     pub fn cum_value(&self) -> i64 {
-        if self.cum_div == 0 {
-            self.cum
-        } else {
-            self.cum.wrapping_div(self.cum_div)
-        }
+        super::divided(self.cum, self.cum_div)
     }
 }
 
