@@ -90,8 +90,11 @@ fn xml(s: &str) -> String {
 fn drawn_lines(label: &Label, trim: bool) -> Vec<String> {
     label
         .drawn_lines()
+        // A newline inside a line (the legend's blank line before its
+        // "See ..." line, as pprof writes it) starts a line of its own.
+        .flat_map(|(l, _)| l.split('\n'))
         .take(MAX_LINES)
-        .map(|(l, _)| {
+        .map(|l| {
             let l = if trim { l.trim() } else { l };
             let mut l = visible(l);
             if let Some((cut, _)) = l.char_indices().nth(MAX_LINE_CHARS) {
@@ -237,6 +240,9 @@ pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
     }
     Ok(canvas.finish(&d.name, d.legend.as_ref()))
 }
+
+/// How far right of its edge an edge label starts.
+const EDGE_LABEL_GAP: f64 = 6.0;
 
 /// The most boxes (nodes and their label boxes) the built-in layout draws.
 pub const MAX_BUILTIN_NODES: usize = 300;
@@ -410,12 +416,25 @@ impl RenderBackend for Canvas<'_> {
         for (i, line) in lines.iter().enumerate() {
             // Baselines sit about 0.8 of a line below each line's top.
             let y = top + lh * (i as f64 + 0.8);
-            self.grow(Point::new(xy.x, y));
-            self.body.push_str(&format!(
-                "<text text-anchor=\"middle\" x=\"{:.1}\" y=\"{y:.1}\" font-family=\"{FONT}\" font-size=\"{font:.2}\">{}</text>\n",
-                xy.x,
-                xml(line)
-            ));
+            if node {
+                self.grow(Point::new(xy.x, y));
+                self.body.push_str(&format!(
+                    "<text text-anchor=\"middle\" x=\"{:.1}\" y=\"{y:.1}\" font-family=\"{FONT}\" font-size=\"{font:.2}\">{}</text>\n",
+                    xy.x,
+                    xml(line)
+                ));
+            } else {
+                // layout-rs puts an edge's label where the edge passes:
+                // drawn beside it (as Graphviz does), over a white halo, so
+                // neither hides the other.
+                let x = xy.x + EDGE_LABEL_GAP;
+                let width = line.chars().count() as f64 * font * CHAR_WIDTH;
+                self.grow(Point::new(x + width, y));
+                self.body.push_str(&format!(
+                    "<text text-anchor=\"start\" x=\"{x:.1}\" y=\"{y:.1}\" font-family=\"{FONT}\" font-size=\"{font:.2}\" paint-order=\"stroke\" stroke=\"white\" stroke-width=\"3\">{}</text>\n",
+                    xml(line)
+                ));
+            }
         }
         if node {
             self.close();
@@ -577,6 +596,43 @@ mod tests {
         assert!(svg.contains("<title>N1</title>"));
         assert!(svg.contains("<title>N1-&gt;N2</title>"));
         assert!(svg.contains("<title>N2-&gt;N1</title>"));
+    }
+
+    /// An edge's label is drawn beside the edge, not across it: on a
+    /// vertical edge the text starts right of the line.
+    #[test]
+    fn edge_labels_beside_their_edges() {
+        let d = drawing(vec![node(1, "a"), node(2, "b")], vec![edge(0, 1)]);
+        let svg = builtin(&d).unwrap();
+        let num = |s: &str, key: &str| -> f64 {
+            let i = s.find(key).expect(key) + key.len();
+            s[i..]
+                .split(['"', ',', ' '])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let path_x = num(&svg[svg.find("<path").unwrap()..], " d=\"M");
+        let label = &svg[svg.find("class=\"edge-label\"").expect("edge label")..];
+        let label_x = num(label, " x=\"");
+        assert!(label.contains("text-anchor=\"start\""), "{label}");
+        assert!(
+            label_x >= path_x + 4.0,
+            "label at x={label_x}, edge at x={path_x}"
+        );
+    }
+
+    /// A newline inside a label line (pprof's legend) is a line break.
+    #[test]
+    fn newlines_in_labels_break_lines() {
+        let mut label = Label::text("Dropped 3 nodes");
+        label.end_line(Justify::Left);
+        label.push("\nSee the docs");
+        assert_eq!(
+            drawn_lines(&label, false),
+            vec!["Dropped 3 nodes", "", "See the docs"]
+        );
     }
 
     #[test]
