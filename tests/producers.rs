@@ -48,7 +48,9 @@ fn check(prefix: &str) {
     assert!(!cases.is_empty(), "no case named {prefix}*");
     let mut failures = Vec::new();
     for (name, args) in &cases {
-        let path = producers().join("expected").join(format!("{name}.txt"));
+        let path = common::fixtures()
+            .join("expected/producers")
+            .join(format!("{name}.txt"));
         let want =
             std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("expected output for {name}"));
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -20,24 +20,13 @@ use crate::driver::{self, Command, Error, PrepClass, StderrUi};
 use crate::options::{Config, Sort};
 use crate::profile::Profile;
 use crate::report::Report;
-use crate::ui::{escape_controls, Ui};
+use crate::ui::escape_controls;
 
 /// The longest input line read from a script.
 const MAX_LINE: usize = 1 << 20;
 
 /// The prompt: pprof's, so transcripts and scripts carry over.
 pub const PROMPT: &str = "(pprof) ";
-
-/// Collects diagnostics so they can be replayed when a cached report is
-/// reused, then prints them.
-#[derive(Default)]
-struct Captured(Vec<String>);
-
-impl Ui for Captured {
-    fn warn(&mut self, msg: &str) {
-        self.0.push(msg.to_string());
-    }
-}
 
 /// A prepared report (filtered and aggregated profile), kept for the next
 /// command that needs the same samples.
@@ -99,14 +88,14 @@ fn compute(
             c
         }
         None => {
-            let mut ui = Captured::default();
+            let mut ui: Vec<String> = Vec::new();
             let report = driver::prepare_report(profile, cmd, cfg, &mut ui);
-            warnings.extend(ui.0.iter().cloned());
+            warnings.extend(ui.iter().cloned());
             match report {
                 Ok(report) => Cached {
                     key,
                     report,
-                    warnings: ui.0,
+                    warnings: ui,
                 },
                 Err(e) => return (None, warnings, Err(e)),
             }
@@ -116,10 +105,10 @@ fn compute(
         cached.report.prime();
     }
     let mut rpt = cached.report.clone();
-    let mut ui = Captured::default();
+    let mut ui: Vec<String> = Vec::new();
     let result = driver::set_output_options(&mut rpt, cmd, cfg)
         .and_then(|()| driver::render(&mut rpt, cmd, &mut ui));
-    warnings.extend(ui.0);
+    warnings.extend(ui);
     (Some(cached), warnings, result)
 }
 
@@ -173,7 +162,7 @@ impl Shell {
     /// The lines printed before the first prompt.
     pub fn greeting(&self) -> String {
         let mut out = String::new();
-        let mut quiet = Captured::default();
+        let mut quiet: Vec<String> = Vec::new();
         let rpt = Command::new("top", None)
             .and_then(|cmd| driver::prepare_report(&self.profile, &cmd, &self.config, &mut quiet));
         if let Ok(rpt) = rpt {
