@@ -84,8 +84,8 @@ fn every_case_has_its_expected_output() {
     assert_eq!(names.len(), cases.len(), "duplicate case names");
     for name in names {
         assert!(
-            producers()
-                .join("expected")
+            common::fixtures()
+                .join("expected/producers")
                 .join(format!("{name}.txt"))
                 .is_file(),
             "no expected output for {name}"
