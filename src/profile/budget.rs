@@ -250,7 +250,12 @@ impl PreScan {
             } else {
                 0
             };
-            if self.cost.saturating_add(cost).saturating_add(buffer.max(end)) > budget {
+            if self
+                .cost
+                .saturating_add(cost)
+                .saturating_add(buffer.max(end))
+                > budget
+            {
                 return Err(Stop::OverBudget);
             }
             if end > data.len() as u64 {
@@ -327,7 +332,11 @@ mod tests {
         assert_eq!(s.finish(&data[..3]), Err(Stop::Invalid));
         // Tag 0, wrong wire types, stray end group.
         for bad in [&[0x00][..], &[0x08, 0x01], &[0x3a, 0x00], &[0x7c]] {
-            assert_eq!(scan_all(bad, 10, u64::MAX).err(), Some(Stop::Invalid), "{bad:?}");
+            assert_eq!(
+                scan_all(bad, 10, u64::MAX).err(),
+                Some(Stop::Invalid),
+                "{bad:?}"
+            );
         }
     }
 
@@ -335,7 +344,10 @@ mod tests {
     fn budget_and_samples() {
         let locations = [0x22, 0x00].repeat(1000);
         assert!(scan_all(&locations, 10, 1 << 30).is_ok());
-        assert_eq!(scan_all(&locations, 10, 100_000).err(), Some(Stop::OverBudget));
+        assert_eq!(
+            scan_all(&locations, 10, 100_000).err(),
+            Some(Stop::OverBudget)
+        );
         let samples = [0x12, 0x00].repeat(11);
         assert_eq!(
             scan_all(&samples, 10, u64::MAX).err(),

@@ -25,7 +25,9 @@ pub enum DecodeError {
     #[error("too many samples: more than {0} (raise the limit with -max_samples)")]
     TooManySamples(usize),
     /// The estimate made before allocating passes the memory budget.
-    #[error("profile needs more than {0} MB of memory to load (raise the limit with -max_memory_mb)")]
+    #[error(
+        "profile needs more than {0} MB of memory to load (raise the limit with -max_memory_mb)"
+    )]
     OverBudget(u64),
     /// An allocation within the budget failed (little memory left).
     #[error("out of memory: could not allocate {0} MB while loading the profile")]
@@ -38,7 +40,9 @@ impl DecodeError {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            DecodeError::TooManySamples(_) | DecodeError::OverBudget(_) | DecodeError::OutOfMemory(_)
+            DecodeError::TooManySamples(_)
+                | DecodeError::OverBudget(_)
+                | DecodeError::OutOfMemory(_)
         )
     }
 }

@@ -283,7 +283,10 @@ impl<'a> Inflater<'a> {
             let n = read_some(&mut self.gz, &mut probe)?;
             if n > 0 {
                 let old = self.buf.capacity() as u64;
-                let cap = self.limits.max_decompressed_bytes.saturating_add(probe.len() as u64 + 1);
+                let cap = self
+                    .limits
+                    .max_decompressed_bytes
+                    .saturating_add(probe.len() as u64 + 1);
                 let new = old
                     .saturating_mul(2)
                     .max((len + CHUNK) as u64)
