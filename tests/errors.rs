@@ -836,7 +836,7 @@ fn gzip_bomb_refused_while_inflating() {
     }
     head.push(n as u8);
     let mut data = gzip(&head);
-    data.extend(gzip_members(&[b'a'], 128));
+    data.extend(gzip_members(b"a", 128));
     let path = s.write("long.pb.gz", &data);
     let (out, _) = rprof_2g(&["-top", "-max_memory_mb=50"], &path);
     assert_error(&out, &path, "-max_memory_mb");

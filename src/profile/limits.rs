@@ -86,7 +86,10 @@ fn memory_rlimit() -> Option<u64> {
         };
         // SAFETY: getrlimit writes into the struct we pass.
         let ok = unsafe { libc::getrlimit(resource, &mut rl) } == 0;
-        (ok && rl.rlim_cur != libc::RLIM_INFINITY).then_some(rl.rlim_cur as u64)
+        // rlim_t is not u64 everywhere.
+        #[allow(clippy::unnecessary_cast)]
+        let cur = rl.rlim_cur as u64;
+        (ok && rl.rlim_cur != libc::RLIM_INFINITY).then_some(cur)
     };
     [get(libc::RLIMIT_AS), get(libc::RLIMIT_DATA)]
         .into_iter()
