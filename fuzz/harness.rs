@@ -21,6 +21,7 @@ use rprof::symbolize::{self, Loaded, Symbolizer};
 pub const LIMITS: Limits = Limits {
     max_decompressed_bytes: 64 << 20,
     max_samples: 200_000,
+    max_memory_bytes: 1 << 30,
 };
 
 use rprof::ui::NoUi as Quiet;

@@ -108,6 +108,11 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         "Refuse profiles of more MB than this once decompressed (default 4096)",
     ),
     (
+        "max_memory_mb",
+        FlagType::Value,
+        "Refuse profiles that need more MB of memory than this to load (default a quarter of physical memory, at most 16384)",
+    ),
+    (
         "max_samples",
         FlagType::Value,
         "Refuse profiles with more samples than this (default 100000000)",
@@ -224,13 +229,15 @@ fn parse_flags(args: &[String]) -> Result<Invocation, String> {
                 }
             }
             "add_comment" => inv.sources.comment = Some(value).filter(|v| !v.is_empty()),
-            "max_decompressed_mb" | "max_samples" => {
+            "max_decompressed_mb" | "max_memory_mb" | "max_samples" => {
                 let n = value.parse::<u64>().map_err(|_| {
                     format!("invalid value {value:?} for flag -{name}: parse error")
                 })?;
                 let limits = &mut inv.sources.limits;
                 if name == "max_samples" {
                     limits.max_samples = usize::try_from(n).unwrap_or(usize::MAX);
+                } else if name == "max_memory_mb" {
+                    limits.max_memory_bytes = n.saturating_mul(1 << 20);
                 } else {
                     limits.max_decompressed_bytes = n.saturating_mul(1 << 20);
                 }

@@ -740,3 +740,142 @@ fn fifos_and_devices_named_by_a_profile() {
     let out = rprof(&["-top", "/dev/zero"]);
     assert_error(&out, Path::new("/dev/zero"), "not a regular file");
 }
+
+// ---- memory budget: hostile shapes ----
+
+/// `copies` gzip members, each of `chunk` repeated to 1 MiB: a small file
+/// that inflates to `copies` MiB (gzip readers join members).
+fn gzip_members(chunk: &[u8], copies: usize) -> Vec<u8> {
+    let block: Vec<u8> = chunk.iter().copied().cycle().take(1 << 20).collect();
+    let member = gzip(&block);
+    member.repeat(copies)
+}
+
+/// Runs `rprof ARGS FILE` under a 2 GB address-space limit; with how long
+/// it took.
+#[cfg(unix)]
+fn rprof_2g(args: &[&str], path: &Path) -> (Output, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 2000000 && exec \"{}\" {} \"{}\"",
+            common::rprof_bin(),
+            args.join(" "),
+            path.display()
+        ))
+        .output()
+        .expect("run sh");
+    (out, start.elapsed())
+}
+
+/// Runs of empty table entries (mappings, locations, functions, strings:
+/// each two bytes, each costing the decoder far more) are refused by the
+/// memory budget before the decoder allocates anything, and never abort
+/// the process, whatever the address-space limit.
+#[cfg(unix)]
+#[test]
+fn empty_table_entries_refused_by_the_memory_budget() {
+    let s = Scratch::new();
+    for (what, key) in [
+        ("mapping", 0x1a),
+        ("location", 0x22),
+        ("function", 0x2a),
+        ("string", 0x32),
+    ] {
+        // 200 MiB inflated, about 200 KB on disk.
+        let path = s.write(&format!("{what}s.pb.gz"), &gzip_members(&[key, 0x00], 200));
+        let (out, took) = rprof_2g(&["-top"], &path);
+        assert_error(&out, &path, "-max_memory_mb");
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{what}: {took:?}"
+        );
+        // The default budget (no address-space limit) refuses it too.
+        assert_error(&top(&path), &path, "profile needs more than");
+        // Uncompressed: the same estimate, before decoding.
+        let raw = [key, 0x00].repeat(4 << 20);
+        let path = s.write(&format!("{what}s.pb"), &raw);
+        let out = rprof(&["-top", "-max_memory_mb=64", path.to_str().expect("utf-8")]);
+        assert_error(&out, &path, "needs more than 64 MB of memory");
+    }
+    // A generous budget lets the decoder see the entries (and reject
+    // their reserved id 0).
+    let mut few = vec![0x32, 0x00];
+    few.extend([0x22, 0x00].repeat(1000));
+    let path = s.write("few.pb", &few);
+    let out = rprof(&["-top", "-max_memory_mb=100", path.to_str().expect("utf-8")]);
+    assert_error(&out, &path, "reserved id=0");
+}
+
+/// A gzip bomb of zeros is no protobuf (tag 0): refused after the first
+/// chunk, not inflated whole.
+#[cfg(unix)]
+#[test]
+fn gzip_bomb_refused_while_inflating() {
+    let s = Scratch::new();
+    // 2 GiB of zeros in about 2 MB.
+    let path = s.write("zeros.pb.gz", &gzip_members(&[0], 2048));
+    let (out, took) = rprof_2g(&["-top"], &path);
+    assert_error(&out, &path, "not a profile");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    // A valid profile followed by zeros: the same.
+    let mut data = gzip(&cpu_raw());
+    data.extend(gzip_members(&[0], 512));
+    let path = s.write("tail.pb.gz", &data);
+    let (out, took) = rprof_2g(&["-top"], &path);
+    assert_error(&out, &path, "not a profile");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    // A string claiming 100 MiB is charged before its bytes arrive (a
+    // claim past what the compressed bytes can give is no protobuf).
+    let mut head = vec![0x32];
+    let mut n: u64 = 100 << 20;
+    while n >= 0x80 {
+        head.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    head.push(n as u8);
+    let mut data = gzip(&head);
+    data.extend(gzip_members(b"a", 128));
+    let path = s.write("long.pb.gz", &data);
+    let (out, _) = rprof_2g(&["-top", "-max_memory_mb=50"], &path);
+    assert_error(&out, &path, "-max_memory_mb");
+}
+
+/// Gzipped legacy text profiles are still recognized after the protobuf
+/// pre-scan gives up on them.
+#[test]
+fn gzipped_legacy_profiles() {
+    let s = Scratch::new();
+    for rel in [
+        "corpus/cppbench.heap",
+        "corpus/java.cpu",
+        "corpus/cppbench.cpu",
+    ] {
+        let path = s.write("legacy.gz", &gzip(&fixture(rel)));
+        assert_report(&top(&path), rel);
+    }
+}
+
+/// Many sample types times many samples: the values array is sized by
+/// what the samples hold, not by the product.
+#[cfg(unix)]
+#[test]
+fn sample_types_times_samples() {
+    let s = Scratch::new();
+    let mut data = vec![0x32, 0x00];
+    data.extend([0x0a, 0x00].repeat(1 << 20));
+    data.extend([0x12, 0x00].repeat(1 << 20));
+    let path = s.write("product.pb", &data);
+    let (out, _) = rprof_2g(&["-top"], &path);
+    assert_error(&out, &path, "mismatch");
+}
+
+#[test]
+fn help_documents_memory_limit() {
+    let out = rprof(&["-help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("-max_memory_mb"), "{help}");
+    let out = rprof(&["-top", "-max_memory_mb=lots", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+}

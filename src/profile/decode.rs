@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use prost::encoding::{decode_key, decode_varint, skip_field, DecodeContext, WireType};
 use prost::Message;
 
+use super::budget::{self, Counts, Stop};
 use super::model::{
     Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
 };
@@ -23,6 +24,38 @@ pub enum DecodeError {
     Malformed(String),
     #[error("too many samples: more than {0} (raise the limit with -max_samples)")]
     TooManySamples(usize),
+    /// The estimate made before allocating passes the memory budget.
+    #[error(
+        "profile needs more than {0} MB of memory to load (raise the limit with -max_memory_mb)"
+    )]
+    OverBudget(u64),
+    /// An allocation within the budget failed (little memory left).
+    #[error("out of memory: could not allocate {0} MB while loading the profile")]
+    OutOfMemory(u64),
+}
+
+impl DecodeError {
+    /// Whether the error stands whatever the format (no legacy parser is
+    /// tried after it).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            DecodeError::TooManySamples(_)
+                | DecodeError::OverBudget(_)
+                | DecodeError::OutOfMemory(_)
+        )
+    }
+}
+
+/// Reserves room for `n` more elements, failing cleanly when the memory
+/// is not there.
+fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), DecodeError> {
+    v.try_reserve_exact(n)
+        .map_err(|_| out_of_memory(n.saturating_mul(std::mem::size_of::<T>())))
+}
+
+fn out_of_memory(bytes: usize) -> DecodeError {
+    DecodeError::OutOfMemory((bytes as u64).div_ceil(1 << 20))
 }
 
 fn wire(e: impl std::fmt::Display) -> DecodeError {
@@ -91,8 +124,16 @@ fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M
     M::decode(take_bytes(buf)?).map_err(wire)
 }
 
-fn scan(mut buf: &[u8], max_samples: usize) -> Result<Raw<'_>, DecodeError> {
+fn scan<'a>(mut buf: &'a [u8], max_samples: usize, n: &Counts) -> Result<Raw<'a>, DecodeError> {
     let mut raw = Raw::default();
+    // Sized from the pre-scan: the lists never regrow.
+    reserve(&mut raw.sample_types, n.sample_types)?;
+    reserve(&mut raw.samples, n.samples.min(max_samples))?;
+    reserve(&mut raw.mappings, n.mappings)?;
+    reserve(&mut raw.locations, n.locations)?;
+    reserve(&mut raw.functions, n.functions)?;
+    reserve(&mut raw.strings, n.strings)?;
+    reserve(&mut raw.comments, n.comments)?;
     while !buf.is_empty() {
         let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
         match tag {
@@ -143,8 +184,13 @@ impl StringMap {
 }
 
 /// Builds an id → table index map, rejecting id 0 and duplicates.
-fn index_ids(what: &str, ids: impl Iterator<Item = u64>) -> Result<HashMap<u64, u32>, DecodeError> {
+fn index_ids(
+    what: &str,
+    ids: impl ExactSizeIterator<Item = u64>,
+) -> Result<HashMap<u64, u32>, DecodeError> {
     let mut map = HashMap::new();
+    map.try_reserve(ids.len())
+        .map_err(|_| out_of_memory(ids.len().saturating_mul(32)))?;
     for (i, id) in ids.enumerate() {
         if id == 0 {
             return Err(malformed(format!("found {what} with reserved id=0")));
@@ -162,24 +208,43 @@ pub fn decode(data: &[u8]) -> Result<Profile, DecodeError> {
 }
 
 /// Decodes an uncompressed protobuf profile of at most `max_samples`
-/// samples.
+/// samples, within the default memory budget.
 pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, DecodeError> {
+    let budget = super::limits::default_max_memory_bytes();
+    let counts = match budget::scan_all(data, max_samples, budget) {
+        Ok(s) => s.counts(),
+        Err(Stop::OverBudget) => return Err(DecodeError::OverBudget(budget >> 20)),
+        Err(Stop::TooManySamples(n)) => return Err(DecodeError::TooManySamples(n)),
+        // The decoder says what is wrong.
+        Err(Stop::Invalid) => Counts::default(),
+    };
+    decode_counted(data, max_samples, &counts)
+}
+
+/// Decodes an uncompressed protobuf profile whose top-level fields were
+/// counted (and its memory estimated) by the pre-scan.
+pub(crate) fn decode_counted(
+    data: &[u8],
+    max_samples: usize,
+    counts: &Counts,
+) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
     }
-    let raw = scan(data, max_samples)?;
+    let raw = scan(data, max_samples, counts)?;
     let mut p = Profile::default();
 
     if raw.strings.first().is_some_and(|s| !s.is_empty()) {
         return Err(malformed("string table does not start with \"\"".into()));
     }
-    let strings = StringMap {
-        ids: raw
-            .strings
+    let mut ids = Vec::new();
+    reserve(&mut ids, raw.strings.len())?;
+    ids.extend(
+        raw.strings
             .iter()
-            .map(|s| p.strings.intern(&String::from_utf8_lossy(s)))
-            .collect(),
-    };
+            .map(|s| p.strings.intern(&String::from_utf8_lossy(s))),
+    );
+    let strings = StringMap { ids };
     if strings.ids.is_empty() && (!raw.samples.is_empty() || !raw.sample_types.is_empty()) {
         return Err(malformed("missing string table".into()));
     }
@@ -189,7 +254,10 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
             unit: strings.get(v.unit)?,
         })
     };
-    p.sample_types = raw.sample_types.iter().map(vt).collect::<Result<_, _>>()?;
+    reserve(&mut p.sample_types, raw.sample_types.len())?;
+    for v in &raw.sample_types {
+        p.sample_types.push(vt(v)?);
+    }
     if let Some(pt) = &raw.period_type {
         p.period_type = vt(pt)?;
     }
@@ -199,13 +267,13 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
     p.drop_frames = strings.get(raw.drop_frames)?;
     p.keep_frames = strings.get(raw.keep_frames)?;
     p.default_sample_type = strings.get(raw.default_sample_type)?;
-    p.comments = raw
-        .comments
-        .iter()
-        .map(|&c| strings.get(c))
-        .collect::<Result<_, _>>()?;
+    reserve(&mut p.comments, raw.comments.len())?;
+    for &c in &raw.comments {
+        p.comments.push(strings.get(c)?);
+    }
 
     let mapping_ids = index_ids("mapping", raw.mappings.iter().map(|m| m.id))?;
+    reserve(&mut p.mappings, raw.mappings.len())?;
     for m in &raw.mappings {
         p.mappings.push(Mapping {
             id: m.id,
@@ -221,6 +289,7 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
         });
     }
     let function_ids = index_ids("function", raw.functions.iter().map(|f| f.id))?;
+    reserve(&mut p.functions, raw.functions.len())?;
     for f in &raw.functions {
         p.functions.push(Function {
             id: f.id,
@@ -231,8 +300,10 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
         });
     }
     let location_ids = index_ids("location", raw.locations.iter().map(|l| l.id))?;
+    reserve(&mut p.locations, raw.locations.len())?;
     for l in &raw.locations {
-        let mut lines = Vec::with_capacity(l.line.len());
+        let mut lines = Vec::new();
+        reserve(&mut lines, l.line.len())?;
         for ln in &l.line {
             let function = *function_ids.get(&ln.function_id).ok_or_else(|| {
                 malformed(format!(
@@ -260,27 +331,45 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
     Ok(p)
 }
 
-/// How many location ids the samples hold (a cheap scan: one varint ends
-/// at each byte below 0x80). Malformed input just gives a rough count.
-fn count_location_ids(raw: &[&[u8]]) -> usize {
-    let mut n = 0;
+/// How many location ids, values and (non-empty) labels the samples hold,
+/// at most: a cheap scan (one varint ends at each byte below 0x80).
+/// Malformed input just gives a rough count.
+#[derive(Default)]
+struct SampleCounts {
+    locs: usize,
+    values: usize,
+    labels: usize,
+}
+
+fn count_sample_items(raw: &[&[u8]]) -> SampleCounts {
+    let mut c = SampleCounts::default();
     for &bytes in raw {
         let mut buf = bytes;
         while !buf.is_empty() {
             let Ok((tag, wt)) = decode_key(&mut buf) else {
                 break;
             };
+            let n = match tag {
+                1 => &mut c.locs,
+                2 => &mut c.values,
+                _ => &mut c.labels,
+            };
             match (tag, wt) {
-                (1, WireType::LengthDelimited) => match take_bytes(&mut buf) {
-                    Ok(packed) => n += packed.iter().filter(|&&b| b < 0x80).count(),
+                (1 | 2, WireType::LengthDelimited) => match take_bytes(&mut buf) {
+                    Ok(packed) => *n += packed.iter().filter(|&&b| b < 0x80).count(),
                     Err(_) => break,
                 },
-                (1, WireType::Varint) => {
-                    n += 1;
+                (1 | 2, WireType::Varint) => {
+                    *n += 1;
                     if decode_varint(&mut buf).is_err() {
                         break;
                     }
                 }
+                (3, WireType::LengthDelimited) => match take_bytes(&mut buf) {
+                    // An empty label is not kept.
+                    Ok(label) => *n += usize::from(!label.is_empty()),
+                    Err(_) => break,
+                },
                 _ => {
                     if skip_field(wt, tag, &mut buf, DecodeContext::default()).is_err() {
                         break;
@@ -289,7 +378,7 @@ fn count_location_ids(raw: &[&[u8]]) -> usize {
             }
         }
     }
-    n
+    c
 }
 
 fn decode_samples(
@@ -302,17 +391,22 @@ fn decode_samples(
         return Err(malformed("missing sample type information".into()));
     }
     let mut s = SampleData::new(width);
-    s.loc_start.reserve(raw.len());
-    s.values.reserve(raw.len() * width);
-    s.label_start.reserve(raw.len());
     // Sized exactly up front: growing by doubling would briefly need twice
-    // the largest array of the model.
-    s.locs.reserve_exact(count_location_ids(raw));
+    // the largest array of the model. Every count is bounded by the bytes
+    // of the samples, whatever the sample types say.
+    let n = count_sample_items(raw);
+    reserve(&mut s.loc_start, raw.len())?;
+    reserve(&mut s.label_start, raw.len())?;
+    reserve(&mut s.values, raw.len().saturating_mul(width).min(n.values))?;
+    reserve(&mut s.locs, n.locs)?;
+    reserve(&mut s.labels, n.labels)?;
     // Dense ids (the common case) avoid hashing on the hot path.
     let dense: Vec<u32> = {
         let max = location_ids.keys().copied().max().unwrap_or(0);
         if max as usize <= location_ids.len() * 2 + 16 {
-            let mut v = vec![u32::MAX; max as usize + 1];
+            let mut v = Vec::new();
+            reserve(&mut v, max as usize + 1)?;
+            v.resize(max as usize + 1, u32::MAX);
             for (&id, &ix) in location_ids {
                 v[id as usize] = ix;
             }

@@ -1,5 +1,6 @@
 //! The profile: model, decoding, merging, filtering.
 
+pub mod budget;
 pub mod decode;
 pub mod encode;
 pub mod filter;
