@@ -244,6 +244,10 @@ options! {
         "Scales the profile so that its total equals the base's before subtracting the base (-base).";
     sort: Sort = Sort::Flat, "Sort entries by cum or flat value",
         "flat orders entries by their own value, cum by the value including callees; the words cum and flat also work alone.";
+    tagroot: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack root.",
+        "Comma-separated label keys: each sample gets a frame per key at the root of its stack, named after its values of that key (numeric values in the display unit), the first key outermost.";
+    tagleaf: String = String::new(), "Adds pseudo stack frames for labels key/value pairs at the callstack leaf.",
+        "Comma-separated label keys: each sample gets a frame per key at the leaf end of its stack, named after its values of that key, the last key innermost.";
     drop_negative: bool = false, "Ignore negative differences",
         "Leaves out nodes whose value is negative (shrinkage in a profile with a base subtracted).";
     /// -1 means the report's default (all for text, 80 for graphs).

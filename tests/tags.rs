@@ -7,3 +7,9 @@ use crate::common;
 fn tags_match_go_tool_pprof() {
     common::check_case_file("tags.txt");
 }
+
+/// `-tagroot` / `-tagleaf`: label values as pseudo-frames, in every report.
+#[test]
+fn tagroot_and_tagleaf_match_go_tool_pprof() {
+    common::check_case_file("tagroot.txt");
+}

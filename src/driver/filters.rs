@@ -28,7 +28,7 @@ pub(super) fn last_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_string()
 }
 
-fn warn_no_match(matched: bool, what: &str, ui: &mut dyn Ui) {
+pub(super) fn warn_no_match(matched: bool, what: &str, ui: &mut dyn Ui) {
     if !matched {
         ui.warn(&format!("{what} expression matched no samples"));
     }

@@ -5,7 +5,7 @@
 use regex::Regex;
 
 use super::commands::Command;
-use super::filters::{aggregate, apply_focus, last_line};
+use super::filters::{aggregate, apply_focus, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
 use crate::profile::Profile;
@@ -42,6 +42,8 @@ fn prepare_with(
     ui: &mut dyn Ui,
 ) -> Result<Report, Error> {
     let units = p.num_label_units();
+    // Before filtering, so that filters can match the new frames.
+    add_label_frames(&mut p, cfg, ui);
     let relative = cfg.relative_percentages;
     if relative {
         apply_focus(&mut p, &units, cfg, ui)?;
@@ -90,6 +92,19 @@ fn prepare_with(
     }
     aggregate(&mut p, cfg);
     Ok(Report::new(p, opts, total))
+}
+
+/// `tagroot` / `tagleaf`: pseudo-frames from label values.
+fn add_label_frames(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) {
+    if cfg.tagroot.is_empty() && cfg.tagleaf.is_empty() {
+        return;
+    }
+    fn keys(s: &str) -> Vec<&str> {
+        s.split(',').filter(|k| !k.is_empty()).collect()
+    }
+    let (rm, lm) = p.add_label_frames(&keys(&cfg.tagroot), &keys(&cfg.tagleaf), &cfg.unit);
+    warn_no_match(cfg.tagroot.is_empty() || rm, "TagRoot", ui);
+    warn_no_match(cfg.tagleaf.is_empty() || lm, "TagLeaf", ui);
 }
 
 /// The filters in effect, as the header's `Active filters:` lists them.

@@ -5,8 +5,9 @@
 
 use regex::Regex;
 
-use super::model::{Label, Location, Profile};
+use super::model::{Function, Label, Line, Location, Profile};
 use crate::units;
+use std::collections::HashMap;
 
 impl Profile {
     fn line_matches(&self, ln: &super::model::Line, re: &Regex) -> bool {
@@ -558,5 +559,110 @@ mod tests {
         assert!(parse_range("hash").is_none());
         let r = parse_range("1:10").expect("range");
         assert_eq!((r.low, r.high), (Some(1.0), Some(10.0)));
+    }
+}
+
+impl Profile {
+    /// `-tagroot` / `-tagleaf`: for each sample, pseudo-frames named after
+    /// its values of the given label keys (numeric values in `output_unit`),
+    /// added at the root (the first key outermost) and at the leaf (the
+    /// last key innermost), as pprof does. Each frame's function is the
+    /// sample's values joined by `,` (empty when it has none) with the key as
+    /// its file name. Returns whether any sample had a root key, a leaf key.
+    pub fn add_label_frames(
+        &mut self,
+        root_keys: &[&str],
+        leaf_keys: &[&str],
+        output_unit: &str,
+    ) -> (bool, bool) {
+        let mut interned: HashMap<(String, String), u32> = HashMap::new();
+        let mut next_loc = self.locations.iter().map(|l| l.id).max().unwrap_or(0) + 1;
+        let mut next_fn = self.functions.iter().map(|f| f.id).max().unwrap_or(0) + 1;
+        // Per sample: the frames to add, leaf end then root end.
+        let mut leaves: Vec<Vec<u32>> = Vec::with_capacity(self.samples.len());
+        let mut roots: Vec<Vec<u32>> = Vec::with_capacity(self.samples.len());
+        let (mut root_match, mut leaf_match) = (false, false);
+        for i in 0..self.samples.len() {
+            let mut frames = |keys: &[&str], matched: &mut bool| -> Vec<u32> {
+                let mut out = Vec::with_capacity(keys.len());
+                // Backwards: the first key ends up closest to the root.
+                for &key in keys.iter().rev() {
+                    let values = self.label_values(i, key, output_unit);
+                    *matched |= !values.is_empty();
+                    let name = values.join(",");
+                    let k = (name, key.to_string());
+                    let loc = match interned.get(&k) {
+                        Some(&l) => l,
+                        None => {
+                            let name = self.strings.intern(&k.0);
+                            let filename = self.strings.intern(key);
+                            self.functions.push(Function {
+                                id: next_fn,
+                                name,
+                                system_name: 0,
+                                filename,
+                                start_line: 0,
+                            });
+                            next_fn += 1;
+                            self.locations.push(Location {
+                                id: next_loc,
+                                mapping: None,
+                                address: 0,
+                                lines: vec![Line {
+                                    function: (self.functions.len() - 1) as u32,
+                                    line: 0,
+                                    column: 0,
+                                }],
+                                is_folded: false,
+                            });
+                            next_loc += 1;
+                            let l = (self.locations.len() - 1) as u32;
+                            interned.insert(k, l);
+                            l
+                        }
+                    };
+                    out.push(loc);
+                }
+                out
+            };
+            roots.push(frames(root_keys, &mut root_match));
+            leaves.push(frames(leaf_keys, &mut leaf_match));
+        }
+        self.samples.retain_map(|i, stack, out| {
+            out.extend_from_slice(&leaves[i]);
+            out.extend_from_slice(stack);
+            out.extend_from_slice(&roots[i]);
+            true
+        });
+        (root_match, leaf_match)
+    }
+
+    /// A sample's values of label `key`: its string values, then its
+    /// numeric ones scaled to `output_unit` (pprof's formatLabelValues).
+    fn label_values(&self, sample: usize, key: &str, output_unit: &str) -> Vec<String> {
+        let labels = self.samples.labels(sample);
+        let mut values: Vec<String> = Vec::new();
+        let is_key = |l: &&Label| self.str(l.key) == key;
+        values.extend(
+            labels
+                .iter()
+                .filter(|l| !l.is_numeric())
+                .filter(is_key)
+                .map(|l| self.str(l.str).to_string()),
+        );
+        let nums: Vec<&Label> = labels
+            .iter()
+            .filter(|l| l.is_numeric())
+            .filter(is_key)
+            .collect();
+        let has_units = nums.iter().any(|l| l.unit != 0);
+        for l in nums {
+            values.push(if has_units {
+                units::scaled_label(l.num, self.str(l.unit), output_unit)
+            } else {
+                units::scaled_label(l.num, "", "")
+            });
+        }
+        values
     }
 }
