@@ -536,32 +536,6 @@ impl TagFilter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn simplify() {
-        assert_eq!(simplify_func("foo(int)"), "foo");
-        assert_eq!(simplify_func(".foo"), "foo");
-        assert_eq!(
-            simplify_func("(anonymous namespace)::f(int)"),
-            "(anonymous namespace)::f"
-        );
-        assert_eq!(simplify_func("A::operator()(int)"), "A::operator()");
-    }
-
-    #[test]
-    fn ranges() {
-        let r = parse_range("1kb:").expect("range");
-        assert!(r.contains(2048, "bytes"));
-        assert!(!r.contains(10, "bytes"));
-        assert!(parse_range("hash").is_none());
-        let r = parse_range("1:10").expect("range");
-        assert_eq!((r.low, r.high), (Some(1.0), Some(10.0)));
-    }
-}
-
 impl Profile {
     /// `-tagroot` / `-tagleaf`: for each sample, pseudo-frames named after
     /// its values of the given label keys (numeric values in `output_unit`),
@@ -664,5 +638,31 @@ impl Profile {
             });
         }
         values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simplify() {
+        assert_eq!(simplify_func("foo(int)"), "foo");
+        assert_eq!(simplify_func(".foo"), "foo");
+        assert_eq!(
+            simplify_func("(anonymous namespace)::f(int)"),
+            "(anonymous namespace)::f"
+        );
+        assert_eq!(simplify_func("A::operator()(int)"), "A::operator()");
+    }
+
+    #[test]
+    fn ranges() {
+        let r = parse_range("1kb:").expect("range");
+        assert!(r.contains(2048, "bytes"));
+        assert!(!r.contains(10, "bytes"));
+        assert!(parse_range("hash").is_none());
+        let r = parse_range("1:10").expect("range");
+        assert_eq!((r.low, r.high), (Some(1.0), Some(10.0)));
     }
 }
