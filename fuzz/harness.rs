@@ -22,6 +22,7 @@ pub const LIMITS: Limits = Limits {
     max_decompressed_bytes: 64 << 20,
     max_samples: 200_000,
     max_memory_bytes: 1 << 30,
+    max_expansion: None,
 };
 
 use rprof::ui::NoUi as Quiet;

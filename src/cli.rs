@@ -238,6 +238,7 @@ fn parse_flags(args: &[String]) -> Result<Invocation, String> {
                     limits.max_samples = usize::try_from(n).unwrap_or(usize::MAX);
                 } else if name == "max_memory_mb" {
                     limits.max_memory_bytes = n.saturating_mul(1 << 20);
+                    limits.max_expansion = None;
                 } else {
                     limits.max_decompressed_bytes = n.saturating_mul(1 << 20);
                 }

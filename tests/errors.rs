@@ -777,14 +777,15 @@ fn rprof_2g(args: &[&str], path: &Path) -> (Output, std::time::Duration) {
 #[test]
 fn empty_table_entries_refused_by_the_memory_budget() {
     let s = Scratch::new();
-    for (what, key) in [
-        ("mapping", 0x1a),
-        ("location", 0x22),
-        ("function", 0x2a),
-        ("string", 0x32),
+    for (what, entry) in [
+        // Each with id 1 (an empty one has id 0: refused on sight, below).
+        ("mapping", &[0x1a, 0x02, 0x08, 0x01][..]),
+        ("location", &[0x22, 0x02, 0x08, 0x01]),
+        ("function", &[0x2a, 0x02, 0x08, 0x01]),
+        ("string", &[0x32, 0x00]),
     ] {
         // 200 MiB inflated, about 200 KB on disk.
-        let path = s.write(&format!("{what}s.pb.gz"), &gzip_members(&[key, 0x00], 200));
+        let path = s.write(&format!("{what}s.pb.gz"), &gzip_members(entry, 200));
         let (out, took) = rprof_2g(&["-top"], &path);
         assert_error(&out, &path, "-max_memory_mb");
         assert!(
@@ -794,18 +795,42 @@ fn empty_table_entries_refused_by_the_memory_budget() {
         // The default budget (no address-space limit) refuses it too.
         assert_error(&top(&path), &path, "profile needs more than");
         // Uncompressed: the same estimate, before decoding.
-        let raw = [key, 0x00].repeat(4 << 20);
+        let raw = entry.repeat(4 << 20);
         let path = s.write(&format!("{what}s.pb"), &raw);
         let out = rprof(&["-top", "-max_memory_mb=64", path.to_str().expect("utf-8")]);
         assert_error(&out, &path, "needs more than 64 MB of memory");
     }
-    // A generous budget lets the decoder see the entries (and reject
-    // their reserved id 0).
+    // Empty mappings, locations, functions have the reserved id 0: the
+    // scan refuses the first one, before inflating further.
+    for (what, key) in [("mapping", 0x1a), ("location", 0x22), ("function", 0x2a)] {
+        let path = s.write(
+            &format!("empty-{what}s.pb.gz"),
+            &gzip_members(&[key, 0x00], 200),
+        );
+        let (out, took) = rprof_2g(&["-top"], &path);
+        assert_error(&out, &path, &format!("found {what} with reserved id=0"));
+        assert!(took < std::time::Duration::from_secs(30), "{what}: {took:?}");
+    }
     let mut few = vec![0x32, 0x00];
     few.extend([0x22, 0x00].repeat(1000));
     let path = s.write("few.pb", &few);
     let out = rprof(&["-top", "-max_memory_mb=100", path.to_str().expect("utf-8")]);
     assert_error(&out, &path, "reserved id=0");
+}
+
+/// A small gzip whose entries are valid but many (empty samples: each two
+/// bytes) is held to a budget proportional to its compressed size: refused
+/// quickly instead of decoding gigabytes; -max_memory_mb lifts the cap.
+#[cfg(unix)]
+#[test]
+fn small_gzip_cannot_claim_gigabytes() {
+    let s = Scratch::new();
+    // 190 MiB of empty samples, about 190 KB gzipped.
+    let path = s.write("samples.pb.gz", &gzip_members(&[0x12, 0x00], 190));
+    let (out, took) = rprof_2g(&["-top"], &path);
+    assert_error(&out, &path, "needs more than 512 MB of memory");
+    // Generous: a debug build on a busy machine (release: about 0.3 s).
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
 }
 
 /// A gzip bomb of zeros is no protobuf (tag 0): refused after the first

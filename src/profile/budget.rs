@@ -37,6 +37,10 @@ pub enum Stop {
     TooManySamples(usize),
     /// The data plus the decoder's estimated allocations pass the budget.
     OverBudget,
+    /// A mapping, location or function without an id (the decoder refuses
+    /// it too): caught here so that runs of empty messages are refused
+    /// before anything is allocated for them.
+    ZeroId(&'static str),
 }
 
 /// Nesting of unknown groups the scan follows (prost gives up at 100).
@@ -127,6 +131,36 @@ fn varint(data: &[u8]) -> Result<Option<(u64, usize)>, ()> {
     } else {
         Ok(None)
     }
+}
+
+/// The `id` (field 1) of a mapping, location or function message: 0 when
+/// it has none, `None` when the message does not parse (the decoder then
+/// says why).
+fn element_id(mut msg: &[u8]) -> Option<u64> {
+    let mut id = 0;
+    while !msg.is_empty() {
+        let (key, n) = varint(msg).ok()??;
+        msg = &msg[n..];
+        let (tag, wt) = (key >> 3, key & 7);
+        let skip = match wt {
+            0 => {
+                let (v, n) = varint(msg).ok()??;
+                if tag == 1 {
+                    id = v;
+                }
+                n
+            }
+            1 => 8,
+            5 => 4,
+            2 => {
+                let (len, n) = varint(msg).ok()??;
+                n.checked_add(usize::try_from(len).ok()?)?
+            }
+            _ => return None,
+        };
+        msg = msg.get(skip..)?;
+    }
+    Some(id)
 }
 
 /// The incremental scan: feed it the data as it grows.
@@ -265,6 +299,15 @@ impl PreScan {
             if !top {
                 continue;
             }
+            let what = match tag {
+                3 => "mapping",
+                4 => "location",
+                5 => "function",
+                _ => "",
+            };
+            if !what.is_empty() && element_id(&data[start as usize..end as usize]) == Some(0) {
+                return Err(Stop::ZeroId(what));
+            }
             self.cost += cost;
             self.fields += 1;
             let c = &mut self.counts;
@@ -342,7 +385,11 @@ mod tests {
 
     #[test]
     fn budget_and_samples() {
-        let locations = [0x22, 0x00].repeat(1000);
+        assert_eq!(
+            scan_all(&[0x22, 0x00], 10, 1 << 30).err(),
+            Some(Stop::ZeroId("location"))
+        );
+        let locations = [0x22, 0x02, 0x08, 0x01].repeat(1000);
         assert!(scan_all(&locations, 10, 1 << 30).is_ok());
         assert_eq!(
             scan_all(&locations, 10, 100_000).err(),

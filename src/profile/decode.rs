@@ -215,6 +215,9 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
         Ok(s) => s.counts(),
         Err(Stop::OverBudget) => return Err(DecodeError::OverBudget(budget >> 20)),
         Err(Stop::TooManySamples(n)) => return Err(DecodeError::TooManySamples(n)),
+        Err(Stop::ZeroId(what)) => {
+            return Err(malformed(format!("found {what} with reserved id=0")))
+        }
         // The decoder says what is wrong.
         Err(Stop::Invalid) => Counts::default(),
     };

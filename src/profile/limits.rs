@@ -19,7 +19,20 @@ pub struct Limits {
     /// Bytes that loading one profile may allocate (estimated before
     /// allocating: the decompressed data plus the decoded tables).
     pub max_memory_bytes: u64,
+    /// For gzipped input: memory at most this many times the compressed
+    /// size (but at least [`MIN_EXPANSION_BUDGET`]), so that a small file
+    /// cannot make rprof use gigabytes; `None` when the user set
+    /// `-max_memory_mb` (then that alone applies).
+    pub max_expansion: Option<u64>,
 }
+
+/// What any gzipped input may use, however small: real profiles of a few
+/// KB need far less.
+pub const MIN_EXPANSION_BUDGET: u64 = 512 << 20;
+/// Memory per compressed byte allowed by default. Real profiles need about
+/// 10 (a 27 MB gzipped 1M-sample profile: 246 MB); a gzip bomb of empty
+/// messages needs thousands.
+pub const DEFAULT_MAX_EXPANSION: u64 = 128;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -27,6 +40,7 @@ impl Default for Limits {
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_MB << 20,
             max_samples: DEFAULT_MAX_SAMPLES,
             max_memory_bytes: default_max_memory_bytes(),
+            max_expansion: Some(DEFAULT_MAX_EXPANSION),
         }
     }
 }
@@ -40,6 +54,19 @@ impl Limits {
     /// The memory budget in MB, for messages.
     pub fn max_memory_mb(&self) -> u64 {
         self.max_memory_bytes >> 20
+    }
+
+    /// The limits for `compressed` bytes of gzip: the memory budget held
+    /// to the expansion cap.
+    pub fn for_compressed(&self, compressed: usize) -> Limits {
+        let mut l = *self;
+        if let Some(x) = self.max_expansion {
+            let cap = (compressed as u64)
+                .saturating_mul(x)
+                .max(MIN_EXPANSION_BUDGET);
+            l.max_memory_bytes = l.max_memory_bytes.min(cap);
+        }
+        l
     }
 }
 

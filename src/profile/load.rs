@@ -140,6 +140,7 @@ pub fn parse_with(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
         return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
     }
     if is_gzip(data) {
+        let limits = &limits.for_compressed(data.len());
         let inflated = inflate_scanned(data, limits)?;
         return inflated.decode(limits);
     }
@@ -157,6 +158,9 @@ fn scan_stop(stop: Stop, limits: &Limits) -> LoadError {
         Stop::OverBudget => over_budget(limits),
         Stop::TooManySamples(n) => DecodeError::TooManySamples(n).into(),
         Stop::Invalid => LoadError::Unrecognized,
+        Stop::ZeroId(what) => {
+            DecodeError::Malformed(format!("found {what} with reserved id=0")).into()
+        }
     }
 }
 
@@ -170,6 +174,11 @@ fn decode_any(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
     match budget::scan_all(data, limits.max_samples, limits.max_memory_bytes) {
         Ok(scan) => decode_scanned(data, limits, &scan.counts()),
         Err(Stop::Invalid) => legacy_fallback(data, limits, invalid_protobuf()),
+        Err(Stop::ZeroId(what)) => legacy_fallback(
+            data,
+            limits,
+            DecodeError::Malformed(format!("found {what} with reserved id=0")),
+        ),
         Err(stop) => Err(scan_stop(stop, limits)),
     }
 }
@@ -461,6 +470,7 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
     }
     let data = read_file(path, limits.max_decompressed_bytes)?;
     if is_gzip(&data) && !data.is_empty() {
+        let limits = &limits.for_compressed(data.len());
         let inflated = inflate_scanned(&data, limits)?;
         // The compressed bytes are not needed while decoding.
         drop(data);
