@@ -67,12 +67,7 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
             let _ = writeln!(w, "fn={}", compress(&mut fnames, p.str(info.name)));
         }
         let addr = address(prev.as_ref(), info.address);
-        let _ = writeln!(
-            w,
-            "{addr} {} {}",
-            info.lineno,
-            scale(node.flat_value())
-        );
+        let _ = writeln!(w, "{addr} {} {}", info.lineno, scale(node.flat_value()));
         let mut outs: Vec<u32> = node
             .outs
             .iter()
