@@ -132,16 +132,23 @@ fn shell_proto_redirect_writes_a_profile() {
     assert_eq!(top_of(&wd, "shell.pb.gz"), expected("proto_heap"));
 }
 
-/// A directory holding only a fake `kcachegrind` that records its argument.
+/// A directory holding only a fake `kcachegrind` that copies the file it
+/// is given to `opened` there. Written by a child shell: a file this
+/// multi-threaded test process wrote could still be open for writing in
+/// another test's forked child, and executing it would fail (ETXTBSY).
 fn fake_kcachegrind(dir: &std::path::Path) {
-    use std::os::unix::fs::PermissionsExt;
     let script = dir.join("kcachegrind");
-    std::fs::write(
-        &script,
-        "#!/bin/sh\ncp \"$1\" \"$(dirname \"$0\")/opened\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let opened = dir.join("opened");
+    let body = format!("#!/bin/sh\nexec /bin/cp \"$1\" '{}'\n", opened.display());
+    let ok = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"")
+        .arg("sh")
+        .arg(body)
+        .arg(&script)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "writing {}", script.display());
 }
 
 #[test]
