@@ -232,13 +232,12 @@ fn open_with(cmd: &[String], path: &Path) -> bool {
     // Openers like xdg-open hand the file over and exit: a quick
     // failure means try the next command; still running means started.
     let deadline = Instant::now() + Duration::from_secs(2);
-    let started = loop {
+    loop {
         match child.try_wait() {
             Ok(Some(status)) => break status.success(),
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
             Ok(None) => break true,
             Err(_) => break false,
         }
-    };
-    started
+    }
 }

@@ -23,7 +23,9 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
 
     // pprof's disambiguated names: nodes sharing a file and name but not a
     // function (call trees) get a ` [i/n]` suffix.
-    let mut index: HashMap<(u32, u32), Vec<(u32, u32, u32, i64, u32)>> = HashMap::new();
+    // (name, orig_name, file, start_line, objfile): pprof's node.Function.
+    type FuncKey = (u32, u32, u32, i64, u32);
+    let mut index: HashMap<(u32, u32), Vec<FuncKey>> = HashMap::new();
     let func = |i: &NodeInfo| (i.name, i.orig_name, i.file, i.start_line, i.objfile);
     for &n in &g.nodes {
         let info = &g.node(n).info;
@@ -88,7 +90,7 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
             );
             let _ = writeln!(w, "* * {}", scale(e.weight));
         }
-        prev = Some(info.clone());
+        prev = Some(*info);
     }
     w
 }
