@@ -809,7 +809,10 @@ fn empty_table_entries_refused_by_the_memory_budget() {
         );
         let (out, took) = rprof_2g(&["-top"], &path);
         assert_error(&out, &path, &format!("found {what} with reserved id=0"));
-        assert!(took < std::time::Duration::from_secs(30), "{what}: {took:?}");
+        assert!(
+            took < std::time::Duration::from_secs(30),
+            "{what}: {took:?}"
+        );
     }
     let mut few = vec![0x32, 0x00];
     few.extend([0x22, 0x00].repeat(1000));

@@ -23,6 +23,7 @@ mod cli;
 mod corpus;
 mod dot;
 mod errors;
+mod formats;
 mod fuzz_replay;
 mod graph;
 mod http;

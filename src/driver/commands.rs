@@ -14,11 +14,19 @@ use super::Error;
 pub enum Delivery {
     /// Standard output, or the `output` file.
     Stdout,
-    /// A drawing (SVG): on a terminal or in the shell it goes to a new
-    /// `profileNNN.svg` instead of the screen, as pprof does.
-    Drawing,
+    /// A file for programs (SVG, protobuf, callgrind): on a terminal or in
+    /// the shell it goes to a new `profileNNN<suffix>` in the current
+    /// directory instead of the screen, as pprof's `awayFromTTY` does.
+    AwayFromTty(&'static str),
     /// Written to a private temporary file and opened in a browser.
     Browser,
+    /// Written to a private temporary file (this suffix) and opened with
+    /// the program (`kcachegrind`); when it does not start, says where the
+    /// file is.
+    Viewer {
+        program: &'static str,
+        suffix: &'static str,
+    },
 }
 
 /// Commands whose prepared reports are interchangeable: the shell keeps one
@@ -52,13 +60,27 @@ const GRAPH: Overrides = Overrides {
     default_nodecount: 80,
 };
 
+/// pprof's overrides for proto, raw and callgrind: untrimmed, by address,
+/// inlined frames kept.
+const ADDRESSES: Overrides = Overrides {
+    trim: false,
+    granularity: Some(Granularity::Addresses),
+    noinlines: Some(false),
+    ..GRAPH
+};
+
 const TEXT: Overrides = Overrides {
     default_nodecount: 0,
     ..GRAPH
 };
 
-/// Renders a prepared report to the command's output text.
-pub type Render = fn(&mut Report, &mut dyn Ui) -> Result<String, Error>;
+/// Renders a prepared report: text (control characters escaped on
+/// output) or bytes (protobuf profiles, written as they are).
+#[derive(Clone, Copy)]
+pub enum Render {
+    Text(fn(&mut Report, &mut dyn Ui) -> Result<String, Error>),
+    Binary(fn(&mut Report, &mut dyn Ui) -> Result<Vec<u8>, Error>),
+}
 
 /// One command.
 pub struct CommandSpec {
@@ -113,6 +135,28 @@ fn flame(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
     report::flame::print_flame(r, base.as_deref_mut(), ui).map_err(|e| Error::Report(e.into()))
 }
 
+fn raw(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::raw::print_raw(r))
+}
+fn comments(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::raw::print_comments(r))
+}
+fn callgrind(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
+    Ok(report::callgrind::print_callgrind(r))
+}
+fn proto(r: &mut Report, _: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    report::proto::print_proto(r).map_err(encoding_error)
+}
+fn topproto(r: &mut Report, _: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    report::proto::print_top_proto(r).map_err(encoding_error)
+}
+fn encoding_error(source: std::io::Error) -> Error {
+    Error::Output {
+        path: "compressed profile".into(),
+        source,
+    }
+}
+
 const TOP: CommandSpec = CommandSpec {
         name: "top",
         help: "Outputs top entries in text form",
@@ -121,7 +165,7 @@ const TOP: CommandSpec = CommandSpec {
         format: Format::Text,
         class: PrepClass::Graph,
         overrides: TEXT,
-        render: text,
+        render: Render::Text(text),
         shell_nodecount: Some(10),
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -131,6 +175,32 @@ const TOP: CommandSpec = CommandSpec {
 /// work are here: `help` and `-help` list exactly this table.
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "callgrind",
+        help: "Outputs a graph in callgrind format",
+        detail: "Writes the call graph, by address, in the callgrind format (as valgrind's callgrind tool does) for KCachegrind and QCachegrind: one cost line per address with its flat value, and the calls it makes. Written to a new profileNNN.callgraph.out when output is a terminal.",
+        arg: None,
+        format: Format::Callgrind,
+        class: PrepClass::Own,
+        overrides: ADDRESSES,
+        render: Render::Text(callgrind),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".callgraph.out"),
+    },
+    CommandSpec {
+        name: "comments",
+        help: "Output all profile comments",
+        detail: "Prints the profile's comments (as producers and -add_comment left them), one per line.",
+        arg: None,
+        format: Format::Comments,
+        class: PrepClass::Own,
+        overrides: GRAPH,
+        render: Render::Text(comments),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
         name: "dot",
         help: "Outputs a graph in DOT format",
         detail: "Writes the call graph in Graphviz's DOT language: one box per node (flat and cum values), one arrow per caller -> callee edge. Trimmed to nodecount (default 80) nodes; dotted edges stand for paths through dropped nodes.",
@@ -138,7 +208,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Dot,
         class: PrepClass::Graph,
         overrides: GRAPH,
-        render: dot,
+        render: Render::Text(dot),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -151,10 +221,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Flame,
         class: PrepClass::Own,
         overrides: GRAPH,
-        render: flame,
+        render: Render::Text(flame),
         shell_nodecount: None,
         filters_tags: false,
-        delivery: Delivery::Drawing,
+        delivery: Delivery::AwayFromTty(".svg"),
     },
     CommandSpec {
         name: "folded",
@@ -164,10 +234,26 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Folded,
         class: PrepClass::Own,
         overrides: GRAPH,
-        render: folded,
+        render: Render::Text(folded),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "kcachegrind",
+        help: "Visualize report in KCachegrind",
+        detail: "Writes the callgrind report (as callgrind does) into a private temporary file and opens it in KCachegrind; when kcachegrind does not start, says where the file is.",
+        arg: None,
+        format: Format::Callgrind,
+        class: PrepClass::Own,
+        overrides: ADDRESSES,
+        render: Render::Text(callgrind),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Viewer {
+            program: "kcachegrind",
+            suffix: ".grind",
+        },
     },
     CommandSpec {
         name: "list",
@@ -181,7 +267,7 @@ pub const COMMANDS: &[CommandSpec] = &[
             granularity: Some(Granularity::Lines),
             ..GRAPH
         },
-        render: list,
+        render: Render::Text(list),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -197,7 +283,33 @@ pub const COMMANDS: &[CommandSpec] = &[
             trim: false,
             ..GRAPH
         },
-        render: peek,
+        render: Render::Text(peek),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "proto",
+        help: "Outputs the profile in compressed protobuf format",
+        detail: "Writes the profile, after merging, base subtraction, symbolization and the filters (focus, ignore, hide, show, tagfocus...), as gzipped protobuf: a profile rprof and pprof read again. divide_by scales its values. Written to a new profileNNN.pb.gz when output is a terminal.",
+        arg: None,
+        format: Format::Proto,
+        class: PrepClass::Own,
+        overrides: ADDRESSES,
+        render: Render::Binary(proto),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".pb.gz"),
+    },
+    CommandSpec {
+        name: "raw",
+        help: "Outputs a text representation of the raw profile",
+        detail: "Dumps the filtered profile as pprof's Profile.String() does: header, samples (values, location ids, labels), locations (address, mapping, frames) and mappings.",
+        arg: None,
+        format: Format::Raw,
+        class: PrepClass::Own,
+        overrides: ADDRESSES,
+        render: Render::Text(raw),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -210,10 +322,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Dot,
         class: PrepClass::Graph,
         overrides: GRAPH,
-        render: svg,
+        render: Render::Text(svg),
         shell_nodecount: None,
         filters_tags: false,
-        delivery: Delivery::Drawing,
+        delivery: Delivery::AwayFromTty(".svg"),
     },
     CommandSpec {
         name: "tags",
@@ -223,7 +335,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Tags,
         class: PrepClass::Own,
         overrides: GRAPH,
-        render: tags,
+        render: Render::Text(tags),
         shell_nodecount: None,
         filters_tags: true,
         delivery: Delivery::Stdout,
@@ -235,6 +347,19 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     TOP,
     CommandSpec {
+        name: "topproto",
+        help: "Outputs top entries in compressed protobuf format",
+        detail: "Writes the nodes top lists as a gzipped protobuf profile: one sample per node with its cum and flat values (sample types cum and flat, in the output unit).",
+        arg: None,
+        format: Format::TopProto,
+        class: PrepClass::Graph,
+        overrides: TEXT,
+        render: Render::Binary(topproto),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".pb.gz"),
+    },
+    CommandSpec {
         name: "traces",
         help: "Outputs all profile samples in text form",
         detail: "Prints every sample: its labels, value and stack, one frame per line, leaf first.",
@@ -242,7 +367,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Traces,
         class: PrepClass::Own,
         overrides: GRAPH,
-        render: traces,
+        render: Render::Text(traces),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -257,7 +382,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Peek,
         class: PrepClass::Graph,
         overrides: GRAPH,
-        render: peek,
+        render: Render::Text(peek),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -270,7 +395,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Dot,
         class: PrepClass::Graph,
         overrides: GRAPH,
-        render: svg,
+        render: Render::Text(svg),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Browser,

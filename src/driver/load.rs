@@ -148,9 +148,8 @@ fn locate_binaries(p: &mut Profile, src: &Sources, ui: &mut dyn Ui) {
             }
         }
     }
-    if src.exec_name.is_none() && src.build_id.is_none() {
-        return;
-    }
+    // As pprof: a profile without mappings gets a fake one (for
+    // symbolization; `raw` and `proto` show it).
     if p.mappings.is_empty() {
         p.mappings.push(Mapping {
             id: 1,
@@ -159,6 +158,9 @@ fn locate_binaries(p: &mut Profile, src: &Sources, ui: &mut dyn Ui) {
         for l in &mut p.locations {
             l.mapping = Some(0);
         }
+    }
+    if src.exec_name.is_none() && src.build_id.is_none() {
+        return;
     }
     if let Some(exe) = &src.exec_name {
         p.mappings[0].file = p.strings.intern(exe);

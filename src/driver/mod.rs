@@ -14,7 +14,7 @@ pub use commands::{lookup, Command, CommandSpec, Delivery, PrepClass, COMMANDS};
 pub use load::{
     combine, fetch_profiles, fetch_profiles_with, is_build_id, is_object_file, normalize, Sources,
 };
-pub use output::{deliver, render, write_output};
+pub use output::{deliver, render, write_output, Output};
 pub use prepare::{prepare_report, set_output_options};
 
 use crate::options::Config;
@@ -76,13 +76,13 @@ pub enum Error {
     Input(#[source] std::io::Error),
 }
 
-/// Prepares and renders a command's report as text.
+/// Prepares and renders a command's report.
 pub fn generate(
     p: &Profile,
     cmd: &Command,
     cfg: &Config,
     ui: &mut dyn Ui,
-) -> Result<String, Error> {
+) -> Result<Output, Error> {
     let mut rpt = prepare_report(p, cmd, cfg, ui)?;
     render(&mut rpt, cmd, ui)
 }

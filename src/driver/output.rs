@@ -3,25 +3,64 @@
 
 use std::path::Path;
 
-use super::commands::{Command, Delivery};
+use super::commands::{Command, Delivery, Render};
 use super::Error;
 use crate::report::Report;
 use crate::ui::Ui;
 
+/// A rendered report: text, or bytes for binary formats (`proto`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+impl Output {
+    /// What is written out.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Output::Text(t) => t.as_bytes(),
+            Output::Binary(b) => b,
+        }
+    }
+
+    /// The text of a text report; binary output is not text.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Output::Text(t) => Some(t),
+            Output::Binary(_) => None,
+        }
+    }
+
+    /// The text of a text report (binary output, lossily decoded).
+    pub fn into_text(self) -> String {
+        match self {
+            Output::Text(t) => t,
+            Output::Binary(b) => String::from_utf8_lossy(&b).into_owned(),
+        }
+    }
+}
+
 /// Renders a prepared report with its command's renderer. Control
-/// characters from the profile are escaped in every output (terminal,
-/// file or browser): see [`crate::ui::escape_controls`].
-pub fn render(rpt: &mut Report, cmd: &Command, ui: &mut dyn Ui) -> Result<String, Error> {
-    let text = (cmd.spec.render)(rpt, ui)?;
-    Ok(match crate::ui::escape_controls(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(safe) => safe,
-    })
+/// characters from the profile are escaped in every text output
+/// (terminal, file or browser): see [`crate::ui::escape_controls`].
+/// Binary output is left as it is.
+pub fn render(rpt: &mut Report, cmd: &Command, ui: &mut dyn Ui) -> Result<Output, Error> {
+    match cmd.spec.render {
+        Render::Binary(f) => f(rpt, ui).map(Output::Binary),
+        Render::Text(f) => {
+            let text = f(rpt, ui)?;
+            Ok(Output::Text(match crate::ui::escape_controls(&text) {
+                std::borrow::Cow::Borrowed(_) => text,
+                std::borrow::Cow::Owned(safe) => safe,
+            }))
+        }
+    }
 }
 
 /// Writes a report to standard output, or to `output` when set (saying so
 /// on stderr, as pprof does). A closed pipe is not an error.
-pub fn write_output(text: &str, output: &str, ui: &mut dyn Ui) -> Result<(), Error> {
+pub fn write_output(text: &[u8], output: &str, ui: &mut dyn Ui) -> Result<(), Error> {
     use std::io::Write;
     if !output.is_empty() {
         ui.warn(&format!("Generating report in {output}"));
@@ -31,10 +70,7 @@ pub fn write_output(text: &str, output: &str, ui: &mut dyn Ui) -> Result<(), Err
         });
     }
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match stdout.write_all(text).and_then(|_| stdout.flush()) {
         Err(source) if source.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
             path: "standard output".into(),
             source,
@@ -44,38 +80,26 @@ pub fn write_output(text: &str, output: &str, ui: &mut dyn Ui) -> Result<(), Err
 }
 
 /// Delivers a generated report. `web` saves the SVG to a temporary file
-/// and opens it in a browser; drawings (`svg`, `flame`) that would go to a
-/// terminal or the shell's screen are saved to a new `profileNNN.svg` in the
-/// current directory instead (as pprof does); everything else goes to
-/// `output` or standard output.
+/// and opens it in a browser, `kcachegrind` its callgrind file in
+/// KCachegrind; files for programs (`svg`, `flame`, `proto`, `callgrind`)
+/// that would go to a terminal or the shell's screen are saved to a new
+/// `profileNNN<suffix>` in the current directory instead (as pprof does);
+/// everything else goes to `output` or standard output.
 pub fn deliver(
     cmd: &Command,
-    text: &str,
+    out: &Output,
     output: &str,
     interactive: bool,
     ui: &mut dyn Ui,
 ) -> Result<(), Error> {
     use std::io::IsTerminal;
+    let data = out.as_bytes();
     if !output.is_empty() {
-        return write_output(text, output, ui);
+        return write_output(data, output, ui);
     }
     match cmd.spec.delivery {
         Delivery::Browser => {
-            // A random name, created exclusively (mode 0600): no other user
-            // can predict, pre-create or swap the file the browser opens.
-            let dir = std::env::temp_dir();
-            let (mut file, path) = tempfile::Builder::new()
-                .prefix("rprof")
-                .suffix(".svg")
-                .rand_bytes(12)
-                .tempfile_in(&dir)
-                .and_then(|t| t.keep().map_err(|e| e.error))
-                .map_err(|source| Error::Output {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            write_file(&mut file, &path, text)?;
-            drop(file);
+            let path = private_temp_file(".svg", data)?;
             if !open_in_browser(&path) {
                 ui.warn(&format!(
                     "rprof: could not start a browser (set $BROWSER); the graph is in {}",
@@ -84,22 +108,50 @@ pub fn deliver(
             }
             Ok(())
         }
-        Delivery::Drawing if interactive || std::io::stdout().is_terminal() => {
-            let (path, mut file) = new_temp_file(Path::new(""), "profile", ".svg")?;
-            ui.warn(&format!("Generating report in {}", path.display()));
-            write_file(&mut file, &path, text)
+        Delivery::Viewer { program, suffix } => {
+            let path = private_temp_file(suffix, data)?;
+            if !open_with(&[program.to_string()], &path) {
+                ui.warn(&format!(
+                    "rprof: could not start {program}; the report is in {}",
+                    path.display()
+                ));
+            }
+            Ok(())
         }
-        Delivery::Drawing | Delivery::Stdout => write_output(text, "", ui),
+        Delivery::AwayFromTty(suffix) if interactive || std::io::stdout().is_terminal() => {
+            let (path, mut file) = new_temp_file(Path::new(""), "profile", suffix)?;
+            ui.warn(&format!("Generating report in {}", path.display()));
+            write_file(&mut file, &path, data)
+        }
+        Delivery::AwayFromTty(_) | Delivery::Stdout => write_output(data, "", ui),
     }
 }
 
-fn write_file(file: &mut std::fs::File, path: &Path, text: &str) -> Result<(), Error> {
-    use std::io::Write;
-    file.write_all(text.as_bytes())
+/// Writes `data` to a new file in the temporary directory with a random
+/// name, created exclusively (mode 0600): no other user can predict,
+/// pre-create or swap the file a viewer opens. The file is kept.
+fn private_temp_file(suffix: &str, data: &[u8]) -> Result<std::path::PathBuf, Error> {
+    let dir = std::env::temp_dir();
+    let (mut file, path) = tempfile::Builder::new()
+        .prefix("rprof")
+        .suffix(suffix)
+        .rand_bytes(12)
+        .tempfile_in(&dir)
+        .and_then(|t| t.keep().map_err(|e| e.error))
         .map_err(|source| Error::Output {
-            path: path.display().to_string(),
+            path: dir.display().to_string(),
             source,
-        })
+        })?;
+    write_file(&mut file, &path, data)?;
+    Ok(path)
+}
+
+fn write_file(file: &mut std::fs::File, path: &Path, data: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    file.write_all(data).map_err(|source| Error::Output {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Creates `dir/<prefix>NNN<suffix>` with the first free number.
@@ -154,40 +206,38 @@ fn browser_commands() -> Vec<Vec<String>> {
 /// Opens `path` with the first browser command that starts and does not
 /// fail right away. Browsers keep running after rprof exits.
 fn open_in_browser(path: &Path) -> bool {
+    browser_commands().iter().any(|cmd| open_with(cmd, path))
+}
+
+/// Opens `path` with one command (`%s` standing for the file, else it is
+/// the last argument): true when it starts and does not fail right away.
+fn open_with(cmd: &[String], path: &Path) -> bool {
     use std::time::{Duration, Instant};
     let file = path.display().to_string();
-    for cmd in browser_commands() {
-        let Some((program, args)) = cmd.split_first() else {
-            continue;
-        };
-        let mut args: Vec<String> = args.iter().map(|a| a.replace("%s", &file)).collect();
-        if !cmd.iter().any(|a| a.contains("%s")) {
-            args.push(file.clone());
-        }
-        let child = std::process::Command::new(program)
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        let Ok(mut child) = child else {
-            continue;
-        };
-        // Openers like xdg-open hand the file over and exit: a quick
-        // failure means try the next command; still running means started.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let started = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status.success(),
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(25))
-                }
-                Ok(None) => break true,
-                Err(_) => break false,
-            }
-        };
-        if started {
-            return true;
+    let Some((program, args)) = cmd.split_first() else {
+        return false;
+    };
+    let mut args: Vec<String> = args.iter().map(|a| a.replace("%s", &file)).collect();
+    if !cmd.iter().any(|a| a.contains("%s")) {
+        args.push(file.clone());
+    }
+    let child = std::process::Command::new(program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    // Openers like xdg-open hand the file over and exit: a quick
+    // failure means try the next command; still running means started.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+            Ok(None) => break true,
+            Err(_) => break false,
         }
     }
-    false
 }

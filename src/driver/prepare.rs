@@ -41,6 +41,10 @@ fn prepare_with(
     cfg: &Config,
     ui: &mut dyn Ui,
 ) -> Result<Report, Error> {
+    if matches!(cmd.spec.format, Format::Raw | Format::Proto) {
+        // These show the tables: numbered as pprof's merge numbers them.
+        crate::profile::merge::renumber_as_merged(&mut p);
+    }
     let units = p.num_label_units();
     // Before filtering, so that filters can match the new frames.
     add_label_frames(&mut p, cfg, ui);

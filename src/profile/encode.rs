@@ -135,7 +135,9 @@ mod tests {
 
     fn report(p: &Profile, name: &str, cfg: &Config) -> String {
         let cmd = Command::new(name, None).expect("command");
-        driver::generate(p, &cmd, cfg, &mut NoUi).expect("report")
+        driver::generate(p, &cmd, cfg, &mut NoUi)
+            .expect("report")
+            .into_text()
     }
 
     fn fixtures() -> Vec<std::path::PathBuf> {

@@ -519,3 +519,57 @@ impl Merger {
         ix
     }
 }
+
+/// Renumbers the tables as pprof's `Merge` leaves them: mappings (the
+/// first one first), locations and functions in the order samples first
+/// reach them, ids `index + 1`, unreferenced entries dropped. A lone
+/// profile is merged in place ([`merge_one`]) with its tables as read;
+/// `raw` and `proto` show the tables, so they renumber first.
+pub fn renumber_as_merged(p: &mut Profile) {
+    const UNSEEN: u32 = u32::MAX;
+    let mut map_map = vec![UNSEEN; p.mappings.len()];
+    let mut func_map = vec![UNSEEN; p.functions.len()];
+    let mut loc_map = vec![UNSEEN; p.locations.len()];
+    let (mut mappings, mut functions, mut locations) = (Vec::new(), Vec::new(), Vec::new());
+    let mut add_mapping = |m: u32, mappings: &mut Vec<Mapping>| -> u32 {
+        if map_map[m as usize] == UNSEEN {
+            map_map[m as usize] = mappings.len() as u32;
+            let mut new = p.mappings[m as usize].clone();
+            new.id = mappings.len() as u64 + 1;
+            mappings.push(new);
+        }
+        map_map[m as usize]
+    };
+    if !p.mappings.is_empty() {
+        add_mapping(0, &mut mappings);
+    }
+    for i in 0..p.samples.len() {
+        for &l in p.samples.stack(i) {
+            if loc_map[l as usize] != UNSEEN {
+                continue;
+            }
+            let mut loc = p.locations[l as usize].clone();
+            loc.mapping = loc.mapping.map(|m| add_mapping(m, &mut mappings));
+            for line in &mut loc.lines {
+                let f = line.function as usize;
+                if func_map[f] == UNSEEN {
+                    func_map[f] = functions.len() as u32;
+                    let mut new = p.functions[f].clone();
+                    new.id = functions.len() as u64 + 1;
+                    functions.push(new);
+                }
+                line.function = func_map[f];
+            }
+            loc_map[l as usize] = locations.len() as u32;
+            loc.id = locations.len() as u64 + 1;
+            locations.push(loc);
+        }
+    }
+    p.samples.retain_map(|_, stack, out| {
+        out.extend(stack.iter().map(|&l| loc_map[l as usize]));
+        true
+    });
+    p.mappings = mappings;
+    p.functions = functions;
+    p.locations = locations;
+}

@@ -2,12 +2,15 @@
 //! pprof's output. Shared here: the report options, the total, value
 //! formatting and the header lines every text report starts with.
 
+pub mod callgrind;
 pub mod dot;
 pub mod error;
 pub mod flame;
 pub mod graph;
 pub mod list;
 pub mod peek;
+pub mod proto;
+pub mod raw;
 pub mod source_path;
 pub mod svg;
 pub mod tabwriter;
@@ -37,6 +40,14 @@ pub enum Format {
     Folded,
     /// An inferno flame graph (`flame`).
     Flame,
+    /// The profile as gzipped protobuf (`proto`).
+    Proto,
+    /// The top nodes as a gzipped protobuf profile (`topproto`).
+    TopProto,
+    /// The profile's comments (`comments`).
+    Comments,
+    /// The callgrind format (`callgrind`, `kcachegrind`).
+    Callgrind,
 }
 
 /// Everything a report needs to know besides the profile.
@@ -161,7 +172,10 @@ impl Report {
         if let Some(t) = &self.table {
             return t.clone();
         }
-        let obj_names = matches!(self.opts.format, Format::Raw | Format::List);
+        let obj_names = matches!(
+            self.opts.format,
+            Format::Raw | Format::List | Format::Callgrind
+        );
         let p = &mut self.prof;
         let mut cache: HashMap<u32, u32> = HashMap::new();
         for i in 0..p.functions.len() {
@@ -315,7 +329,11 @@ impl Report {
         let (_, min_unit) = units::scale(min_value, unit, "minimum");
         let (_, max_unit) = units::scale(max_value, unit, "minimum");
         let mut chosen = min_unit.clone();
-        if min_unit != max_unit && min_value.saturating_mul(100) < max_value {
+        // Not for callgrind, which can only show integers.
+        if min_unit != max_unit
+            && min_value.saturating_mul(100) < max_value
+            && self.opts.format != Format::Callgrind
+        {
             chosen = units::scale(min_value.saturating_mul(100), unit, "minimum").1;
         }
         self.opts.output_unit = if chosen.is_empty() {

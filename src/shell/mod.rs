@@ -45,7 +45,7 @@ pub struct Shell {
     cache: Option<Cached>,
     /// The last report's text, keyed by its command and full options: the
     /// same command again is answered without recomputing.
-    last_output: Option<(String, String)>,
+    last_output: Option<(String, driver::Output)>,
 }
 
 /// The part of a command's configuration that decides which samples and
@@ -80,7 +80,7 @@ fn compute(
     key: String,
     cmd: &Command,
     cfg: &Config,
-) -> (Option<Cached>, Vec<String>, Result<String, Error>) {
+) -> (Option<Cached>, Vec<String>, Result<driver::Output, Error>) {
     let mut warnings = Vec::new();
     let mut cached = match cache {
         Some(c) => {
@@ -231,7 +231,7 @@ impl Shell {
     }
 
     /// [`Shell::report`], printing how long it took when `RPROF_TIMINGS` is set.
-    fn timed_report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
+    fn timed_report(&mut self, cmd: &Command, cfg: &Config) -> Result<driver::Output, Error> {
         let start = std::time::Instant::now();
         let result = self.report(cmd, cfg);
         if std::env::var_os("RPROF_TIMINGS").is_some() {
@@ -244,7 +244,7 @@ impl Shell {
     /// command when the options that select them did not change. On a
     /// terminal the work runs on its own thread, so that Ctrl-C returns to
     /// the prompt at once.
-    pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<String, Error> {
+    pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<driver::Output, Error> {
         let key = preparation_key(cmd, cfg);
         let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
         if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
