@@ -406,6 +406,19 @@ fn stripped_binaries_symbol_table_and_debug_link() {
     let prof = b.profile("stripped.pb", &maps);
     let (out, _) = b.run(&["-top", prof.to_str().unwrap()]);
     check_symbolized_top(&out);
+
+    // Fully stripped and no debug file: nothing can name its addresses,
+    // and rprof says so (pprof stays silent).
+    tool("strip", &["--strip-all", "-o", "bare", "leak"], d);
+    maps[0].file = d.join("bare").display().to_string();
+    let prof = b.profile("bare.pb", &maps);
+    let (out, err) = b.run(&["-top", prof.to_str().unwrap()]);
+    assert!(out.contains("[bare]"), "{out}");
+    assert!(
+        err.contains("Local symbolization of bare: none of its")
+            && err.contains("addresses has a symbol"),
+        "{err}"
+    );
 }
 
 /// dwz moves what debug files share into a supplementary file

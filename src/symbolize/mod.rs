@@ -319,6 +319,9 @@ impl Symbolizer {
         let mut names: HashMap<String, (StrId, StrId)> = HashMap::new();
         let mut functions: HashMap<(StrId, StrId, StrId, i64), u32> = HashMap::new();
         let mut files: HashMap<String, StrId> = HashMap::new();
+        // Per mapping: addresses looked up, and how many found a name.
+        let mut looked = vec![0usize; p.mappings.len()];
+        let mut named = vec![0usize; p.mappings.len()];
         for li in 0..p.locations.len() {
             let Some(mi) = p.locations[li].mapping.map(|m| m as usize) else {
                 continue;
@@ -352,6 +355,8 @@ impl Symbolizer {
             };
             let Some(base) = base else { continue };
             let frames = obj.frames(address.wrapping_sub(base));
+            looked[mi] += 1;
+            named[mi] += usize::from(!frames.is_empty());
             if !warned_debug[mi] {
                 warned_debug[mi] = true;
                 if let Some(e) = obj.debug_error() {
@@ -414,6 +419,17 @@ impl Symbolizer {
             m.has_filenames |= has_file;
             m.has_line_numbers |= has_line;
             m.has_inline_frames = true;
+        }
+        // A binary that named none of its addresses (no symbol table, no
+        // DWARF: a Go binary built with -ldflags=-s -w, say) leaves the
+        // report with `[binary]` frames: say so rather than stay silent.
+        for (mi, (&l, &n)) in looked.iter().zip(&named).enumerate() {
+            if l > 0 && n == 0 {
+                ui.warn(&format!(
+                    "Local symbolization of {}: none of its {l} addresses has a symbol (no symbol table or debug information found)",
+                    crate::paths::base_name(p.str(p.mappings[mi].file))
+                ));
+            }
         }
     }
 }
