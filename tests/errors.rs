@@ -907,3 +907,18 @@ fn help_documents_memory_limit() {
     let out = rprof(&["-top", "-max_memory_mb=lots", "x"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A small gzip of a legacy text heap profile with hundreds of MB of
+/// sample lines is held to the budget too (legacy parsers allocate several
+/// times their input): refused quickly, no abort under 2 GB.
+#[cfg(unix)]
+#[test]
+fn legacy_text_bomb_refused_by_the_memory_budget() {
+    let s = Scratch::new();
+    let mut gz = gzip(b"heap profile: 1: 1 [1: 1] @ heap/1048576\n");
+    gz.extend(gzip_members(b"1: 1 [1: 1] @ 0x1 0x2\n", 400));
+    let path = s.write("legacy-bomb.gz", &gz);
+    let (out, took) = rprof_2g(&["-top"], &path);
+    assert_error(&out, &path, "needs more than");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+}

@@ -198,6 +198,12 @@ fn decode_scanned(data: &[u8], limits: &Limits, counts: &Counts) -> Result<Profi
 
 /// The legacy formats, for data the protobuf decoder rejected with `e`.
 fn legacy_fallback(data: &[u8], limits: &Limits, e: DecodeError) -> Result<Profile, LoadError> {
+    // Only when some parser may take it: else the estimate does not apply.
+    if maybe_legacy(data, true)
+        && (data.len() as u64).saturating_add(legacy_cost(data.len())) > limits.max_memory_bytes
+    {
+        return Err(over_budget(limits));
+    }
     match legacy::parse(data, limits.max_samples) {
         Ok(p) => Ok(p),
         Err(LegacyError::Unrecognized) => Err(match e {
@@ -206,6 +212,16 @@ fn legacy_fallback(data: &[u8], limits: &Limits, e: DecodeError) -> Result<Profi
         }),
         Err(le) => Err(le.into()),
     }
+}
+
+/// What the legacy parsers allocate per byte of input, at most: measured
+/// about 12 on a text heap profile of short lines (its samples, stacks and
+/// the merge), rounded up.
+const LEGACY_COST_PER_BYTE: u64 = 16;
+
+/// The legacy parsers' estimated allocations for `len` bytes of input.
+fn legacy_cost(len: usize) -> u64 {
+    (len as u64).saturating_mul(LEGACY_COST_PER_BYTE)
 }
 
 /// Bytes inflated between two steps of the pre-scan.
@@ -286,6 +302,10 @@ impl<'a> Inflater<'a> {
             return Ok(false);
         }
         let len = self.buf.len();
+        // Filling a buffer reserved from the size trailer is checked too.
+        if (len as u64).saturating_add(cost) > self.limits.max_memory_bytes {
+            return Err(over_budget(&self.limits));
+        }
         let spare = self.buf.capacity() - len;
         let n = if spare == 0 {
             let mut probe = [0u8; 4096];
@@ -325,8 +345,10 @@ impl<'a> Inflater<'a> {
         Ok(!self.eof)
     }
 
-    fn finish(&mut self) -> Result<(), LoadError> {
-        while self.step(0)? {}
+    /// Inflates the rest of a legacy (text or binary CPU) profile, held to
+    /// the budget with the legacy parsers' cost per byte.
+    fn finish_legacy(&mut self) -> Result<(), LoadError> {
+        while self.step(legacy_cost(self.buf.capacity()))? {}
         Ok(())
     }
 }
@@ -379,7 +401,7 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
     // No protobuf: perhaps a legacy profile, gzipped.
     while inf.buf.len() < SNIFF && inf.step(0)? {}
     if maybe_legacy(&inf.buf, inf.eof) {
-        inf.finish()?;
+        inf.finish_legacy()?;
         return Ok(Inflated {
             data: inf.buf,
             counts: None,
