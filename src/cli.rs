@@ -397,7 +397,7 @@ pub fn usage() -> String {
     );
     out.push_str("    PPROF_TMPDIR         Location for saved profiles (default $HOME/pprof)\n");
     out.push_str(
-        "    RPROF_NO_GRAPHVIZ    Set to 1 to draw svg/web graphs without Graphviz's dot\n    \
+        "    RPROF_NO_GRAPHVIZ    Set to 1 to draw svg/web/png/pdf graphs without Graphviz's dot\n    \
          BROWSER              Browser command(s) for web, `:`-separated\n",
     );
     out.push_str(

@@ -27,6 +27,7 @@ mod formats;
 mod fuzz_replay;
 mod graph;
 mod http;
+mod images;
 mod list;
 mod list_edge;
 mod peek;

@@ -28,6 +28,8 @@ network, no advisory database. Python 3 standard library only.
 
 To allow a new licence, add it to ALLOWED after checking that its terms
 fit a binary distributed under Apache-2.0, then regenerate the notices.
+Files built into the binary that are not crates (a font) are listed in
+BUNDLED by hand; their licence texts end the notices.
 """
 
 import json
@@ -57,6 +59,16 @@ ALLOWED = [
 
 # Crates whose manifest has no SPDX `license` field: name -> expression.
 CLARIFIED = {}
+
+# Files from outside crates.io that are built into the binary
+# (`include_bytes!`): (file, what it is, licence, its licence text's file),
+# paths from the repository's root. Their notices follow the crates'.
+BUNDLED = [
+    ("assets/fonts/DejaVuSans.ttf",
+     "DejaVu Sans 2.37 (https://dejavu-fonts.github.io/), the font of -png and -pdf graphs drawn without Graphviz",
+     "Bitstream-Vera AND LicenseRef-Arev-Fonts",
+     "assets/fonts/LICENSE"),
+]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -323,6 +335,12 @@ def notices(packages):
         w(f"\n<a id=\"text-{n}\"></a>\n\n### {n}. {title}\n\n")
         w(f"Used by: {', '.join(g['crates'])}.\n\n")
         w(fence(text))
+    w(f"\n## Bundled files ({len(BUNDLED)})\n\n")
+    w("Files that are not crates, built into the binary (`BUNDLED` in\n"
+      "`tools/licenses.py`), with their licence texts.\n")
+    for path, what, lic, text_file in BUNDLED:
+        w(f"\n### {path}\n\n{what}. Licence: {lic}.\n\n")
+        w(fence(read_text(os.path.join(REPO, text_file))))
     return "".join(out)
 
 

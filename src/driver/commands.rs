@@ -4,6 +4,7 @@
 //! adding one entry here and its renderer in `report/`.
 
 use crate::options::{Config, Granularity};
+use crate::report::image::ImageFormat;
 use crate::report::{self, Format, Report};
 use crate::ui::Ui;
 
@@ -21,8 +22,8 @@ pub enum Delivery {
     /// Written to a private temporary file and opened in a browser.
     Browser,
     /// Written to a private temporary file (this suffix) and opened with
-    /// the program (`kcachegrind`); when it does not start, says where the
-    /// file is.
+    /// the program (`kcachegrind`, `gv --noantialias`: words split at
+    /// spaces); when it does not start, says where the file is.
     Viewer {
         program: &'static str,
         suffix: &'static str,
@@ -127,6 +128,33 @@ fn svg(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
         .map(|(svg, _)| svg)
         .map_err(|e| Error::Report(e.into()))
 }
+/// `png`, `pdf`...: the call graph drawn by Graphviz, or for PNG and PDF
+/// without it, by the built-in layout.
+fn image(r: &mut Report, ui: &mut dyn Ui, format: ImageFormat) -> Result<Vec<u8>, Error> {
+    let drawing = report::dot::drawing(r);
+    report::image::render(&drawing, format, ui).map_err(|e| Error::Report(e.into()))
+}
+fn png(r: &mut Report, ui: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    image(r, ui, ImageFormat::Png)
+}
+fn gif(r: &mut Report, ui: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    image(r, ui, ImageFormat::Gif)
+}
+fn pdf(r: &mut Report, ui: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    image(r, ui, ImageFormat::Pdf)
+}
+fn ps(r: &mut Report, ui: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    image(r, ui, ImageFormat::Ps)
+}
+fn eps(r: &mut Report, ui: &mut dyn Ui) -> Result<Vec<u8>, Error> {
+    image(r, ui, ImageFormat::Eps)
+}
+/// `eog`: a fixed-size SVG for an image viewer (not the browser's
+/// pan-and-zoom page).
+fn svg_image(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
+    let drawing = report::dot::drawing(r);
+    report::image::render_svg(&drawing, ui).map_err(|e| Error::Report(e.into()))
+}
 fn folded(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::flame::print_folded(r))
 }
@@ -214,6 +242,51 @@ pub const COMMANDS: &[CommandSpec] = &[
         delivery: Delivery::Stdout,
     },
     CommandSpec {
+        name: "eog",
+        help: "Visualize graph through eog",
+        detail: "Draws the call graph as SVG (through Graphviz's dot when installed, else with the built-in layout) into a private temporary file and opens it in eog, the GNOME image viewer; when eog does not start, says where the file is.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Text(svg_image),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Viewer {
+            program: "eog",
+            suffix: ".svg",
+        },
+    },
+    CommandSpec {
+        name: "eps",
+        help: "Outputs a graph in EPS format",
+        detail: "Draws the call graph as Encapsulated PostScript, for including in documents. Needs Graphviz's dot. Written to a new profileNNN.eps when output is a terminal.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(eps),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".eps"),
+    },
+    CommandSpec {
+        name: "evince",
+        help: "Visualize graph through evince",
+        detail: "Draws the call graph as PDF (as pdf does) into a private temporary file and opens it in evince, the GNOME document viewer; when evince does not start, says where the file is.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(pdf),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Viewer {
+            program: "evince",
+            suffix: ".pdf",
+        },
+    },
+    CommandSpec {
         name: "flame",
         help: "Outputs an interactive flame graph (SVG); differential with a base",
         detail: "Writes an interactive flame graph as an SVG file (a new profileNNN.svg when output is a terminal). With -base or -diff_base it is differential: frames are coloured by growth (red) or shrinkage (blue).",
@@ -238,6 +311,35 @@ pub const COMMANDS: &[CommandSpec] = &[
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "gif",
+        help: "Outputs a graph image in GIF format",
+        detail: "Draws the call graph as a GIF image. Needs Graphviz's dot. Written to a new profileNNN.gif when output is a terminal.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(gif),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".gif"),
+    },
+    CommandSpec {
+        name: "gv",
+        help: "Visualize graph through gv",
+        detail: "Draws the call graph as PostScript (as ps does, so it needs Graphviz) into a private temporary file and opens it in gv, the PostScript viewer; when gv does not start, says where the file is.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(ps),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Viewer {
+            program: "gv --noantialias",
+            suffix: ".ps",
+        },
     },
     CommandSpec {
         name: "kcachegrind",
@@ -273,6 +375,19 @@ pub const COMMANDS: &[CommandSpec] = &[
         delivery: Delivery::Stdout,
     },
     CommandSpec {
+        name: "pdf",
+        help: "Outputs a graph in PDF format",
+        detail: "Draws the call graph as a one-page PDF document. Drawn by Graphviz's dot when installed, else by rprof's built-in layout with an embedded font. Written to a new profileNNN.pdf when output is a terminal.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(pdf),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".pdf"),
+    },
+    CommandSpec {
         name: "peek",
         help: "Output callers/callees of functions matching regexp",
         detail: "For every function matching the regexp, lists its callers above it and its callees below it, with the value flowing along each edge.",
@@ -289,6 +404,19 @@ pub const COMMANDS: &[CommandSpec] = &[
         delivery: Delivery::Stdout,
     },
     CommandSpec {
+        name: "png",
+        help: "Outputs a graph image in PNG format",
+        detail: "Draws the call graph as a PNG image. Drawn by Graphviz's dot when installed, else by rprof's built-in layout with an embedded font. Written to a new profileNNN.png when output is a terminal.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(png),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".png"),
+    },
+    CommandSpec {
         name: "proto",
         help: "Outputs the profile in compressed protobuf format",
         detail: "Writes the profile, after merging, base subtraction, symbolization and the filters (focus, ignore, hide, show, tagfocus...), as gzipped protobuf: a profile rprof and pprof read again. divide_by scales its values. Written to a new profileNNN.pb.gz when output is a terminal.",
@@ -300,6 +428,19 @@ pub const COMMANDS: &[CommandSpec] = &[
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::AwayFromTty(".pb.gz"),
+    },
+    CommandSpec {
+        name: "ps",
+        help: "Outputs a graph in PS format",
+        detail: "Draws the call graph as PostScript, for printing. Needs Graphviz's dot. Written to a new profileNNN.ps when output is a terminal.",
+        arg: None,
+        format: Format::Dot,
+        class: PrepClass::Graph,
+        overrides: GRAPH,
+        render: Render::Binary(ps),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::AwayFromTty(".ps"),
     },
     CommandSpec {
         name: "raw",

@@ -110,9 +110,12 @@ pub fn deliver(
         }
         Delivery::Viewer { program, suffix } => {
             let path = private_temp_file(suffix, data)?;
-            if !open_with(&[program.to_string()], &path) {
+            // The program may come with options (`gv --noantialias`).
+            let cmd: Vec<String> = program.split_whitespace().map(str::to_string).collect();
+            if !open_with(&cmd, &path) {
                 ui.warn(&format!(
-                    "rprof: could not start {program}; the report is in {}",
+                    "rprof: could not start {}; the report is in {}",
+                    cmd.first().map_or(program, String::as_str),
                     path.display()
                 ));
             }

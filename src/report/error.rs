@@ -3,7 +3,7 @@
 
 use super::peek::NoMatches;
 
-/// Drawing a call graph as SVG failed.
+/// Drawing a call graph (SVG, PNG, PDF...) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// Graphviz's `dot` could not be run.
@@ -18,6 +18,12 @@ pub enum RenderError {
     /// Too many boxes for the built-in layout to draw in reasonable time.
     #[error("the built-in graph layout draws at most {limit} boxes, this graph has {nodes}: lower -nodecount or install Graphviz")]
     TooManyNodes { nodes: usize, limit: usize },
+    /// A format only Graphviz draws, and it is not installed (or disabled).
+    #[error("install Graphviz (dot) for {0} output, or use png/pdf/svg")]
+    NeedsGraphviz(&'static str),
+    /// Converting the built-in layout's SVG to PNG or PDF failed.
+    #[error("drawing the graph image: {0}")]
+    Convert(String),
 }
 
 /// `list` failed.

@@ -7,6 +7,7 @@ pub mod dot;
 pub mod error;
 pub mod flame;
 pub mod graph;
+pub mod image;
 pub mod list;
 pub mod peek;
 pub mod proto;

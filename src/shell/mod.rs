@@ -246,7 +246,9 @@ impl Shell {
     /// the prompt at once.
     pub fn report(&mut self, cmd: &Command, cfg: &Config) -> Result<driver::Output, Error> {
         let key = preparation_key(cmd, cfg);
-        let full_key = format!("{key}|{:?}|{cfg:?}", cmd.arg);
+        // The command too: reports of one class share a preparation, not
+        // their output (`dot` then `svg`, `png` then `pdf`).
+        let full_key = format!("{key}|{}|{:?}|{cfg:?}", cmd.name(), cmd.arg);
         if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
             if *k == full_key && c.key == key {
                 for w in &c.warnings {

@@ -226,6 +226,14 @@ pub fn have(prog: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether Graphviz's `dot` can be run (`dot -V` succeeds).
+pub fn have_graphviz() -> bool {
+    Command::new("dot")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// Whether Go is installed (`go version` succeeds).
 pub fn have_go() -> bool {
     Command::new("go")

@@ -14,8 +14,10 @@ use crate::report::dot::{Drawing, Label, Legend, Shape, NODE_FILL};
 use crate::report::error::RenderError;
 
 const FONT: &str = "Times,serif";
-/// Average glyph width of the font, in ems, to size boxes.
+/// Average glyph width of the font, in ems, to size boxes: browsers'
+/// Times, and the wider DejaVu Sans that PNG and PDF embed.
 const CHAR_WIDTH: f64 = 0.56;
+const IMAGE_CHAR_WIDTH: f64 = 0.62;
 const LINE_HEIGHT: f64 = 1.2;
 const EDGE_FONT: usize = 10;
 const MARGIN: f64 = 8.0;
@@ -106,10 +108,10 @@ fn drawn_lines(label: &Label, trim: bool) -> Vec<String> {
         .collect()
 }
 
-fn text_size(lines: &[String], font: f64) -> (f64, f64) {
+fn text_size(lines: &[String], font: f64, char_width: f64) -> (f64, f64) {
     let chars = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     (
-        chars as f64 * font * CHAR_WIDTH,
+        chars as f64 * font * char_width,
         lines.len().max(1) as f64 * font * LINE_HEIGHT,
     )
 }
@@ -129,6 +131,34 @@ fn text_size(lines: &[String], font: f64) -> (f64, f64) {
 /// a panic into [`RenderError::Layout`] (the default panic message is still
 /// printed; the process-wide panic hook is not touched).
 pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
+    draw(d, Target::Browser)
+}
+
+/// The built-in layout as a fixed-size SVG for conversion to an image
+/// (PNG, PDF): its size in pixels, no script, no initial zoom.
+pub fn builtin_static(d: &Drawing) -> Result<String, RenderError> {
+    draw(d, Target::Image)
+}
+
+/// What the SVG is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// Fills the window, pans and zooms.
+    Browser,
+    /// Its own size, nothing scripted.
+    Image,
+}
+
+impl Target {
+    fn char_width(self) -> f64 {
+        match self {
+            Target::Browser => CHAR_WIDTH,
+            Target::Image => IMAGE_CHAR_WIDTH,
+        }
+    }
+}
+
+fn draw(d: &Drawing, target: Target) -> Result<String, RenderError> {
     // layout-rs's ranking grows faster than quadratically: past a few
     // hundred boxes it takes minutes. Refuse rather than seem to hang.
     if d.nodes.len() > MAX_BUILTIN_NODES {
@@ -149,7 +179,7 @@ pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
     for n in &d.nodes {
         let lines = drawn_lines(&n.label, false);
         let font = (n.font_size as f64).clamp(1.0, 200.0);
-        let (w, h) = text_size(&lines, font);
+        let (w, h) = text_size(&lines, font, target.char_width());
         let box3d = n.shape == Shape::Box3d;
         let size = Point::new((w + 16.0).max(54.0), (h + 10.0).max(36.0));
         let look = StyleAttr::new(
@@ -229,7 +259,7 @@ pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
         });
     }
 
-    let mut canvas = Canvas::new(&meta);
+    let mut canvas = Canvas::new(&meta, target.char_width());
     if vg.num_nodes() > 0 {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             vg.do_it(false, false, false, &mut canvas);
@@ -238,7 +268,7 @@ pub fn builtin(d: &Drawing) -> Result<String, RenderError> {
             return Err(RenderError::Layout);
         }
     }
-    Ok(canvas.finish(&d.name, d.legend.as_ref()))
+    Ok(canvas.finish(&d.name, d.legend.as_ref(), target))
 }
 
 /// How far right of its edge an edge label starts.
@@ -251,6 +281,7 @@ pub const MAX_BUILTIN_NODES: usize = 300;
 /// per node with its `<title>`, an `edge` group per edge).
 struct Canvas<'a> {
     meta: &'a Meta,
+    char_width: f64,
     body: String,
     /// A node group waits for its label.
     open: Option<usize>,
@@ -259,9 +290,10 @@ struct Canvas<'a> {
 }
 
 impl<'a> Canvas<'a> {
-    fn new(meta: &'a Meta) -> Canvas<'a> {
+    fn new(meta: &'a Meta, char_width: f64) -> Canvas<'a> {
         Canvas {
             meta,
+            char_width,
             body: String::new(),
             open: None,
             min: Point::new(f64::MAX, f64::MAX),
@@ -282,7 +314,7 @@ impl<'a> Canvas<'a> {
         }
     }
 
-    fn finish(mut self, title: &str, legend: Option<&Legend>) -> String {
+    fn finish(mut self, title: &str, legend: Option<&Legend>, target: Target) -> String {
         self.close();
         if self.min.x > self.max.x {
             self.min = Point::zero();
@@ -295,7 +327,7 @@ impl<'a> Canvas<'a> {
         if let Some(l) = legend {
             let lines = drawn_lines(&l.label, false);
             let font = 16.0;
-            let (w, h) = text_size(&lines, font);
+            let (w, h) = text_size(&lines, font, target.char_width());
             legend_w = w + 2.0 * MARGIN;
             legend_h = h + 2.0 * MARGIN;
             legend_svg.push_str(&format!(
@@ -317,18 +349,33 @@ impl<'a> Canvas<'a> {
         let dy = MARGIN + legend_h + gap - self.min.y;
         let width = (self.max.x - self.min.x + 2.0 * MARGIN).max(legend_w + 2.0 * MARGIN);
         let height = self.max.y - self.min.y + legend_h + gap + 2.0 * MARGIN;
-        // Start zoomed out enough to show about 1600 pixels of width.
-        let scale = (1600.0 / width).clamp(0.1, 1.0);
+        let (svg, script, scale) = match target {
+            // Start zoomed out enough to show about 1600 pixels of width.
+            Target::Browser => (
+                "<svg width=\"100%\" height=\"100%\"".to_string(),
+                script(),
+                (1600.0 / width).clamp(0.1, 1.0),
+            ),
+            Target::Image => {
+                let (w, h) = (width + 2.0 * MARGIN, height + 2.0 * MARGIN);
+                (
+                    format!(
+                        "<svg width=\"{w:.1}\" height=\"{h:.1}\" viewBox=\"0 0 {w:.1} {h:.1}\""
+                    ),
+                    String::new(),
+                    1.0,
+                )
+            }
+        };
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n\
              <!-- Generated by rprof's built-in graph layout -->\n\
-             <svg width=\"100%\" height=\"100%\" xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n\
+             {svg} xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\">\n\
              {script}<g id=\"viewport\" transform=\"scale({scale:.3},{scale:.3}) translate(0,0)\">\n\
              <g id=\"graph0\" class=\"graph\" transform=\"translate({MARGIN},{MARGIN})\">\n\
              <title>{title}</title>\n\
              <rect x=\"0\" y=\"0\" width=\"{width:.1}\" height=\"{height:.1}\" fill=\"white\"/>\n\
              {legend_svg}<g transform=\"translate({dx:.1},{dy:.1})\">\n{body}</g>\n</g>\n</g>\n</svg>\n",
-            script = script(),
             title = xml(title),
             body = self.body,
         )
@@ -428,7 +475,7 @@ impl RenderBackend for Canvas<'_> {
                 // drawn beside it (as Graphviz does), over a white halo, so
                 // neither hides the other.
                 let x = xy.x + EDGE_LABEL_GAP;
-                let width = line.chars().count() as f64 * font * CHAR_WIDTH;
+                let width = line.chars().count() as f64 * font * self.char_width;
                 self.grow(Point::new(x + width, y));
                 self.body.push_str(&format!(
                     "<text text-anchor=\"start\" x=\"{x:.1}\" y=\"{y:.1}\" font-family=\"{FONT}\" font-size=\"{font:.2}\" paint-order=\"stroke\" stroke=\"white\" stroke-width=\"3\">{}</text>\n",

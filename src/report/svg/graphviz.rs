@@ -9,13 +9,14 @@ use crate::report::error::RenderError;
 /// Draws DOT text with Graphviz, made browser-ready ([`massage`]);
 /// `Ok(None)` when Graphviz is not installed.
 pub fn render_dot(dot: &str) -> Result<Option<String>, RenderError> {
-    Ok(graphviz(dot)?.map(|svg| massage(&svg)))
+    Ok(run_dot(dot, "svg")?.map(|svg| massage(&String::from_utf8_lossy(&svg))))
 }
 
-/// Runs `dot -Tsvg`; `Ok(None)` when Graphviz is not installed.
-fn graphviz(dot: &str) -> Result<Option<String>, RenderError> {
+/// Runs `dot -T<format>` (`svg`, `png`, `pdf`...) on DOT text and returns
+/// what it printed; `Ok(None)` when Graphviz is not installed.
+pub fn run_dot(dot: &str, format: &str) -> Result<Option<Vec<u8>>, RenderError> {
     let child = Command::new("dot")
-        .arg("-Tsvg")
+        .arg(format!("-T{format}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -43,7 +44,7 @@ fn graphviz(dot: &str) -> Result<Option<String>, RenderError> {
             message: err.lines().next().unwrap_or("").trim().to_string(),
         });
     }
-    Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
+    Ok(Some(out.stdout))
 }
 
 /// Pan and zoom for the graph in a browser: drag to pan, wheel to zoom.

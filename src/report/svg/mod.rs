@@ -9,8 +9,8 @@
 mod builtin;
 mod graphviz;
 
-pub use builtin::builtin;
-pub use graphviz::{massage, render_dot};
+pub use builtin::{builtin, builtin_static};
+pub use graphviz::{massage, render_dot, run_dot};
 
 use crate::report::dot::Drawing;
 use crate::report::error::RenderError;
@@ -40,6 +40,7 @@ pub fn render(drawing: &Drawing, ui: &mut dyn Ui) -> Result<(String, Renderer), 
     builtin(drawing).map(|svg| (svg, Renderer::Builtin))
 }
 
-fn graphviz_disabled() -> bool {
+/// Whether `RPROF_NO_GRAPHVIZ` asks not to use Graphviz.
+pub fn graphviz_disabled() -> bool {
     std::env::var_os(NO_GRAPHVIZ_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
