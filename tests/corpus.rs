@@ -13,38 +13,7 @@ fn corpus_top_matches_pprof() {
     common::check_case_file("corpus.txt");
 }
 
-/// Go's `%.4v` of a `time.Duration` (its String, cut to 4 characters).
-fn go_duration_4(ns: i64) -> String {
-    let u = ns.unsigned_abs();
-    let sign = if ns < 0 { "-" } else { "" };
-    let s = if u < 1_000_000_000 {
-        let (unit, div) = match u {
-            0 => ("s", 1),
-            1..=999 => ("ns", 1),
-            1_000..=999_999 => ("µs", 1_000),
-            _ => ("ms", 1_000_000),
-        };
-        let frac = format!("{:0w$}", u % div, w = (div as f64).log10() as usize);
-        let frac = frac.trim_end_matches('0');
-        let dot = if frac.is_empty() { "" } else { "." };
-        format!("{sign}{}{dot}{frac}{unit}", u / div)
-    } else {
-        let (secs, nanos) = (u / 1_000_000_000, u % 1_000_000_000);
-        let frac = format!("{nanos:09}");
-        let frac = frac.trim_end_matches('0');
-        let dot = if frac.is_empty() { "" } else { "." };
-        let mut s = format!("{}{dot}{frac}s", secs % 60);
-        let mins = secs / 60;
-        if mins > 0 {
-            s = format!("{}m{s}", mins % 60);
-            if mins >= 60 {
-                s = format!("{}h{s}", mins / 60);
-            }
-        }
-        format!("{sign}{s}")
-    };
-    s.chars().take(4).collect()
-}
+use rprof::report::raw::go_duration_4;
 
 /// pprof's `Profile.String()` (the version that wrote the `.string`
 /// files: lines carry a column), for the fields legacy profiles have.

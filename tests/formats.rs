@@ -110,24 +110,13 @@ fn proto_output_flag_writes_the_same_bytes() {
 
 #[test]
 fn shell_proto_redirect_writes_a_profile() {
-    use std::io::Write;
     let wd = common::Workdir::new();
-    let mut child = std::process::Command::new(common::rprof_bin())
-        .args(["goapp", "current.heap"])
-        .current_dir(wd.go())
-        .env("TZ", "UTC")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run rprof");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"proto > shell.pb.gz\nquit\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_script_in(
+        &wd.go(),
+        &["goapp", "current.heap"],
+        &[],
+        b"proto > shell.pb.gz\nquit\n",
+    );
     assert!(out.status.success());
     assert_eq!(top_of(&wd, "shell.pb.gz"), expected("proto_heap"));
 }

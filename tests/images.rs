@@ -188,7 +188,6 @@ fn gif_ps_eps_without_graphviz_say_what_is_needed() {
 /// profileNNN.png rather than the screen.
 #[test]
 fn png_to_a_file_and_from_the_shell() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let profile = go().join("cpu.pb.gz");
     let profile = profile.to_str().unwrap();
@@ -208,23 +207,12 @@ fn png_to_a_file_and_from_the_shell() {
         "-output",
     );
 
-    let mut child = Command::new(common::rprof_bin())
-        .arg(profile)
-        .current_dir(dir.path())
-        .env("TZ", "UTC")
-        .env("RPROF_NO_GRAPHVIZ", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rprof");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"png\npdf\nquit\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run_script_in(
+        dir.path(),
+        &[profile],
+        &[("RPROF_NO_GRAPHVIZ", "1")],
+        b"png\npdf\nquit\n",
+    );
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Generating report in profile001.png"), "{err}");

@@ -241,3 +241,26 @@ pub fn have_go() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Runs rprof in `cwd` with `args` and `env`, feeding `script` to its
+/// shell on stdin (TZ=UTC).
+pub fn run_script_in(cwd: &Path, args: &[&str], env: &[(&str, &str)], script: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(rprof_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env("TZ", "UTC")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run rprof");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script)
+        .expect("write script");
+    child.wait_with_output().expect("wait for rprof")
+}
