@@ -35,6 +35,7 @@ mod producers;
 mod shell;
 mod symbolize_c;
 mod symbolize_go;
+mod symbolize_gopclntab;
 mod symbolize_rust;
 mod tags;
 mod top;

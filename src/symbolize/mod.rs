@@ -10,12 +10,14 @@
 //! the command line or `PPROF_BINARY_PATH` may have replaced), the build id
 //! check, the warnings, and how frames become functions and lines. Frames
 //! come from the DWARF (with inlined calls, innermost first), else from the
-//! symbol table, and names are demangled ([`demangle`]).
+//! symbol table, else (Go binaries built with `-ldflags='-s -w'`) from Go's
+//! `.gopclntab` ([`gopclntab`]), and names are demangled ([`demangle`]).
 
 pub mod binary;
 pub mod debugfile;
 pub mod demangle;
 pub mod dwarf;
+pub mod gopclntab;
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -101,6 +103,9 @@ pub struct Loaded {
     pub bin: Binary,
     debug: OnceCell<DebugInfo>,
     debug_dirs: Vec<PathBuf>,
+    /// Go's `.gopclntab` (where in the file, and its header), read the
+    /// first time neither DWARF nor symbols name an address.
+    pcln: OnceCell<Option<(std::ops::Range<usize>, gopclntab::Pclntab)>>,
 }
 
 struct DebugInfo {
@@ -117,6 +122,7 @@ impl Loaded {
             bin: Binary::open(path)?,
             debug: OnceCell::new(),
             debug_dirs: debug_dirs.to_vec(),
+            pcln: OnceCell::new(),
         })
     }
 
@@ -175,8 +181,23 @@ impl Loaded {
         })
     }
 
+    /// The frame Go's pc-line table gives for `addr`, if the binary has one.
+    fn go_frame(&self, addr: u64) -> Option<Frame> {
+        let (range, table) = self
+            .pcln
+            .get_or_init(|| {
+                let obj = object::File::parse(self.bin.data()).ok()?;
+                let (range, text) = gopclntab::locate(&obj)?;
+                let data = self.bin.data().get(range.clone())?;
+                Some((range, gopclntab::Pclntab::parse(data, text)?))
+            })
+            .as_ref()?;
+        table.frame(self.bin.data().get(range.clone())?, addr)
+    }
+
     /// Frames at a file virtual address, leaf first: from the DWARF, with
-    /// the symbol table naming what the DWARF leaves unnamed.
+    /// the symbol table naming what the DWARF leaves unnamed, else (a Go
+    /// binary without either) from Go's `.gopclntab`.
     pub fn frames(&self, addr: u64) -> Vec<Frame> {
         let mut frames = match &self.debug().dwarf {
             Some(d) => d.frames(addr),
@@ -194,6 +215,9 @@ impl Loaded {
                     }),
                 }
             }
+        }
+        if frames.is_empty() {
+            frames.extend(self.go_frame(addr));
         }
         frames
     }
@@ -421,7 +445,7 @@ impl Symbolizer {
             m.has_inline_frames = true;
         }
         // A binary that named none of its addresses (no symbol table, no
-        // DWARF: a Go binary built with -ldflags=-s -w, say) leaves the
+        // DWARF, no Go pc-line table: a C binary run through strip, say) leaves the
         // report with `[binary]` frames: say so rather than stay silent.
         for (mi, (&l, &n)) in looked.iter().zip(&named).enumerate() {
             if l > 0 && n == 0 {
