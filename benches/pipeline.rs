@@ -64,5 +64,38 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(pipeline, benches);
+/// The hard shapes of the performance issue, at bench size: random stacks
+/// (few shared prefixes) and a fleet of small profiles, each with its own
+/// full tables, merged (as `rprof -top dir/*.pb.gz` does).
+fn hard_shapes(c: &mut Criterion) {
+    let random = synthetic::gzipped(&synthetic::random_stacks_profile(20_000, 20_000, 1));
+    let p = profile::parse(&random).expect("random profile parses");
+    let fleet: Vec<Vec<u8>> = (1..=10)
+        .map(|i| synthetic::gzipped(&synthetic::random_stacks_profile(1_000, 20_000, i)))
+        .collect();
+    let mut g = c.benchmark_group("hard");
+    g.sample_size(10);
+    g.bench_function("random stacks 20k: decode", |b| {
+        b.iter(|| profile::parse(&random).expect("parse"))
+    });
+    let cfg = Config::default();
+    for name in ["top", "folded"] {
+        let c2 = cmd(name, None);
+        g.bench_function(format!("random stacks 20k: {name}"), |b| {
+            b.iter(|| driver::generate(&p, &c2, &cfg, &mut Quiet).expect("report"))
+        });
+    }
+    g.bench_function("fleet 10 x 1k: decode + merge", |b| {
+        b.iter(|| {
+            let mut ps: Vec<_> = fleet
+                .iter()
+                .map(|f| profile::parse(f).expect("parse"))
+                .collect();
+            driver::combine(&mut ps).expect("merge")
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(pipeline, benches, hard_shapes);
 criterion_main!(pipeline);

@@ -15,6 +15,7 @@ mod http_server;
 // Synthetic profiles (benches/support/synthetic.rs), for tests that need a
 // big one.
 #[path = "../benches/support/synthetic.rs"]
+#[allow(dead_code)]
 mod synthetic;
 use rprof::pb;
 

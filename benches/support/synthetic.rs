@@ -32,10 +32,41 @@ impl Rng {
     }
 }
 
+/// How sample stacks are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stacks {
+    /// From a pool of Zipf-weighted call paths (shared prefixes, as in a
+    /// real service), with 4 locations per function.
+    Shared,
+    /// Random paths of 1 to 48 frames (24 on average), every frame uniform
+    /// over all locations, 3 per function: few stacks share prefixes (the
+    /// hard case for graph building and flame graphs).
+    Random,
+}
+
 /// A CPU profile (`samples/count`, `cpu/nanoseconds`) with `samples`
-/// samples over `functions` functions.
+/// samples over `functions` functions, stacks sharing prefixes.
 pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
-    const LOCS_PER_FN: u64 = 4;
+    build(samples, functions, Stacks::Shared, 0x9e37_79b9_7f4a_7c15)
+}
+
+/// A CPU profile whose stacks are random paths ([`Stacks::Random`]); `seed`
+/// picks the stacks (the tables are the same for every seed).
+pub fn random_stacks_profile(samples: usize, functions: u64, seed: u64) -> pb::Profile {
+    // Spread the seed over the word (xorshift needs a non-zero state).
+    build(
+        samples,
+        functions,
+        Stacks::Random,
+        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+    )
+}
+
+fn build(samples: usize, functions: u64, stacks: Stacks, seed: u64) -> pb::Profile {
+    let locs_per_fn: u64 = match stacks {
+        Stacks::Shared => 4,
+        Stacks::Random => 3,
+    };
 
     let mut strings = vec![String::new()];
     let intern = |s: String, strings: &mut Vec<String>| -> i64 {
@@ -52,7 +83,7 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
         .map(|i| intern(format!("w{i}"), &mut strings))
         .collect();
 
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng(seed);
     let pkgs = [
         "net/http",
         "encoding/json",
@@ -76,12 +107,12 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
             start_line: (i % 500) as i64 + 1,
         });
     }
-    let mut location = Vec::with_capacity((functions * LOCS_PER_FN) as usize);
-    for i in 0..functions * LOCS_PER_FN {
-        let f = i / LOCS_PER_FN;
+    let mut location = Vec::with_capacity((functions * locs_per_fn) as usize);
+    for i in 0..functions * locs_per_fn {
+        let f = i / locs_per_fn;
         let mut line = vec![pb::Line {
             function_id: f + 1,
-            line: (f % 500) as i64 + 10 + (i % LOCS_PER_FN) as i64 * 3,
+            line: (f % 500) as i64 + 10 + (i % locs_per_fn) as i64 * 3,
             column: 0,
         }];
         // Some locations carry an inlined callee.
@@ -104,7 +135,7 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
             is_folded: false,
         });
     }
-    let nlocs = functions * LOCS_PER_FN;
+    let nlocs = functions * locs_per_fn;
     // A pool of call paths so stacks share prefixes as real ones do.
     let paths: Vec<Vec<u64>> = (0..4096)
         .map(|_| {
@@ -114,11 +145,20 @@ pub fn cpu_profile(samples: usize, functions: u64) -> pb::Profile {
         .collect();
     let mut sample = Vec::with_capacity(samples);
     for _ in 0..samples {
-        let path = &paths[rng.zipf(paths.len() as u64) as usize];
-        let leaf_depth = 1 + rng.below(4) as usize;
-        let mut ids: Vec<u64> = (0..leaf_depth).map(|_| rng.zipf(nlocs) + 1).collect();
-        ids.extend(path.iter().copied());
-        ids.truncate(48);
+        let ids: Vec<u64> = match stacks {
+            Stacks::Shared => {
+                let path = &paths[rng.zipf(paths.len() as u64) as usize];
+                let leaf_depth = 1 + rng.below(4) as usize;
+                let mut ids: Vec<u64> = (0..leaf_depth).map(|_| rng.zipf(nlocs) + 1).collect();
+                ids.extend(path.iter().copied());
+                ids.truncate(48);
+                ids
+            }
+            Stacks::Random => {
+                let depth = 1 + rng.below(48) as usize;
+                (0..depth).map(|_| rng.below(nlocs) + 1).collect()
+            }
+        };
         let n = 1 + rng.zipf(20) as i64;
         sample.push(pb::Sample {
             location_id: ids,

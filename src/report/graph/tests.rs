@@ -2,6 +2,7 @@ use super::*;
 use crate::pb;
 
 #[path = "../../../benches/support/synthetic.rs"]
+#[allow(dead_code)]
 mod synthetic;
 
 #[test]
