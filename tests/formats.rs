@@ -122,22 +122,12 @@ fn shell_proto_redirect_writes_a_profile() {
 }
 
 /// A directory holding only a fake `kcachegrind` that copies the file it
-/// is given to `opened` there. Written by a child shell: a file this
-/// multi-threaded test process wrote could still be open for writing in
-/// another test's forked child, and executing it would fail (ETXTBSY).
+/// is given to `opened` there.
 fn fake_kcachegrind(dir: &std::path::Path) {
     let script = dir.join("kcachegrind");
     let opened = dir.join("opened");
     let body = format!("#!/bin/sh\nexec /bin/cp \"$1\" '{}'\n", opened.display());
-    let ok = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg("printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"")
-        .arg("sh")
-        .arg(body)
-        .arg(&script)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "writing {}", script.display());
+    common::write_script(&script, &body);
 }
 
 #[test]

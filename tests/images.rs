@@ -241,15 +241,7 @@ fn fake_viewer(dir: &Path, name: &str) {
         args = dir.join("args").display(),
         opened = dir.join("opened").display()
     );
-    let ok = Command::new("/bin/sh")
-        .arg("-c")
-        .arg("printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"")
-        .arg("sh")
-        .arg(body)
-        .arg(&script)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "writing {}", script.display());
+    common::write_script(&script, &body);
 }
 
 /// Runs `rprof -<viewer> cpu.pb.gz` with a fake viewer first on PATH

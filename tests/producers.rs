@@ -45,33 +45,11 @@ fn check(prefix: &str) {
         .into_iter()
         .filter(|(name, _)| name.starts_with(prefix))
         .collect();
-    assert!(!cases.is_empty(), "no case named {prefix}*");
-    let mut failures = Vec::new();
-    for (name, args) in &cases {
-        let path = common::fixtures()
-            .join("expected/producers")
-            .join(format!("{name}.txt"));
-        let want =
-            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("expected output for {name}"));
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = run(&argv);
-        let got = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() || got != want {
-            failures.push(format!(
-                "{name} (rprof {}): exit {:?}, stderr {:?}\n{}",
-                args.join(" "),
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr).trim(),
-                common::first_difference(&want, &got)
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} {prefix}* cases differ from go tool pprof:\n\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n\n")
+    common::compare_cases(
+        &format!("producers/cases.txt ({prefix}*)"),
+        &cases,
+        &common::fixtures().join("expected/producers"),
+        run,
     );
 }
 

@@ -7,33 +7,8 @@
 
 use crate::common;
 
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
-
-use prost::Message;
-use rprof::pb;
-
-/// The profile without functions or lines, mappings marked unsymbolized.
-fn strip(src: &Path, dst: &Path) {
-    let gz = std::fs::read(src).unwrap();
-    let mut raw = Vec::new();
-    flate2::read::MultiGzDecoder::new(&gz[..])
-        .read_to_end(&mut raw)
-        .unwrap();
-    let mut p = pb::Profile::decode(&raw[..]).unwrap();
-    p.function.clear();
-    for l in &mut p.location {
-        l.line.clear();
-    }
-    for m in &mut p.mapping {
-        m.has_functions = false;
-        m.has_filenames = false;
-        m.has_line_numbers = false;
-        m.has_inline_frames = false;
-    }
-    std::fs::write(dst, p.encode_to_vec()).unwrap();
-}
 
 #[test]
 fn go_heap_profile_symbolized_from_binary() {
@@ -62,7 +37,7 @@ fn go_heap_profile_symbolized_from_binary() {
     let run = Command::new(&exe).arg(&orig).output().unwrap();
     assert!(run.status.success());
     let stripped = dir.path().join("stripped.pb");
-    strip(&orig, &stripped);
+    common::strip_symbols(&orig, &stripped);
 
     let source_path = format!(
         "-source_path={}",

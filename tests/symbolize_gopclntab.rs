@@ -8,12 +8,8 @@
 
 use crate::common;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use prost::Message;
-use rprof::pb;
 
 fn dir() -> PathBuf {
     common::fixtures().join("gostripped")
@@ -100,27 +96,6 @@ fn stripped_go_lines_match_the_source() {
     assert!(seen >= 2, "{got}");
 }
 
-/// The profile without functions or lines, mappings marked unsymbolized.
-fn strip(src: &Path, dst: &Path) {
-    let gz = std::fs::read(src).unwrap();
-    let mut raw = Vec::new();
-    flate2::read::MultiGzDecoder::new(&gz[..])
-        .read_to_end(&mut raw)
-        .unwrap();
-    let mut p = pb::Profile::decode(&raw[..]).unwrap();
-    p.function.clear();
-    for l in &mut p.location {
-        l.line.clear();
-    }
-    for m in &mut p.mapping {
-        m.has_functions = false;
-        m.has_filenames = false;
-        m.has_line_numbers = false;
-        m.has_inline_frames = false;
-    }
-    std::fs::write(dst, p.encode_to_vec()).unwrap();
-}
-
 /// Rebuilds the fixtures (dev machines with Go 1.19 only):
 /// `cargo test --test integration -- --ignored regenerate_gostripped`.
 #[test]
@@ -152,7 +127,7 @@ fn regenerate_gostripped() {
     let dst = dir();
     std::fs::create_dir_all(&dst).unwrap();
     std::fs::copy(&exe, dst.join("hello_sw")).unwrap();
-    strip(&tmp.join("cpu.pb.gz"), &dst.join("cpu.pb"));
+    common::strip_symbols(&tmp.join("cpu.pb.gz"), &dst.join("cpu.pb"));
     for (name, args) in CASES {
         let out = run(Command::new("go")
             .args(["tool", "pprof"])

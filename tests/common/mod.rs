@@ -110,31 +110,11 @@ pub fn first_difference(want: &str, got: &str) -> String {
 /// Runs every case of a case file and fails listing each mismatch.
 pub fn check_case_file(file: &str) {
     let wd = Workdir::new();
-    let cases = read_cases(file);
-    assert!(!cases.is_empty(), "{file} has no cases");
-    let mut failures = Vec::new();
-    for (name, args) in &cases {
-        let want = std::fs::read_to_string(fixtures().join("expected").join(format!("{name}.txt")))
-            .unwrap_or_else(|_| panic!("expected output for {name}"));
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = wd.run(&argv);
-        let got = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() || got != want {
-            failures.push(format!(
-                "{name} (rprof {}): exit {:?}, stderr {:?}\n{}",
-                args.join(" "),
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr).trim(),
-                first_difference(&want, &got)
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases in {file} differ from go tool pprof:\n\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n\n")
+    compare_cases(
+        file,
+        &read_cases(file),
+        &fixtures().join("expected"),
+        |args| wd.run(args),
     );
 }
 
@@ -263,4 +243,79 @@ pub fn run_script_in(cwd: &Path, args: &[&str], env: &[(&str, &str)], script: &[
         .write_all(script)
         .expect("write script");
     child.wait_with_output().expect("wait for rprof")
+}
+
+/// Writes the gzipped profile `src` to `dst` (plain protobuf) without
+/// functions or lines, its mappings marked unsymbolized: what a producer
+/// that records only addresses writes.
+pub fn strip_symbols(src: &Path, dst: &Path) {
+    use prost::Message;
+    use std::io::Read;
+    let gz = std::fs::read(src).expect("read profile");
+    let mut raw = Vec::new();
+    flate2::read::MultiGzDecoder::new(&gz[..])
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(&raw[..]).expect("decode");
+    p.function.clear();
+    for l in &mut p.location {
+        l.line.clear();
+    }
+    for m in &mut p.mapping {
+        m.has_functions = false;
+        m.has_filenames = false;
+        m.has_line_numbers = false;
+        m.has_inline_frames = false;
+    }
+    std::fs::write(dst, p.encode_to_vec()).expect("write profile");
+}
+
+/// Writes an executable shell script. Through a child shell: a file this
+/// multi-threaded test process wrote could still be open for writing in
+/// another test's forked child, and executing it would fail (ETXTBSY).
+pub fn write_script(path: &Path, body: &str) {
+    let ok = Command::new("/bin/sh")
+        .arg("-c")
+        .arg("printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"")
+        .arg("sh")
+        .arg(body)
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "writing {}", path.display());
+}
+
+/// Runs each case (`name`, args) with `run` and compares its stdout with
+/// `expected/<name>.txt`; fails listing every mismatch.
+pub fn compare_cases(
+    what: &str,
+    cases: &[(String, Vec<String>)],
+    expected: &Path,
+    run: impl Fn(&[&str]) -> Output,
+) {
+    assert!(!cases.is_empty(), "{what} has no cases");
+    let mut failures = Vec::new();
+    for (name, args) in cases {
+        let want = std::fs::read_to_string(expected.join(format!("{name}.txt")))
+            .unwrap_or_else(|_| panic!("expected output for {name}"));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run(&argv);
+        let got = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || got != want {
+            failures.push(format!(
+                "{name} (rprof {}): exit {:?}, stderr {:?}\n{}",
+                args.join(" "),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                first_difference(&want, &got)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in {what} differ from go tool pprof:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
