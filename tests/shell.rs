@@ -4,26 +4,11 @@
 
 use crate::common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn run_script(wd: &common::Workdir, args: &[String], script: &[u8]) -> std::process::Output {
-    let mut child = Command::new(common::rprof_bin())
-        .args(args)
-        .current_dir(wd.go())
-        .env("TZ", "UTC")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rprof");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script)
-        .expect("write script");
-    child.wait_with_output().expect("wait")
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::run_script_in(&wd.go(), &args, &[], script)
 }
 
 #[test]
