@@ -22,6 +22,7 @@ use rprof::pb;
 mod browser;
 mod cli;
 mod corpus;
+mod disasm;
 mod dot;
 mod errors;
 mod formats;
