@@ -42,6 +42,7 @@ mod symbolize_rust;
 mod tags;
 mod top;
 mod traces;
+mod weblist;
 
 #[test]
 fn every_test_file_is_a_module() {
