@@ -137,8 +137,8 @@ fn att_by_default_intel_on_request() {
         &["-disasm=hashLoop", "-intel_syntax", "hello_w", "cpu.pb.gz"],
     );
     let intel = String::from_utf8_lossy(&intel.stdout).into_owned();
-    assert!(intel.contains("4ab100: xor    ecx, ecx "), "{intel}");
-    assert!(intel.contains("imul   rdx, rsi"), "{intel}");
+    assert!(intel.contains("4ab100: xor    ecx,ecx "), "{intel}");
+    assert!(intel.contains("imul   rdx,rsi"), "{intel}");
     assert_eq!(
         without_instruction_text(&att),
         without_instruction_text(&intel)

@@ -137,9 +137,12 @@ pub fn disassemble(
     // objdump's look: `mov    %rsp,%rbp`, hex immediates.
     let fo = formatter.options_mut();
     fo.set_first_operand_char_index(7);
-    fo.set_space_after_operand_separator(intel);
     fo.set_uppercase_hex(false);
     fo.set_small_hex_numbers_in_decimal(false);
+    fo.set_hex_prefix("0x");
+    fo.set_hex_suffix("");
+    fo.set_show_branch_size(false);
+    fo.set_branch_leading_zeros(false);
     fo.set_show_symbol_address(true);
     let mut out = Vec::new();
     let mut instr = iced_x86::Instruction::default();
