@@ -123,7 +123,7 @@ fn disasm(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
     report::disasm::print_disasm(r, ui).map_err(|e| Error::Report(e.into()))
 }
 fn weblist(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
-    report::weblist::print_weblist(r, ui).map_err(|e| Error::Report(e.into()))
+    report::weblist::print_weblist(r, ui).map_err(Error::Report)
 }
 fn dot(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::dot::drawing(r).to_dot())
