@@ -265,15 +265,67 @@ fn pie_c_binary() {
     assert!(got.contains("push   %rbp"), "{got}");
     assert!(got.contains(";burn.c:3"), "{got}");
     let header = got.lines().nth(2).expect("totals line");
-    assert_eq!(
-        header.split_whitespace().next(),
-        Some("290ms"),
-        "{got}"
-    );
+    assert_eq!(header.split_whitespace().next(), Some("290ms"), "{got}");
     let flat: i64 = got
         .lines()
         .skip(3)
         .filter_map(|l| l.get(..10)?.trim().strip_suffix("ms")?.parse::<i64>().ok())
         .sum();
     assert_eq!(flat, 290, "{got}");
+}
+
+/// Rebuilds `fixtures/godisasm/` and its expected outputs (dev machines
+/// with Go 1.19 only; see fixtures/README.md):
+/// `cargo test --test integration -- --ignored regenerate_godisasm`.
+#[test]
+#[ignore]
+fn regenerate_godisasm() {
+    use std::process::Command;
+    assert!(common::have_go(), "needs go");
+    let tmp = Path::new("/tmp/godisasm");
+    let _ = std::fs::remove_dir_all(tmp);
+    std::fs::create_dir_all(tmp).expect("mkdir");
+    let exe = tmp.join("hello_w");
+    let run = |c: &mut Command| {
+        let out = c.output().expect("run");
+        assert!(
+            out.status.success(),
+            "{c:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // The program of fixtures/gostripped, with its symbol table (-w drops
+    // only the DWARF: Go 1.19's pprof lists functions from the symbols).
+    run(Command::new("go")
+        .args(["build", "-trimpath", "-ldflags=-w", "-o"])
+        .arg(&exe)
+        .arg(".")
+        .current_dir(common::repo().join("tests/data/gostripped"))
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOWORK", "off"));
+    run(Command::new(&exe).args(["cpu.pb.gz", "2"]).current_dir(tmp));
+    let dst = dir();
+    std::fs::create_dir_all(&dst).expect("mkdir");
+    for f in ["hello_w", "cpu.pb.gz"] {
+        std::fs::copy(tmp.join(f), dst.join(f)).expect("copy");
+    }
+    let list: &[&str] = &[
+        "-list=main\\.(hashLoop|sortLoop)",
+        "-source_path=../../tests/data",
+        "hello_w",
+        "cpu.pb.gz",
+    ];
+    let cases = CASES.iter().copied().chain([("godisasm_list", list)]);
+    for (name, args) in cases {
+        let out = run(Command::new("go")
+            .args(["tool", "pprof"])
+            .args(args)
+            .current_dir(&dst)
+            .env("TZ", "UTC")
+            .env("PPROF_BINARY_PATH", "/nonexistent"));
+        std::fs::write(common::fixtures().join(format!("expected/{name}.txt")), out)
+            .expect("write expected");
+    }
 }
