@@ -172,22 +172,29 @@ pub fn routines(
     }
 
     // Each symbol's samples: nodes whose file address is in it (pprof's
-    // range ends a byte early).
+    // range ends a byte early). Nodes sorted by address, so each symbol
+    // (there may be many: `disasm .`) finds its own by binary search.
+    let mut by_addr = nodes.clone();
+    by_addr.sort_by_key(|n| n.info.address);
     let mut routines: Vec<(Routine, PathBuf, u64, FuncSym, Vec<&Node>)> = Vec::new();
     for (path, base, s) in found {
         let end = s.end.saturating_sub(1);
-        let mut mine: Vec<&Node> = nodes
-            .iter()
-            .copied()
-            .filter(|n| {
-                let a = n.info.address.wrapping_sub(base);
-                a >= s.start && a < end
-            })
-            .collect();
+        let in_symbol = |n: &Node| {
+            let a = n.info.address.wrapping_sub(base);
+            a >= s.start && a < end
+        };
+        let mine: Vec<&Node> = match (s.start.checked_add(base), end.checked_add(base)) {
+            (Some(lo), Some(hi)) => {
+                let from = by_addr.partition_point(|n| n.info.address < lo);
+                let to = by_addr.partition_point(|n| n.info.address < hi);
+                by_addr[from..to.max(from)].to_vec()
+            }
+            // The range wraps around: check every node.
+            _ => by_addr.iter().copied().filter(|n| in_symbol(n)).collect(),
+        };
         if mine.is_empty() {
             continue;
         }
-        mine.sort_by_key(|n| n.info.address);
         let flat = mine.iter().fold(0i64, |a, n| a.wrapping_add(n.flat));
         let cum = mine.iter().fold(0i64, |a, n| a.wrapping_add(n.cum));
         let r = Routine {
