@@ -298,7 +298,7 @@ fn regenerate_godisasm() {
     // The program of fixtures/gostripped, with its symbol table (-w drops
     // only the DWARF: Go 1.19's pprof lists functions from the symbols).
     run(Command::new("go")
-        .args(["build", "-trimpath", "-ldflags=-w", "-o"])
+        .args(["build", "-trimpath", "-buildvcs=false", "-ldflags=-w", "-o"])
         .arg(&exe)
         .arg(".")
         .current_dir(common::repo().join("tests/data/gostripped"))
