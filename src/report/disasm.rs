@@ -121,6 +121,15 @@ pub fn routines(
         }
     }
     let address = as_address(rx.as_str());
+    // `disasm` keeps pprof's `End = Start + Size - 1` (its last byte, often
+    // a `ret`, is not listed); pprof's weblist lists whole functions.
+    let symbol_end = |s: &FuncSym| {
+        if command == "weblist" {
+            s.end
+        } else {
+            s.end.saturating_sub(1)
+        }
+    };
 
     let mut opened: HashMap<PathBuf, Option<(Loaded, Vec<FuncSym>)>> = HashMap::new();
     // (binary, base, symbol): one per matching symbol per mapping, as pprof.
@@ -178,7 +187,7 @@ pub fn routines(
     by_addr.sort_by_key(|n| n.info.address);
     let mut routines: Vec<(Routine, PathBuf, u64, FuncSym, Vec<&Node>)> = Vec::new();
     for (path, base, s) in found {
-        let end = s.end.saturating_sub(1);
+        let end = symbol_end(&s);
         let in_symbol = |n: &Node| {
             let a = n.info.address.wrapping_sub(base);
             a >= s.start && a < end
@@ -216,7 +225,7 @@ pub fn routines(
         let Some(Some((loaded, syms))) = opened.get(&path) else {
             continue;
         };
-        let insts = dis::disassemble(loaded, s.start, s.end.saturating_sub(1), intel, syms)?;
+        let insts = dis::disassemble(loaded, s.start, symbol_end(&s), intel, syms)?;
         r.rows = annotate(rpt, &insts, &samples, base);
         out.push(r);
     }
