@@ -147,7 +147,16 @@ pub fn routines(
                     Some((l, syms))
                 }
                 Err(e) => {
-                    ui.warn(&e.to_string());
+                    // pprof's words where the file is missing or unreadable.
+                    let msg = match std::fs::metadata(&path) {
+                        Err(io) => format!(
+                            "open {}: {}",
+                            path.display(),
+                            super::source_path::go_error_text(&io)
+                        ),
+                        Ok(_) => e.to_string(),
+                    };
+                    ui.warn(&msg);
                     None
                 }
             }
