@@ -335,3 +335,27 @@ fn regenerate_godisasm() {
     // Gone, so that `missing_binary` finds nothing there.
     std::fs::remove_dir_all(tmp).expect("remove /tmp/godisasm");
 }
+
+/// The shell's `disasm RE` prints what `-disasm=RE` prints, and
+/// `intel_syntax=true` switches the syntax.
+#[test]
+fn shell_disasm_and_intel_syntax() {
+    let cli = common::run_in(&dir(), &["-disasm=sortLoop", "hello_w", "cpu.pb.gz"]);
+    let cli = String::from_utf8_lossy(&cli.stdout).into_owned();
+    let out = common::run_script_in(
+        &dir(),
+        &["hello_w", "cpu.pb.gz"],
+        &[],
+        b"disasm sortLoop\nintel_syntax=true\ndisasm sortLoop\n",
+    );
+    let shell = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(shell.contains(&cli), "{shell}");
+    let intel = common::run_in(
+        &dir(),
+        &["-disasm=sortLoop", "-intel_syntax", "hello_w", "cpu.pb.gz"],
+    );
+    assert!(
+        shell.contains(&*String::from_utf8_lossy(&intel.stdout)),
+        "{shell}"
+    );
+}
