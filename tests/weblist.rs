@@ -90,18 +90,7 @@ fn line_values_are_lists_and_instruction_values_disasms() {
         "hello_w",
         "cpu.pb.gz",
     ]);
-    let want: Vec<(i64, String, String, String)> = list
-        .lines()
-        .filter(|l| l.len() >= 29 && l.as_bytes()[28] == b':')
-        .map(|l| {
-            (
-                l[22..28].trim().parse().expect("line number"),
-                l[..10].to_string(),
-                l[11..21].to_string(),
-                l[29..].to_string(),
-            )
-        })
-        .collect();
+    let want = list_lines(&list);
     // -list itself prints what go tool pprof printed.
     let golden = std::fs::read_to_string(common::fixtures().join("expected/godisasm_list.txt"))
         .expect("golden");
@@ -163,6 +152,47 @@ fn line_values_are_lists_and_instruction_values_disasms() {
     // Sampled lines have their assembly; the hot multiply is there.
     assert!(page.contains("<span class=\"asm\">"));
     assert!(page.contains("imul   %rsi,%rdx"));
+}
+
+/// (line number, flat, cum, text) of each source line `-list` printed.
+fn list_lines(list: &str) -> Vec<(i64, String, String, String)> {
+    list.lines()
+        .filter(|l| l.len() >= 29 && l.as_bytes()[28] == b':')
+        .map(|l| {
+            (
+                l[22..28].trim().parse().expect("line number"),
+                l[..10].to_string(),
+                l[11..21].to_string(),
+                l[29..].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A recursive function (`fib` calls itself twice on one line): the line
+/// counts once per sample in its cum, as in `-list`, not once per address.
+#[test]
+fn recursive_lines_are_lists() {
+    let wd = common::fixtures().join("producers");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let page = tmp.path().join("fib.html");
+    let o = format!("-output={}", page.display());
+    let args = ["-source_path=src", "gperf/burn-pie", "gperf/burn-pie.prof"];
+    let out = common::run_in(&wd, &[&["-weblist=^fib$", &o], &args[..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(page).expect("page");
+    let list = common::run_in(&wd, &[&["-list=^fib$"], &args[..]].concat());
+    let list = String::from_utf8_lossy(&list.stdout);
+    let want = list_lines(&list);
+    assert!(want.iter().any(|l| l.3.contains("fib(n - 1) + fib(n - 2)")));
+    assert_eq!(source_lines(&page), want);
+    // The recursive call has its assembly, and the page its total.
+    assert!(page.contains("call   fib"), "{page}");
+    assert!(page.contains("  Total:       135ms      265ms (flat, cum) 26.50%\n"));
 }
 
 #[test]

@@ -116,7 +116,14 @@ pub fn routines(
     // Only binaries with samples whose name matches are searched.
     let mut sampled: HashSet<StrId> = HashSet::new();
     for n in &nodes {
-        if n.info.objfile != 0 && rx.is_match(&n.info.printable_name(p)) {
+        // pprof's disasm matches the printable name (address, function,
+        // file:line), its weblist the function name.
+        let hit = if command == "weblist" {
+            rx.is_match(p.str(n.info.name))
+        } else {
+            rx.is_match(&n.info.printable_name(p))
+        };
+        if n.info.objfile != 0 && hit {
             sampled.insert(n.info.objfile);
         }
     }

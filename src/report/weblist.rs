@@ -88,7 +88,14 @@ pub fn fragment(
     ui: &mut dyn Ui,
     fallbacks: Fallbacks,
 ) -> Result<String, ReportError> {
-    let listings = list::listings(rpt, fallbacks)?;
+    // The source lines' values are `list`'s, computed as it does at line
+    // granularity (on a copy: this report is by address, for the
+    // assembly, and a line reached twice in one stack, by recursion, counts
+    // once in its cum but once per address here).
+    let mut by_line = rpt.prof.clone();
+    by_line.aggregate(true, true, true, true, false);
+    let mut lines_rpt = Report::new(by_line, rpt.opts.clone(), rpt.total);
+    let listings = list::listings(&mut lines_rpt, fallbacks)?;
     // The instructions of the matching functions, by source file base name
     // and line. Without a binary (or none matching) the lines stand alone.
     // Each row with its place in the disassembly, to tell blocks apart.
