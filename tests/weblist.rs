@@ -221,3 +221,48 @@ fn profile_strings_are_escaped() {
     assert!(p.contains("<title>&lt;x&gt;</title>"));
     assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&#34;&#39;");
 }
+
+/// Markup in function and file names (and in the source) stays text.
+#[test]
+fn markup_in_the_profile_is_escaped() {
+    use prost::Message;
+    use std::io::Read;
+    let gz = std::fs::read(dir().join("cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    for s in p.string_table.iter_mut() {
+        if s == "main.hashLoop" {
+            *s = "main.hashLoop<script>alert(1)</script>&amp;".to_string();
+        } else if s == "gostripped/main.go" {
+            *s = "gostripped/<b>main</b>.go".to_string();
+        }
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("hostile.pb"), p.encode_to_vec()).expect("write");
+    std::fs::copy(dir().join("hello_w"), tmp.path().join("hello_w")).expect("copy");
+    let page = tmp.path().join("page.html");
+    let o = format!("-output={}", page.display());
+    let out = common::run_in(
+        tmp.path(),
+        &["-weblist=hashLoop", &o, "hello_w", "hostile.pb"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(page).expect("page");
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<b>"), "{page}");
+    assert!(
+        page.contains("<h2>main.hashLoop&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("gostripped/&lt;b&gt;main&lt;/b&gt;.go"),
+        "{page}"
+    );
+}
