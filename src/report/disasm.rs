@@ -50,6 +50,9 @@ pub struct AsmRow {
     pub path: String,
     pub file: String,
     pub line: i64,
+    /// The calls (base name of the file, line) the instruction's code was
+    /// inlined into, innermost first.
+    pub inlined_into: Vec<(String, i64)>,
     pub flat: i64,
     pub flat_div: i64,
     pub cum: i64,
@@ -266,6 +269,11 @@ fn annotate(rpt: &Report, insts: &[dis::Inst], samples: &[&Node], base: u64) -> 
                 base_name(&inst.file).to_string()
             },
             line: inst.line,
+            inlined_into: inst
+                .inlined_into
+                .iter()
+                .map(|(f, l)| (base_name(f).to_string(), *l))
+                .collect(),
             ..Default::default()
         };
         let next = insts.get(i + 1).map_or(u64::MAX, |n| n.addr);

@@ -108,10 +108,19 @@ pub fn fragment(
                 seq += 1;
                 for row in r.rows {
                     seq += 1;
-                    if !row.file.is_empty() {
-                        asm.entry((row.file.clone(), row.line))
-                            .or_default()
-                            .push((seq, row));
+                    if row.file.is_empty() {
+                        continue;
+                    }
+                    // Under its own line and the lines of the calls it was
+                    // inlined into, each once.
+                    let mut at = vec![(row.file.clone(), row.line)];
+                    for l in &row.inlined_into {
+                        if !at.contains(l) {
+                            at.push(l.clone());
+                        }
+                    }
+                    for key in at {
+                        asm.entry(key).or_default().push((seq, row.clone()));
                     }
                 }
             }

@@ -44,6 +44,8 @@ pub struct Inst {
     /// where no debug information covers it).
     pub file: String,
     pub line: i64,
+    /// The lines of the calls its code was inlined into, innermost first.
+    pub inlined_into: Vec<(String, i64)>,
 }
 
 /// The function symbols of the binary, in address order: the static symbol
@@ -162,12 +164,14 @@ pub fn disassemble(
         } else {
             formatter.format(&instr, &mut text);
         }
-        let (file, line) = l.source_line(addr).unwrap_or_default();
+        let mut lines = l.source_lines(addr).into_iter();
+        let (file, line) = lines.next().unwrap_or_default();
         out.push(Inst {
             addr,
             text: text.0.trim_end().to_string(),
             file,
             line,
+            inlined_into: lines.collect(),
         });
     }
     Ok(out)

@@ -202,18 +202,27 @@ impl Loaded {
             .map_or_else(Vec::new, |(data, t)| t.functions(data))
     }
 
-    /// The source line of the innermost code at a file virtual address
-    /// (what `objdump -l` and Go's disassembler show beside instructions):
-    /// from the DWARF, else Go's pc-line table.
-    pub fn source_line(&self, addr: u64) -> Option<(String, i64)> {
+    /// The source lines of the code at a file virtual address, innermost
+    /// first (the first is what `objdump -l` and Go's disassembler show
+    /// beside instructions; the others are the calls it was inlined
+    /// into): from the DWARF, else Go's pc-line table.
+    pub fn source_lines(&self, addr: u64) -> Vec<(String, i64)> {
         if let Some(d) = &self.debug().dwarf {
-            if let Some(f) = d.frames(addr).into_iter().find(|f| !f.file.is_empty()) {
-                return Some((f.file, f.line));
+            let lines: Vec<(String, i64)> = d
+                .frames(addr)
+                .into_iter()
+                .filter(|f| !f.file.is_empty())
+                .map(|f| (f.file, f.line))
+                .collect();
+            if !lines.is_empty() {
+                return lines;
             }
         }
         self.go_frame(addr)
             .filter(|f| !f.file.is_empty())
             .map(|f| (f.file, f.line))
+            .into_iter()
+            .collect()
     }
 
     /// The frame Go's pc-line table gives for `addr`, if the binary has one.
