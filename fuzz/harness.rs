@@ -245,7 +245,7 @@ fn symbolize_file(path: &std::path::Path, dir: &std::path::Path) {
 
     // Disassembly: the symbols with their (unchecked) sizes, decoded in
     // both syntaxes, and the reports built on it.
-    let syms = symbolize::disasm::function_symbols(&loaded);
+    let syms: std::sync::Arc<[_]> = symbolize::disasm::function_symbols(&loaded).into();
     for s in syms.iter().take(8) {
         for intel in [false, true] {
             let _ = symbolize::disasm::disassemble(&loaded, s.start, s.end, intel, &syms);

@@ -15,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::graph::Node;
 use super::peek::NoMatches;
@@ -141,7 +142,7 @@ pub fn routines(
         }
     };
 
-    let mut opened: HashMap<PathBuf, Option<(Loaded, Vec<FuncSym>)>> = HashMap::new();
+    let mut opened: HashMap<PathBuf, Option<(Loaded, Arc<[FuncSym]>)>> = HashMap::new();
     // (binary, base, symbol): one per matching symbol per mapping, as pprof.
     let mut found: Vec<(PathBuf, u64, FuncSym)> = Vec::new();
     for m in &p.mappings {
@@ -154,7 +155,7 @@ pub fn routines(
             match Loaded::open(&path, &[PathBuf::from("/usr/lib/debug")]) {
                 Ok(l) => {
                     let syms = dis::function_symbols(&l);
-                    Some((l, syms))
+                    Some((l, syms.into()))
                 }
                 Err(e) => {
                     // pprof's words where the file is missing or unreadable.

@@ -12,6 +12,8 @@ use iced_x86::{
     Decoder, DecoderOptions, Formatter, FormatterOutput, FormatterTextKind, GasFormatter,
     IntelFormatter, SymbolResolver, SymbolResult,
 };
+use std::sync::Arc;
+
 use object::{Architecture, Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 use super::Loaded;
@@ -89,13 +91,14 @@ pub fn function_symbols(l: &Loaded) -> Vec<FuncSym> {
 
 /// Decodes the instructions starting in `[start, end)`, cut at the end of
 /// the executable section holding `start`. `names` (sorted by start) name
-/// branch and call targets. AT&T syntax unless `intel`.
+/// branch and call targets; shared, as every function of a binary uses
+/// them. AT&T syntax unless `intel`.
 pub fn disassemble(
     l: &Loaded,
     start: u64,
     end: u64,
     intel: bool,
-    names: &[FuncSym],
+    names: &Arc<[FuncSym]>,
 ) -> Result<Vec<Inst>, DisasmError> {
     let path = l.bin.path.display().to_string();
     let obj = object::File::parse(l.bin.data()).map_err(|e| DisasmError::Parse {
@@ -130,7 +133,7 @@ pub fn disassemble(
     };
 
     let mut decoder = Decoder::with_ip(64, code, start, DecoderOptions::NONE);
-    let resolver = Box::new(Names(names.to_vec()));
+    let resolver = Box::new(Names(names.clone()));
     let mut formatter: Box<dyn Formatter> = if intel {
         Box::new(IntelFormatter::with_options(Some(resolver), None))
     } else {
@@ -188,7 +191,7 @@ impl FormatterOutput for Text {
 
 /// Names branch targets after the function holding them, as objdump's
 /// `<name+0x10>`.
-struct Names(Vec<FuncSym>);
+struct Names(Arc<[FuncSym]>);
 
 impl SymbolResolver for Names {
     fn symbol(
