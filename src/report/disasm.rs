@@ -142,7 +142,9 @@ pub fn routines(
         }
     };
 
-    let mut opened: HashMap<PathBuf, Option<(Loaded, Arc<[FuncSym]>)>> = HashMap::new();
+    // Binaries by path, opened once (None: could not be).
+    type Opened = Option<(Loaded, Arc<[FuncSym]>)>;
+    let mut opened: HashMap<PathBuf, Opened> = HashMap::new();
     // (binary, base, symbol): one per matching symbol per mapping, as pprof.
     let mut found: Vec<(PathBuf, u64, FuncSym)> = Vec::new();
     for m in &p.mappings {
