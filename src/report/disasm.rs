@@ -154,7 +154,9 @@ pub fn routines(
         }
         let path = PathBuf::from(p.str(m.file));
         let entry = opened.entry(path.clone()).or_insert_with(|| {
-            match Loaded::open(&path, &[PathBuf::from("/usr/lib/debug")]) {
+            // Separate debug files where symbolization looks for them.
+            let debug_dirs = crate::symbolize::Options::default().debug_dirs;
+            match Loaded::open(&path, &debug_dirs) {
                 Ok(l) => {
                     let syms = dis::function_symbols(&l);
                     Some((l, syms.into()))
