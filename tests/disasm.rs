@@ -359,3 +359,45 @@ fn shell_disasm_and_intel_syntax() {
         "{shell}"
     );
 }
+
+/// A Go binary without symbol table or DWARF (`-ldflags='-s -w'`): its
+/// functions and lines come from `.gopclntab` (Go 1.19's pprof finds no
+/// symbols there); each function's flat is the sum of its instructions'.
+#[test]
+fn stripped_go_binary_from_pclntab() {
+    let wd = common::fixtures().join("gostripped");
+    let out = common::run_in(
+        &wd,
+        &["-disasm=main\\.(hashLoop|sortLoop)", "hello_sw", "cpu.pb"],
+    );
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let routines: Vec<&str> = got
+        .split("ROUTINE ======================== ")
+        .skip(1)
+        .collect();
+    assert_eq!(routines.len(), 2, "{got}");
+    for (r, name) in routines.iter().zip(["main.hashLoop", "main.sortLoop"]) {
+        assert!(r.starts_with(&format!("{name}\n")), "{r}");
+        assert!(r.contains(";main.go:"), "{r}");
+        let ms = |s: &str| -> i64 {
+            let s = s.trim();
+            if s == "." || s == "0" {
+                return 0;
+            }
+            if let Some(v) = s.strip_suffix("ms") {
+                return v.parse().expect("ms");
+            }
+            let secs: f64 = s.strip_suffix('s').expect("unit").parse().expect("s");
+            (secs * 1000.0).round() as i64
+        };
+        let mut lines = r.lines().skip(1);
+        let header = lines.next().expect("totals");
+        let flat: i64 = lines.filter(|l| l.len() > 34).map(|l| ms(&l[..10])).sum();
+        assert_eq!(flat, ms(&header[..10]), "{r}");
+    }
+}
