@@ -41,6 +41,7 @@ mod symbolize_rust;
 mod tags;
 mod top;
 mod traces;
+mod web;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -124,7 +124,13 @@ pub fn no_report_body(view: View) -> String {
 
 /// A view's body from its prepared report.
 pub fn body(view: View, rpt: &mut Report, cmd: &Command, ctx: &mut Ctx) -> String {
+    let body = view_body(view, rpt, cmd, ctx);
+    // After rendering: totals in the unit the report chose.
     ctx.header = rpt.profile_labels();
+    body
+}
+
+fn view_body(view: View, rpt: &mut Report, cmd: &Command, ctx: &mut Ctx) -> String {
     match view {
         View::Graph => graph_body(rpt, ctx),
         View::Top => top_body(rpt),
