@@ -42,6 +42,7 @@ mod tags;
 mod top;
 mod traces;
 mod web;
+mod web_browser;
 
 #[test]
 fn every_test_file_is_a_module() {

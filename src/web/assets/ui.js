@@ -17,7 +17,8 @@
   function quote(s) { return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'); }
   function selectionRegexp() {
     if (selected.length === 0) { return ''; }
-    return '^(?:' + selected.map(quote).join('|') + ')$';
+    // As pprof: the names quoted, unanchored.
+    return selected.map(quote).join('|');
   }
   function toggle(name, on) {
     var i = selected.indexOf(name);
@@ -48,7 +49,11 @@
       e.preventDefault();
       var re = chosenRegexp();
       if (!re) { say('Select nodes or type a regexp first'); return; }
-      var p = {}; p[a.getAttribute('data-param')] = re;
+      var param = a.getAttribute('data-param');
+      // As pprof: focus, show and show_from replace; ignore and hide add.
+      var old = new URLSearchParams(window.location.search).get(param);
+      if (old && param !== 'f' && param !== 's' && param !== 'sf') { re += '|' + old; }
+      var p = {}; p[param] = re;
       window.location.href = urlWith(window.location.pathname, p);
     });
   });
