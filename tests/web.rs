@@ -255,6 +255,23 @@ fn views_answer_with_the_cli_numbers() {
     assert_eq!(r.status, 200);
     assert!(r.body.contains("\"total\":7740000000,"), "flame total");
     assert!(r.body.contains("\"unit\":\"nanoseconds\""));
+    // Every node's value is its self, its pruned callees and its callees.
+    let json = between(
+        &r.body,
+        "<script type=\"application/json\" id=\"data\">",
+        "</script>",
+    )
+    .expect("flame data");
+    let data: serde_json::Value = serde_json::from_str(json).expect("flame JSON");
+    fn check(n: &serde_json::Value) -> usize {
+        let v = |i: usize| n[i].as_i64().expect("number");
+        let kids = n[5].as_array().expect("children");
+        let sum: i64 = kids.iter().map(|k| k[1].as_i64().expect("value")).sum();
+        assert_eq!(v(1), v(2) + v(3) + sum, "node {n:.80}");
+        1 + kids.iter().map(check).sum::<usize>()
+    }
+    assert_eq!(data["root"][1], data["total"]);
+    assert!(check(&data["root"]) > 50);
 
     // Assets come from the binary.
     let r = web.get("/ui/assets/ui.js");

@@ -16,8 +16,9 @@ use crate::report::Report;
 /// Frames below `total / PRUNE_DIVISOR` are aggregated into their parent.
 pub const PRUNE_DIVISOR: i64 = 2000;
 
+/// A node of the sent (pruned) tree.
 struct Node {
-    key: u32,
+    name: u32,
     /// Width: the current profile's value (for a comparison, current =
     /// the difference plus the base).
     cum: i64,
@@ -26,52 +27,46 @@ struct Node {
     flat_div: i64,
     /// The base's value, for a comparison.
     before: i64,
+    /// The value of callees too narrow to send.
+    pruned: i64,
     children: Vec<u32>,
 }
 
-/// A call tree over node keys of one report's node table.
-struct Tree {
-    nodes: Vec<Node>,
-    index: FxHashMap<(u32, u32), u32>,
-}
-
-impl Tree {
-    fn new() -> Tree {
-        Tree {
-            nodes: vec![Node {
-                key: u32::MAX,
-                cum: 0,
-                cum_div: 0,
-                flat: 0,
-                flat_div: 0,
-                before: 0,
-                children: Vec::new(),
-            }],
-            index: FxHashMap::default(),
-        }
-    }
-
-    fn child(&mut self, parent: u32, key: u32) -> u32 {
-        if let Some(&c) = self.index.get(&(parent, key)) {
-            return c;
-        }
-        let c = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            key,
+impl Node {
+    fn new(name: u32) -> Node {
+        Node {
+            name,
             cum: 0,
             cum_div: 0,
             flat: 0,
             flat_div: 0,
             before: 0,
+            pruned: 0,
             children: Vec::new(),
-        });
-        self.nodes[parent as usize].children.push(c);
-        self.index.insert((parent, key), c);
-        c
+        }
     }
+}
 
-    /// Adds a report's samples: `cur` to widths, `before` to base values.
-    fn add(&mut self, rpt: &mut Report, names: &mut Names, cur: bool, before: bool) {
+/// A distinct stack: its frames (name ids, root first) in `Stacks::frames`
+/// and its values.
+struct Entry {
+    start: u32,
+    len: u32,
+    w: i64,
+    d: i64,
+    before: i64,
+}
+
+/// The distinct stacks of the profile (and of its base, for a comparison).
+#[derive(Default)]
+struct Stacks {
+    frames: Vec<u32>,
+    entries: Vec<Entry>,
+}
+
+impl Stacks {
+    /// Adds a report's stacks; `base`: their values are also the base's.
+    fn add(&mut self, rpt: &mut Report, names: &mut Names, base: bool) {
         let table = rpt.node_table();
         let p = &rpt.prof;
         let sel = rpt.opts.sample;
@@ -90,39 +85,83 @@ impl Tree {
             .iter()
             .map(|info| names.intern(info.printable_name(p)))
             .collect();
+        self.entries.reserve(by_stack.len());
         for (stack, (w, d)) in by_stack {
-            let mut node = 0u32;
-            let mut any = false;
+            let start = self.frames.len();
             for &loc in stack.iter().rev() {
                 for &k in table.frames(loc).iter().rev() {
-                    node = self.child(node, key_map[k as usize]);
-                    let n = &mut self.nodes[node as usize];
-                    if cur {
-                        n.cum = n.cum.wrapping_add(w);
-                        n.cum_div = n.cum_div.wrapping_add(d);
-                    }
-                    if before {
-                        n.before = n.before.wrapping_add(w);
-                    }
-                    any = true;
+                    self.frames.push(key_map[k as usize]);
                 }
             }
-            if any {
-                let n = &mut self.nodes[node as usize];
-                if cur {
-                    n.flat = n.flat.wrapping_add(w);
-                    n.flat_div = n.flat_div.wrapping_add(d);
-                }
-                let r = &mut self.nodes[0];
-                if cur {
-                    r.cum = r.cum.wrapping_add(w);
-                    r.cum_div = r.cum_div.wrapping_add(d);
-                }
-                if before {
-                    r.before = r.before.wrapping_add(w);
-                }
+            let len = self.frames.len() - start;
+            if len == 0 || self.frames.len() > u32::MAX as usize {
+                self.frames.truncate(start);
+                continue;
+            }
+            self.entries.push(Entry {
+                start: start as u32,
+                len: len as u32,
+                w,
+                d,
+                before: if base { w } else { 0 },
+            });
+        }
+    }
+
+    /// The call tree, expanded only where frames are at least `threshold`
+    /// wide: each level groups its node's stacks by their next frame.
+    /// The work is bounded by the stacks under the nodes sent, not by the
+    /// size of the full tree.
+    fn tree(&self, threshold: i64) -> Vec<Node> {
+        let mut nodes = vec![Node::new(u32::MAX)];
+        {
+            let root = &mut nodes[0];
+            for e in &self.entries {
+                root.cum = root.cum.wrapping_add(e.w);
+                root.cum_div = root.cum_div.wrapping_add(e.d);
+                root.before = root.before.wrapping_add(e.before);
             }
         }
+        let all: Vec<u32> = (0..self.entries.len() as u32).collect();
+        let mut work: Vec<(u32, u32, Vec<u32>)> = vec![(0, 0, all)];
+        let mut buckets: FxHashMap<u32, (i64, i64, i64, Vec<u32>)> = FxHashMap::default();
+        while let Some((n, depth, idx)) = work.pop() {
+            buckets.clear();
+            for &i in &idx {
+                let e = &self.entries[i as usize];
+                if e.len == depth {
+                    let node = &mut nodes[n as usize];
+                    node.flat = node.flat.wrapping_add(e.w);
+                    node.flat_div = node.flat_div.wrapping_add(e.d);
+                    continue;
+                }
+                let key = self.frames[(e.start + depth) as usize];
+                let b = buckets.entry(key).or_default();
+                b.0 = b.0.wrapping_add(e.w);
+                b.1 = b.1.wrapping_add(e.d);
+                b.2 = b.2.wrapping_add(e.before);
+                b.3.push(i);
+            }
+            let mut kids: Vec<(u32, (i64, i64, i64, Vec<u32>))> = buckets.drain().collect();
+            kids.sort_unstable_by_key(|(k, _)| *k);
+            for (key, (w, d, before, list)) in kids {
+                let v = value(w, d).max(0);
+                if v < threshold {
+                    let node = &mut nodes[n as usize];
+                    node.pruned = node.pruned.wrapping_add(v);
+                    continue;
+                }
+                let c = nodes.len() as u32;
+                let mut child = Node::new(key);
+                child.cum = w;
+                child.cum_div = d;
+                child.before = before;
+                nodes.push(child);
+                nodes[n as usize].children.push(c);
+                work.push((c, depth + 1, list));
+            }
+        }
+        nodes
     }
 }
 
@@ -146,6 +185,7 @@ impl Names {
     }
 }
 
+/// A value, divided by its count for `-mean`.
 fn value(v: i64, div: i64) -> i64 {
     if div != 0 {
         v.wrapping_div(div)
@@ -157,9 +197,8 @@ fn value(v: i64, div: i64) -> i64 {
 /// What the page needs besides the tree.
 pub struct FlameJson {
     pub json: String,
-    /// Nodes sent and nodes in the full tree.
+    /// Nodes sent.
     pub sent: usize,
-    pub all: usize,
 }
 
 /// The call tree of a prepared `flame` report (and of its base, for a
@@ -168,19 +207,24 @@ pub struct FlameJson {
 /// is `[name, value, self, pruned, before, [NODE...]]`.
 pub fn flame_json(rpt: &mut Report) -> FlameJson {
     let mut names = Names::default();
-    let mut tree = Tree::new();
+    let mut stacks = Stacks::default();
     let mut base = rpt.base.take();
     let diff = base.is_some();
     if let Some(b) = base.as_deref_mut() {
         // The profile holds current - base: adding the base back gives the
         // current values.
-        tree.add(b, &mut names, true, true);
+        stacks.add(b, &mut names, true);
     }
-    tree.add(rpt, &mut names, true, false);
+    stacks.add(rpt, &mut names, false);
     rpt.base = base;
-    let root = &tree.nodes[0];
-    let total = value(root.cum, root.cum_div).max(0);
+    let (mut w, mut d) = (0i64, 0i64);
+    for e in &stacks.entries {
+        w = w.wrapping_add(e.w);
+        d = d.wrapping_add(e.d);
+    }
+    let total = value(w, d).max(0);
     let threshold = (total / PRUNE_DIVISOR).max(1);
+    let nodes = stacks.tree(threshold);
     let ratio = if rpt.opts.ratio > 0.0 {
         rpt.opts.ratio
     } else {
@@ -191,17 +235,7 @@ pub fn flame_json(rpt: &mut Report) -> FlameJson {
     let mut used: FxHashMap<u32, u32> = FxHashMap::default();
     let mut used_names: Vec<u32> = Vec::new();
     let mut body = String::with_capacity(1 << 16);
-    let mut sent = 0usize;
-    write_node(
-        &tree,
-        0,
-        threshold,
-        ratio,
-        &mut used,
-        &mut used_names,
-        &mut body,
-        &mut sent,
-    );
+    write_tree(&nodes, ratio, &mut used, &mut used_names, &mut body);
     out.push_str("{\"names\":[");
     for (i, &n) in used_names.iter().enumerate() {
         if i > 0 {
@@ -222,8 +256,7 @@ pub fn flame_json(rpt: &mut Report) -> FlameJson {
     out.push('}');
     FlameJson {
         json: out,
-        sent,
-        all: tree.nodes.len(),
+        sent: nodes.len(),
     }
 }
 
@@ -235,62 +268,68 @@ fn scaled(v: i64, ratio: f64) -> i64 {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_node(
-    tree: &Tree,
-    n: u32,
-    threshold: i64,
+/// Writes the tree depth first without recursion (call paths can be
+/// deep): `[name, value, self, pruned, before, [children]]`.
+fn write_tree(
+    nodes: &[Node],
     ratio: f64,
     used: &mut FxHashMap<u32, u32>,
     used_names: &mut Vec<u32>,
     out: &mut String,
-    sent: &mut usize,
 ) {
     use std::fmt::Write;
-    *sent += 1;
-    let node = &tree.nodes[n as usize];
-    let name = if n == 0 {
-        u32::MAX
-    } else {
-        *used.entry(node.key).or_insert_with(|| {
-            used_names.push(node.key);
-            (used_names.len() - 1) as u32
-        })
-    };
-    let cum = value(node.cum, node.cum_div).max(0);
-    let flat = value(node.flat, node.flat_div).max(0);
-    let mut kids: Vec<(i64, u32)> = node
-        .children
-        .iter()
-        .map(|&c| {
-            let k = &tree.nodes[c as usize];
-            (value(k.cum, k.cum_div).max(0), c)
-        })
-        .collect();
-    let mut pruned = 0i64;
-    kids.retain(|&(v, _)| {
-        let keep = v >= threshold;
-        if !keep {
-            pruned = pruned.wrapping_add(v);
-        }
-        keep
-    });
-    // Widest first; equal widths by name for a stable drawing.
-    kids.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let name_field = if n == 0 { -1 } else { name as i64 };
-    let _ = write!(
-        out,
-        "[{name_field},{},{},{},{},[",
-        scaled(cum, ratio),
-        scaled(flat, ratio),
-        scaled(pruned, ratio),
-        scaled(node.before.max(0), ratio)
-    );
-    for (i, &(_, c)) in kids.iter().enumerate() {
-        if i > 0 {
+    // Open: write a node and push its closing; Close: end its children.
+    enum Step {
+        Open(u32, bool),
+        Close,
+    }
+    let mut stack = vec![Step::Open(0, true)];
+    while let Some(step) = stack.pop() {
+        let (n, first) = match step {
+            Step::Close => {
+                out.push_str("]]");
+                continue;
+            }
+            Step::Open(n, first) => (n, first),
+        };
+        if !first {
             out.push(',');
         }
-        write_node(tree, c, threshold, ratio, used, used_names, out, sent);
+        let node = &nodes[n as usize];
+        let name_field = if n == 0 {
+            -1
+        } else {
+            *used.entry(node.name).or_insert_with(|| {
+                used_names.push(node.name);
+                (used_names.len() - 1) as u32
+            }) as i64
+        };
+        let cum = value(node.cum, node.cum_div).max(0);
+        let flat = value(node.flat, node.flat_div).max(0);
+        let _ = write!(
+            out,
+            "[{name_field},{},{},{},{},[",
+            scaled(cum, ratio),
+            scaled(flat, ratio),
+            scaled(node.pruned, ratio),
+            scaled(node.before.max(0), ratio)
+        );
+        // Widest first; equal widths by name id for a stable drawing.
+        let mut kids: Vec<(i64, u32)> = node
+            .children
+            .iter()
+            .map(|&c| {
+                let k = &nodes[c as usize];
+                (value(k.cum, k.cum_div).max(0), c)
+            })
+            .collect();
+        kids.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then(nodes[a.1 as usize].name.cmp(&nodes[b.1 as usize].name))
+        });
+        stack.push(Step::Close);
+        for (i, &(_, c)) in kids.iter().enumerate().rev() {
+            stack.push(Step::Open(c, i == 0));
+        }
     }
-    out.push_str("]]");
 }

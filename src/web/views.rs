@@ -266,11 +266,7 @@ fn flame_body(rpt: &mut Report) -> String {
          <button type=\"button\" id=\"unzoom\">Reset zoom</button> \
          <span id=\"matched\"></span> <span id=\"flameinfo\"></span></div>",
     );
-    let _ = write!(
-        out,
-        "<div id=\"flame\" data-sent=\"{}\" data-all=\"{}\"></div>",
-        f.sent, f.all
-    );
+    let _ = write!(out, "<div id=\"flame\" data-sent=\"{}\"></div>", f.sent);
     out.push_str(&data_script(&f.json));
     out
 }
