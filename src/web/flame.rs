@@ -8,9 +8,12 @@
 //! is sent as the node's `pruned` figure, drawn as a hatched "other" part
 //! next to its callees. Small profiles lose nothing.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::escape::push_json_str;
+use crate::report::graph::NodeTable;
 use crate::report::Report;
 
 /// Frames below `total / PRUNE_DIVISOR` are aggregated into their parent.
@@ -47,73 +50,97 @@ impl Node {
     }
 }
 
-/// A distinct stack: its frames (name ids, root first) in `Stacks::frames`
-/// and its values.
+/// A sample on its way down the tree: which profile, which sample, its
+/// values, and how far its stack has been read (root first: `loc`
+/// locations from the root end, then `frame` frames into the next one).
 struct Entry {
-    start: u32,
-    len: u32,
+    src: u32,
+    sample: u32,
+    loc: u32,
+    frame: u32,
     w: i64,
     d: i64,
     before: i64,
 }
 
-/// The distinct stacks of the profile (and of its base, for a comparison).
+/// A profile whose samples the tree is built from.
+struct Src<'a> {
+    rpt: &'a Report,
+    table: Arc<NodeTable>,
+    /// Node key → name id.
+    names: Vec<u32>,
+}
+
+impl Src<'_> {
+    /// The name of the entry's next frame, moving it on; None at its leaf.
+    fn next(&self, e: &mut Entry) -> Option<u32> {
+        let stack = self.rpt.prof.samples.stack(e.sample as usize);
+        loop {
+            let li = e.loc as usize;
+            if li >= stack.len() {
+                return None;
+            }
+            let frames = self.table.frames(stack[stack.len() - 1 - li]);
+            let fi = e.frame as usize;
+            if fi < frames.len() {
+                e.frame += 1;
+                return Some(self.names[frames[frames.len() - 1 - fi] as usize]);
+            }
+            e.loc += 1;
+            e.frame = 0;
+        }
+    }
+}
+
+/// The samples of the profile (and of its base, for a comparison).
 #[derive(Default)]
-struct Stacks {
-    frames: Vec<u32>,
+struct Stacks<'a> {
+    srcs: Vec<Src<'a>>,
     entries: Vec<Entry>,
 }
 
-impl Stacks {
-    /// Adds a report's stacks; `base`: their values are also the base's.
-    fn add(&mut self, rpt: &mut Report, names: &mut Names, base: bool) {
+impl<'a> Stacks<'a> {
+    /// Adds a report's samples; `base`: their values are also the base's.
+    fn add(&mut self, rpt: &'a mut Report, names: &mut Names, base: bool) {
         let table = rpt.node_table();
+        let rpt: &'a Report = rpt;
         let p = &rpt.prof;
         let sel = rpt.opts.sample;
-        // Identical stacks first (real profiles repeat them a lot).
-        let mut by_stack: FxHashMap<&[u32], (i64, i64)> = FxHashMap::default();
-        let s = &p.samples;
-        for i in 0..s.len() {
-            let values = s.values(i);
-            let (w, d) = (values[sel.index], if sel.mean { values[0] } else { 0 });
-            let acc = by_stack.entry(s.stack(i)).or_insert((0, 0));
-            acc.0 = acc.0.wrapping_add(w);
-            acc.1 = acc.1.wrapping_add(d);
-        }
         let key_map: Vec<u32> = table
             .infos
             .iter()
             .map(|info| names.intern(info.printable_name(p)))
             .collect();
-        self.entries.reserve(by_stack.len());
-        for (stack, (w, d)) in by_stack {
-            let start = self.frames.len();
-            for &loc in stack.iter().rev() {
-                for &k in table.frames(loc).iter().rev() {
-                    self.frames.push(key_map[k as usize]);
-                }
-            }
-            let len = self.frames.len() - start;
-            if len == 0 || self.frames.len() > u32::MAX as usize {
-                self.frames.truncate(start);
-                continue;
-            }
+        let src = self.srcs.len() as u32;
+        let s = &p.samples;
+        self.entries.reserve(s.len());
+        for i in 0..s.len() {
+            let values = s.values(i);
+            let w = values[sel.index];
             self.entries.push(Entry {
-                start: start as u32,
-                len: len as u32,
+                src,
+                sample: i as u32,
+                loc: 0,
+                frame: 0,
                 w,
-                d,
+                d: if sel.mean { values[0] } else { 0 },
                 before: if base { w } else { 0 },
             });
         }
+        self.srcs.push(Src {
+            rpt,
+            table,
+            names: key_map,
+        });
     }
 
     /// The call tree, expanded only where frames are at least `threshold`
-    /// wide: each level groups its node's stacks by their next frame.
-    /// The work is bounded by the stacks under the nodes sent, not by the
-    /// size of the full tree.
-    fn tree(&self, threshold: i64) -> Vec<Node> {
-        let mut nodes = vec![Node::new(u32::MAX)];
+    /// wide: each node's samples are grouped by their next frame, and only
+    /// the groups kept go on. The work is bounded by the samples under the
+    /// nodes sent, not by the size of the full tree.
+    fn tree(&mut self, threshold: i64, name_count: usize) -> Vec<Node> {
+        const NONE: u32 = u32::MAX;
+        let mut nodes = vec![Node::new(NONE)];
         {
             let root = &mut nodes[0];
             for e in &self.entries {
@@ -122,29 +149,46 @@ impl Stacks {
                 root.before = root.before.wrapping_add(e.before);
             }
         }
+        // Per-name accumulators, reset after each node.
+        let mut sums = vec![(0i64, 0i64, 0i64); name_count];
+        let mut counts = vec![0u32; name_count];
+        let mut slot = vec![NONE; name_count];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut keys: Vec<u32> = Vec::new();
         let all: Vec<u32> = (0..self.entries.len() as u32).collect();
-        let mut work: Vec<(u32, u32, Vec<u32>)> = vec![(0, 0, all)];
-        let mut buckets: FxHashMap<u32, (i64, i64, i64, Vec<u32>)> = FxHashMap::default();
-        while let Some((n, depth, idx)) = work.pop() {
-            buckets.clear();
+        let mut work: Vec<(u32, Vec<u32>)> = vec![(0, all)];
+        while let Some((n, idx)) = work.pop() {
+            touched.clear();
+            keys.clear();
             for &i in &idx {
-                let e = &self.entries[i as usize];
-                if e.len == depth {
-                    let node = &mut nodes[n as usize];
-                    node.flat = node.flat.wrapping_add(e.w);
-                    node.flat_div = node.flat_div.wrapping_add(e.d);
-                    continue;
+                let e = &mut self.entries[i as usize];
+                match self.srcs[e.src as usize].next(e) {
+                    None => {
+                        let node = &mut nodes[n as usize];
+                        node.flat = node.flat.wrapping_add(e.w);
+                        node.flat_div = node.flat_div.wrapping_add(e.d);
+                        keys.push(NONE);
+                    }
+                    Some(k) => {
+                        let ku = k as usize;
+                        if counts[ku] == 0 {
+                            touched.push(k);
+                        }
+                        counts[ku] += 1;
+                        let acc = &mut sums[ku];
+                        acc.0 = acc.0.wrapping_add(e.w);
+                        acc.1 = acc.1.wrapping_add(e.d);
+                        acc.2 = acc.2.wrapping_add(e.before);
+                        keys.push(k);
+                    }
                 }
-                let key = self.frames[(e.start + depth) as usize];
-                let b = buckets.entry(key).or_default();
-                b.0 = b.0.wrapping_add(e.w);
-                b.1 = b.1.wrapping_add(e.d);
-                b.2 = b.2.wrapping_add(e.before);
-                b.3.push(i);
             }
-            let mut kids: Vec<(u32, (i64, i64, i64, Vec<u32>))> = buckets.drain().collect();
-            kids.sort_unstable_by_key(|(k, _)| *k);
-            for (key, (w, d, before, list)) in kids {
+            touched.sort_unstable();
+            let mut lists: Vec<Vec<u32>> = Vec::new();
+            let first_child = nodes.len() as u32;
+            for &k in &touched {
+                let ku = k as usize;
+                let (w, d, before) = sums[ku];
                 let v = value(w, d).max(0);
                 if v < threshold {
                     let node = &mut nodes[n as usize];
@@ -152,13 +196,32 @@ impl Stacks {
                     continue;
                 }
                 let c = nodes.len() as u32;
-                let mut child = Node::new(key);
+                let mut child = Node::new(k);
                 child.cum = w;
                 child.cum_div = d;
                 child.before = before;
                 nodes.push(child);
                 nodes[n as usize].children.push(c);
-                work.push((c, depth + 1, list));
+                slot[ku] = c - first_child;
+                lists.push(Vec::with_capacity(counts[ku] as usize));
+            }
+            if !lists.is_empty() {
+                for (j, &i) in idx.iter().enumerate() {
+                    let k = keys[j];
+                    if k != NONE && slot[k as usize] != NONE {
+                        lists[slot[k as usize] as usize].push(i);
+                    }
+                }
+            }
+            for &k in &touched {
+                let ku = k as usize;
+                sums[ku] = (0, 0, 0);
+                counts[ku] = 0;
+                slot[ku] = NONE;
+            }
+            drop(idx);
+            for (j, list) in lists.into_iter().enumerate() {
+                work.push((first_child + j as u32, list));
             }
         }
         nodes
@@ -207,24 +270,27 @@ pub struct FlameJson {
 /// is `[name, value, self, pruned, before, [NODE...]]`.
 pub fn flame_json(rpt: &mut Report) -> FlameJson {
     let mut names = Names::default();
-    let mut stacks = Stacks::default();
     let mut base = rpt.base.take();
     let diff = base.is_some();
-    if let Some(b) = base.as_deref_mut() {
-        // The profile holds current - base: adding the base back gives the
-        // current values.
-        stacks.add(b, &mut names, true);
-    }
-    stacks.add(rpt, &mut names, false);
+    let nodes = {
+        let mut stacks = Stacks::default();
+        if let Some(b) = base.as_deref_mut() {
+            // The profile holds current - base: adding the base back gives
+            // the current values.
+            stacks.add(b, &mut names, true);
+        }
+        stacks.add(rpt, &mut names, false);
+        let (mut w, mut d) = (0i64, 0i64);
+        for e in &stacks.entries {
+            w = w.wrapping_add(e.w);
+            d = d.wrapping_add(e.d);
+        }
+        let total = value(w, d).max(0);
+        let threshold = (total / PRUNE_DIVISOR).max(1);
+        (stacks.tree(threshold, names.list.len()), total, threshold)
+    };
+    let (nodes, total, threshold) = nodes;
     rpt.base = base;
-    let (mut w, mut d) = (0i64, 0i64);
-    for e in &stacks.entries {
-        w = w.wrapping_add(e.w);
-        d = d.wrapping_add(e.d);
-    }
-    let total = value(w, d).max(0);
-    let threshold = (total / PRUNE_DIVISOR).max(1);
-    let nodes = stacks.tree(threshold);
     let ratio = if rpt.opts.ratio > 0.0 {
         rpt.opts.ratio
     } else {

@@ -579,22 +579,40 @@ pub fn serve(
             }
         }
     }
-    // The default views are prepared while the user's browser starts.
+    // The default views are prepared while the user's browser starts, then
+    // the same for the Sample menu's other sample types.
     {
         let state = state.clone();
+        let host = state.hosts.first().cloned();
         let _ = std::thread::Builder::new()
             .name("web-warm".into())
             .stack_size(256 << 20)
-            .spawn(move || {
-                for path in ["/ui/", "/ui/top", "/ui/flamegraph"] {
-                    let _ = handle(&state, "GET", path, None);
-                }
-            });
+            .spawn(move || warm(&state, host.as_deref()));
     }
     for w in workers {
         let _ = w.join();
     }
     Ok(())
+}
+
+/// Renders the views a user is likely to open first, into the caches.
+fn warm(state: &State, host: Option<&str>) {
+    let mut queries = vec![String::new()];
+    if let Some(snap) = state.snapshot_list().first() {
+        let p = &snap.profile;
+        let default = p.sample_index("").ok();
+        for (i, st) in p.sample_types.iter().enumerate() {
+            if Some(i) != default {
+                let q = Query::default().with(&[("si", p.str(st.ty))], &[]);
+                queries.push(q);
+            }
+        }
+    }
+    for q in &queries {
+        for path in ["/ui/", "/ui/top", "/ui/flamegraph"] {
+            let _ = handle(state, "GET", &format!("{path}{q}"), host);
+        }
+    }
 }
 
 fn worker(server: &tiny_http::Server, state: &State) {
