@@ -660,3 +660,48 @@ fn respond(rq: tiny_http::Request, reply: &Reply, head: bool) {
     }
     let _ = rq.respond(resp);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_address(":8080").unwrap(), ("localhost".into(), 8080));
+        assert_eq!(parse_address("0.0.0.0:0").unwrap(), ("0.0.0.0".into(), 0));
+        assert_eq!(parse_address("[::1]:80").unwrap(), ("::1".into(), 80));
+        assert!(parse_address("8080").is_err());
+        assert!(parse_address(":http").is_err());
+        assert!(parse_address(":65536").is_err());
+    }
+
+    #[test]
+    fn queries() {
+        let q = Query::parse("f=a%7Cb&si=cpu&x&f=c+d");
+        assert_eq!(q.get("f"), Some("c d"));
+        assert_eq!(q.get("x"), Some(""));
+        assert_eq!(q.with(&[("si", "samples")], &["f"]), "?x=&si=samples");
+        assert_eq!(q.with(&[("f", "")], &["x", "si"]), "");
+    }
+
+    #[test]
+    fn url_parameters_set_options() {
+        let s = State::new(
+            Profile::default(),
+            Config::default(),
+            Sources::default(),
+            String::new(),
+        );
+        let (cfg, errors) = s.config(&Query::parse("f=main&g=lines&n=5&sort=cum&bogus=1"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(cfg.focus, "main");
+        assert_eq!(cfg.granularity, crate::options::Granularity::Lines);
+        assert_eq!(cfg.nodecount, 5);
+        let (_, errors) = s.config(&Query::parse("n=x&g=sideways"));
+        assert_eq!(errors.len(), 2);
+        // Every parameter names a real option.
+        for (_, field) in URL_PARAMS {
+            assert!(crate::options::field(field).is_some(), "{field}");
+        }
+    }
+}

@@ -403,7 +403,7 @@ pub fn page(ctx: &Ctx, body: &str) -> String {
     for w in &ctx.warnings {
         let _ = writeln!(out, "<div class=\"warning\">{}</div>", html(w));
     }
-    let _ = write!(out, "<main id=\"main\">{body}</main>\n");
+    let _ = writeln!(out, "<main id=\"main\">{body}</main>");
     out.push_str("<script src=\"/ui/assets/ui.js\"></script>\n</body></html>\n");
     out
 }
