@@ -113,11 +113,10 @@ impl<'a> Stacks<'a> {
             .collect();
         let src = self.srcs.len() as u32;
         let s = &p.samples;
-        self.entries.reserve(s.len());
-        for i in 0..s.len() {
+        let entry = |i: usize| {
             let values = s.values(i);
             let w = values[sel.index];
-            self.entries.push(Entry {
+            Entry {
                 src,
                 sample: i as u32,
                 loc: 0,
@@ -125,7 +124,33 @@ impl<'a> Stacks<'a> {
                 w,
                 d: if sel.mean { values[0] } else { 0 },
                 before: if base { w } else { 0 },
-            });
+            }
+        };
+        // Samples with the same stack are one entry, when stacks repeat
+        // (real profiles): decided on the first samples, as hashing every
+        // stack of a profile whose stacks are all different costs more
+        // than it saves.
+        let probe = s.len().min(20_000);
+        let distinct: rustc_hash::FxHashSet<&[u32]> = (0..probe).map(|i| s.stack(i)).collect();
+        if distinct.len() * 10 < probe * 7 {
+            let mut first: FxHashMap<&[u32], u32> = FxHashMap::default();
+            first.reserve(distinct.len() * 4);
+            for i in 0..s.len() {
+                let e = entry(i);
+                let next = self.entries.len() as u32;
+                let at = *first.entry(s.stack(i)).or_insert(next);
+                if at == next {
+                    self.entries.push(e);
+                } else {
+                    let acc = &mut self.entries[at as usize];
+                    acc.w = acc.w.wrapping_add(e.w);
+                    acc.d = acc.d.wrapping_add(e.d);
+                    acc.before = acc.before.wrapping_add(e.before);
+                }
+            }
+        } else {
+            self.entries.reserve(s.len());
+            self.entries.extend((0..s.len()).map(entry));
         }
         self.srcs.push(Src {
             rpt,
@@ -135,10 +160,12 @@ impl<'a> Stacks<'a> {
     }
 
     /// The call tree, expanded only where frames are at least `threshold`
-    /// wide: each node's samples are grouped by their next frame, and only
-    /// the groups kept go on. The work is bounded by the samples under the
-    /// nodes sent, not by the size of the full tree.
-    fn tree(&mut self, threshold: i64, name_count: usize) -> Vec<Node> {
+    /// wide, one depth at a time: each pass reads the next frame of every
+    /// sample still under a kept node, in sample order (memory is read
+    /// sequentially), sums them by (node, frame), keeps the wide ones and
+    /// drops the samples under the others. The work is bounded by the
+    /// samples under the nodes sent, not by the size of the full tree.
+    fn tree(&mut self, threshold: i64) -> Vec<Node> {
         const NONE: u32 = u32::MAX;
         let mut nodes = vec![Node::new(NONE)];
         {
@@ -149,80 +176,74 @@ impl<'a> Stacks<'a> {
                 root.before = root.before.wrapping_add(e.before);
             }
         }
-        // Per-name accumulators, reset after each node.
-        let mut sums = vec![(0i64, 0i64, 0i64); name_count];
-        let mut counts = vec![0u32; name_count];
-        let mut slot = vec![NONE; name_count];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut keys: Vec<u32> = Vec::new();
-        let all: Vec<u32> = (0..self.entries.len() as u32).collect();
-        let mut work: Vec<(u32, Vec<u32>)> = vec![(0, all)];
-        while let Some((n, idx)) = work.pop() {
-            touched.clear();
-            keys.clear();
-            for &i in &idx {
+        let n = self.entries.len();
+        let mut alive: Vec<u32> = (0..n as u32).collect();
+        let mut node_of: Vec<u32> = vec![0; n];
+        // (node, name) → slot; per slot: node, name, sums, child.
+        let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        let mut slots: Vec<(u32, u32, i64, i64, i64, u32)> = Vec::new();
+        let mut slot_of: Vec<u32> = Vec::with_capacity(n);
+        while !alive.is_empty() {
+            index.clear();
+            slots.clear();
+            slot_of.clear();
+            for &i in &alive {
                 let e = &mut self.entries[i as usize];
+                let parent = node_of[i as usize];
                 match self.srcs[e.src as usize].next(e) {
                     None => {
-                        let node = &mut nodes[n as usize];
+                        let node = &mut nodes[parent as usize];
                         node.flat = node.flat.wrapping_add(e.w);
                         node.flat_div = node.flat_div.wrapping_add(e.d);
-                        keys.push(NONE);
+                        slot_of.push(NONE);
                     }
                     Some(k) => {
-                        let ku = k as usize;
-                        if counts[ku] == 0 {
-                            touched.push(k);
+                        let next = slots.len() as u32;
+                        let slot = *index.entry((parent, k)).or_insert(next);
+                        if slot == next {
+                            slots.push((parent, k, 0, 0, 0, NONE));
                         }
-                        counts[ku] += 1;
-                        let acc = &mut sums[ku];
-                        acc.0 = acc.0.wrapping_add(e.w);
-                        acc.1 = acc.1.wrapping_add(e.d);
-                        acc.2 = acc.2.wrapping_add(e.before);
-                        keys.push(k);
+                        let acc = &mut slots[slot as usize];
+                        acc.2 = acc.2.wrapping_add(e.w);
+                        acc.3 = acc.3.wrapping_add(e.d);
+                        acc.4 = acc.4.wrapping_add(e.before);
+                        slot_of.push(slot);
                     }
                 }
             }
-            touched.sort_unstable();
-            let mut lists: Vec<Vec<u32>> = Vec::new();
-            let first_child = nodes.len() as u32;
-            for &k in &touched {
-                let ku = k as usize;
-                let (w, d, before) = sums[ku];
+            // Children in (parent, name) order, for a stable tree.
+            let mut order: Vec<u32> = (0..slots.len() as u32).collect();
+            order.sort_unstable_by_key(|&s| (slots[s as usize].0, slots[s as usize].1));
+            for s in order {
+                let (parent, name, w, d, before, _) = slots[s as usize];
                 let v = value(w, d).max(0);
                 if v < threshold {
-                    let node = &mut nodes[n as usize];
+                    let node = &mut nodes[parent as usize];
                     node.pruned = node.pruned.wrapping_add(v);
                     continue;
                 }
                 let c = nodes.len() as u32;
-                let mut child = Node::new(k);
+                let mut child = Node::new(name);
                 child.cum = w;
                 child.cum_div = d;
                 child.before = before;
                 nodes.push(child);
-                nodes[n as usize].children.push(c);
-                slot[ku] = c - first_child;
-                lists.push(Vec::with_capacity(counts[ku] as usize));
+                nodes[parent as usize].children.push(c);
+                slots[s as usize].5 = c;
             }
-            if !lists.is_empty() {
-                for (j, &i) in idx.iter().enumerate() {
-                    let k = keys[j];
-                    if k != NONE && slot[k as usize] != NONE {
-                        lists[slot[k as usize] as usize].push(i);
-                    }
+            let mut next_alive = Vec::with_capacity(alive.len());
+            for (j, &i) in alive.iter().enumerate() {
+                let slot = slot_of[j];
+                if slot == NONE {
+                    continue;
+                }
+                let child = slots[slot as usize].5;
+                if child != NONE {
+                    node_of[i as usize] = child;
+                    next_alive.push(i);
                 }
             }
-            for &k in &touched {
-                let ku = k as usize;
-                sums[ku] = (0, 0, 0);
-                counts[ku] = 0;
-                slot[ku] = NONE;
-            }
-            drop(idx);
-            for (j, list) in lists.into_iter().enumerate() {
-                work.push((first_child + j as u32, list));
-            }
+            alive = next_alive;
         }
         nodes
     }
@@ -287,7 +308,7 @@ pub fn flame_json(rpt: &mut Report) -> FlameJson {
         }
         let total = value(w, d).max(0);
         let threshold = (total / PRUNE_DIVISOR).max(1);
-        (stacks.tree(threshold, names.list.len()), total, threshold)
+        (stacks.tree(threshold), total, threshold)
     };
     let (nodes, total, threshold) = nodes;
     rpt.base = base;
