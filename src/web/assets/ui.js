@@ -160,7 +160,8 @@
       th.addEventListener('click', function () {
         var col = parseInt(th.getAttribute('data-col'), 10);
         var numeric = th.classList.contains('num');
-        var dir = order[col] = -(order[col] || (numeric ? 1 : -1));
+        // First click: numbers largest first, names in order.
+        var dir = order[col] = -(order[col] || (numeric ? -1 : 1));
         rows.sort(function (a, b) {
           var x, y;
           if (numeric) {
