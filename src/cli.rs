@@ -18,6 +18,8 @@ pub struct Invocation {
     pub seconds: i64,
     pub timeout: i64,
     pub http: String,
+    /// `-no_browser`: serve the web UI without opening a browser.
+    pub no_browser: bool,
     /// Warnings about the flags, for the caller to show.
     pub warnings: Vec<String>,
 }
@@ -70,7 +72,12 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
         FlagType::Value,
         "Path for object tool pathnames (ignored)",
     ),
-    ("no_browser", FlagType::Bool, "Skip opening a browser"),
+    (
+        "http",
+        FlagType::Value,
+        "Serve a web UI on [host]:port (host defaults to localhost, port 0 picks a free one)",
+    ),
+    ("no_browser", FlagType::Bool, "Skip opening a browser (with -http)"),
     (
         "inuse_space",
         FlagType::Bool,
@@ -125,9 +132,6 @@ const SOURCE_FLAGS: &[(&str, FlagType, &str)] = &[
 fn flag_type(name: &str) -> Option<FlagType> {
     if let Some((_, t, _)) = SOURCE_FLAGS.iter().find(|(n, _, _)| *n == name) {
         return Some(*t);
-    }
-    if name == "http" {
-        return Some(FlagType::Value);
     }
     if let Some(c) = driver::lookup(name) {
         return Some(if c.arg.is_some() {
@@ -243,7 +247,8 @@ fn parse_flags(args: &[String]) -> Result<Invocation, String> {
                     limits.max_decompressed_bytes = n.saturating_mul(1 << 20);
                 }
             }
-            "tools" | "no_browser" => {}
+            "tools" => {}
+            "no_browser" => inv.no_browser = as_bool(&value)?,
             "http" => inv.http = value,
             "help" | "h" => inv.help = as_bool(&value)?,
             "version" => inv.version = as_bool(&value)?,

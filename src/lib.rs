@@ -17,6 +17,7 @@ pub mod shell;
 pub mod symbolize;
 pub mod ui;
 pub mod units;
+pub mod web;
 
 /// Types generated from `proto/profile.proto`.
 pub mod pb {

@@ -48,9 +48,20 @@ fn run(args: &[String]) -> Result<(), Error> {
         return Ok(());
     }
     if !inv.http.is_empty() {
-        return Err(Error::Usage(
-            "-http (web interface) is not supported".into(),
-        ));
+        if let Some(cmd) = &inv.command {
+            return Err(Error::Usage(format!(
+                "-http is not compatible with an output format (-{})",
+                cmd.name()
+            )));
+        }
+        // Checked before loading, so a typo does not wait for a fetch.
+        rprof::web::parse_address(&inv.http)?;
+        let p = driver::fetch_profiles_with(&inv.sources, &mut ui)?;
+        let opts = rprof::web::WebOptions {
+            http: inv.http.clone(),
+            no_browser: inv.no_browser,
+        };
+        return rprof::web::serve(p, inv.config, inv.sources, &opts, &mut ui);
     }
     let timings = std::env::var_os("RPROF_TIMINGS").is_some();
     let timed = |what: &str, since: std::time::Instant| {

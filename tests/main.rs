@@ -43,6 +43,8 @@ mod tags;
 mod top;
 mod traces;
 mod weblist;
+mod web;
+mod web_browser;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -14,7 +14,7 @@ pub use commands::{lookup, Command, CommandSpec, Delivery, PrepClass, COMMANDS};
 pub use load::{
     combine, fetch_profiles, fetch_profiles_with, is_build_id, is_object_file, normalize, Sources,
 };
-pub use output::{deliver, render, write_output, Output};
+pub use output::{deliver, open_url, render, write_output, Output};
 pub use prepare::{prepare_report, set_output_options};
 
 use crate::options::Config;
@@ -71,6 +71,9 @@ pub enum Error {
     /// The user interrupted the command (Ctrl-C in the shell).
     #[error("interrupted: the command was cancelled")]
     Cancelled,
+    /// The web UI's server could not listen on the address.
+    #[error("could not serve the web UI on {addr}: {reason}")]
+    Serve { addr: String, reason: String },
     /// Reading the shell's input failed.
     #[error("reading input")]
     Input(#[source] std::io::Error),

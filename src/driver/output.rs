@@ -217,6 +217,13 @@ fn open_in_browser(path: &Path) -> bool {
     browser_commands().iter().any(|cmd| open_with(cmd, path))
 }
 
+/// Opens a URL (the web UI's) in the first browser command that starts.
+pub fn open_url(url: &str) -> bool {
+    browser_commands()
+        .iter()
+        .any(|cmd| open_with(cmd, Path::new(url)))
+}
+
 /// Opens `path` with one command (`%s` standing for the file, else it is
 /// the last argument): true when it starts and does not fail right away.
 fn open_with(cmd: &[String], path: &Path) -> bool {

@@ -50,7 +50,7 @@ pub struct Shell {
 
 /// The part of a command's configuration that decides which samples and
 /// frames a report sees; options outside it only shape the output.
-fn preparation_key(cmd: &Command, cfg: &Config) -> String {
+pub fn preparation_key(cmd: &Command, cfg: &Config) -> String {
     let mut c = cmd.spec.configure(cfg);
     c.output.clear();
     c.nodecount = 0;

@@ -154,6 +154,19 @@ fn handle(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     };
     let reply = match path {
         "/debug/pprof/heap" => fixture("current.heap"),
+        // A heap that changes between fetches (snapshots): base.heap,
+        // then current.heap, then current2.heap from then on.
+        "/grow/debug/pprof/heap" => {
+            let n = shared
+                .requests
+                .lock()
+                .map_or(0, |r| r.iter().filter(|t| t.starts_with("/grow/")).count());
+            fixture(match n {
+                0 | 1 => "base.heap",
+                2 => "current.heap",
+                _ => "current2.heap",
+            })
+        }
         "/debug/pprof/profile" => fixture("cpu.pb.gz"),
         "/debug/pprof/allocs" => fixture("allocs.pb.gz"),
         // What net/http/pprof answers for a profile it does not know.

@@ -1,0 +1,459 @@
+//! `-http`: the web UI's server, over HTTP. Each view answers with the
+//! same numbers as the CLI's report for the same options (Top = `-top`,
+//! Peek = `-peek`, Source = `-list`), bad requests get a page saying what
+//! is wrong and the server keeps serving, profile strings stay text, and
+//! snapshots of a URL source can be compared.
+
+use crate::common;
+use crate::http_server;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// `rprof -http=127.0.0.1:0 -no_browser ARGS`, killed when dropped.
+pub struct Web {
+    child: Child,
+    pub port: u16,
+}
+
+impl Web {
+    pub fn start(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Web {
+        let mut c = Command::new(common::rprof_bin());
+        c.arg("-http=127.0.0.1:0")
+            .arg("-no_browser")
+            .args(args)
+            .current_dir(cwd)
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("start rprof -http");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut seen = Vec::new();
+        let port = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                panic!("rprof -http exited before serving: {seen:?}");
+            };
+            if let Some(url) = line.strip_prefix("Serving web UI on http://") {
+                let port = url.rsplit(':').next().and_then(|p| p.parse().ok());
+                break port.expect("port in the URL");
+            }
+            seen.push(line);
+        };
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Web { child, port }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, None)
+    }
+
+    pub fn request(&self, method: &str, path: &str, host: Option<&str>) -> Resp {
+        let host = host.map_or(format!("127.0.0.1:{}", self.port), str::to_string);
+        let head = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n");
+        raw(self.port, head.as_bytes())
+    }
+}
+
+impl Drop for Web {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends raw bytes and reads the whole answer.
+pub fn raw(port: u16, request: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(120))).ok();
+    s.write_all(request).expect("send");
+    // Nothing more comes: a truncated request ends here, not at a timeout.
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+pub fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The text between `start` (after it) and the next `end`.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let a = s.find(start)? + start.len();
+    let b = s[a..].find(end)?;
+    Some(&s[a..a + b])
+}
+
+fn rprof_out(cwd: &Path, args: &[&str]) -> String {
+    let out = common::run_in(cwd, args);
+    assert!(
+        out.status.success(),
+        "rprof {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The rows of the CLI's `-top` table: the fields after the header.
+fn cli_top_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip_while(|l| !l.trim_start().starts_with("flat  flat%"))
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let mut row: Vec<String> = f[..5].iter().map(|s| s.to_string()).collect();
+            row.push(f[5..].join(" "));
+            row
+        })
+        .collect()
+}
+
+/// The rows of the web Top table, in the same form.
+fn web_top_rows(html: &str) -> Vec<Vec<String>> {
+    let tbody = between(html, "<tbody>", "</tbody>").expect("top table");
+    tbody
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .split("<td")
+                .skip(1)
+                .map(|c| {
+                    let v = between(c, ">", "</td>").unwrap_or("");
+                    unescape(v)
+                })
+                .collect();
+            let mut r: Vec<String> = cells[..6].to_vec();
+            // The CLI appends (inline) to the name.
+            if !cells[6].is_empty() {
+                r[5] = format!("{} {}", r[5], cells[6]);
+            }
+            r
+        })
+        .collect()
+}
+
+/// The text of the page's `<pre id="report">`.
+fn pre(html: &str) -> String {
+    unescape(between(html, "<pre id=\"report\" class=\"report\">", "</pre>").expect("pre"))
+}
+
+#[test]
+fn views_answer_with_the_cli_numbers() {
+    let wd = common::Workdir::new();
+    let go = wd.go();
+    let web = Web::start(&go, &["cpu.pb.gz"], &[]);
+    // The graph: pprof's call graph SVG inline, without its own script.
+    let r = web.get("/ui/");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert!(r.header("Content-Security-Policy").is_some());
+    assert!(r.body.contains("class=\"node\"") && r.body.contains("id=\"viewport\""));
+    assert!(r.body.contains("crypto/sha256.block"));
+    assert_eq!(r.body.matches("<script").count(), 2, "data and ui.js only");
+    // pprof's redirects.
+    let r = web.get("/?f=main");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("Location"), Some("/ui/?f=main"));
+
+    // Top = -top (with pprof's web nodecount, 500).
+    for (query, args) in [
+        ("", vec!["-top", "-nodecount=500"]),
+        (
+            "?si=samples",
+            vec!["-top", "-nodecount=500", "-sample_index=samples"],
+        ),
+        (
+            "?f=json&h=runtime",
+            vec!["-top", "-nodecount=500", "-focus=json", "-hide=runtime"],
+        ),
+        (
+            "?g=lines&sort=cum",
+            vec!["-top", "-nodecount=500", "-lines", "-cum"],
+        ),
+    ] {
+        let r = web.get(&format!("/ui/top{query}"));
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        let mut a = args.clone();
+        a.push("cpu.pb.gz");
+        let cli = cli_top_rows(&rprof_out(&go, &a));
+        let webrows = web_top_rows(&r.body);
+        assert!(!cli.is_empty());
+        assert_eq!(webrows, cli, "top{query}");
+    }
+
+    // Peek = -peek (with pprof's web options: f is also the focus, lines).
+    let r = web.get("/ui/peek?f=sort%5C.Sort");
+    assert_eq!(r.status, 200);
+    let cli = rprof_out(
+        &go,
+        &[
+            "-peek=sort\\.Sort",
+            "-focus=sort\\.Sort",
+            "-lines",
+            "cpu.pb.gz",
+        ],
+    );
+    assert_eq!(pre(&r.body), cli);
+
+    // Source = -list.
+    let r = web.get("/ui/source?f=main%5C.burn");
+    assert_eq!(r.status, 200);
+    let cli = rprof_out(
+        &go,
+        &["-list=main\\.burn", "-focus=main\\.burn", "cpu.pb.gz"],
+    );
+    assert_eq!(pre(&r.body), cli);
+
+    // The flame graph's total is the profile's.
+    let r = web.get("/ui/flamegraph");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\"total\":7740000000,"), "flame total");
+    assert!(r.body.contains("\"unit\":\"nanoseconds\""));
+    // Every node's value is its self, its pruned callees and its callees.
+    let json = between(
+        &r.body,
+        "<script type=\"application/json\" id=\"data\">",
+        "</script>",
+    )
+    .expect("flame data");
+    let data: serde_json::Value = serde_json::from_str(json).expect("flame JSON");
+    fn check(n: &serde_json::Value) -> usize {
+        let v = |i: usize| n[i].as_i64().expect("number");
+        let kids = n[5].as_array().expect("children");
+        let sum: i64 = kids.iter().map(|k| k[1].as_i64().expect("value")).sum();
+        assert_eq!(v(1), v(2) + v(3) + sum, "node {n:.80}");
+        1 + kids.iter().map(check).sum::<usize>()
+    }
+    assert_eq!(data["root"][1], data["total"]);
+    assert!(check(&data["root"]) > 50);
+
+    // Assets come from the binary.
+    let r = web.get("/ui/assets/ui.js");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    let r = web.get("/ui/assets/ui.css");
+    assert_eq!(r.header("Content-Type"), Some("text/css; charset=utf-8"));
+}
+
+#[test]
+fn bad_requests_get_a_message_and_the_server_keeps_serving() {
+    let wd = common::Workdir::new();
+    let web = Web::start(&wd.go(), &["cpu.pb.gz"], &[]);
+    for (path, status, says) in [
+        ("/ui/top?f=(", 400, "parsing focus regexp"),
+        ("/ui/?i=%5B", 400, "parsing ignore regexp"),
+        ("/ui/peek?f=a%28", 400, "regexp"),
+        ("/ui/top?n=abc", 400, "invalid integer value"),
+        ("/ui/top?si=bogus", 400, "bogus"),
+        ("/ui/top?g=sideways", 400, "granularity"),
+        ("/ui/top?snap=7", 400, "no snapshot"),
+        ("/ui/top?%ff%fe=%00%01", 200, "Flat"),
+        ("/ui/nothing/here", 404, "Not found"),
+        ("/ui/../../etc/passwd", 404, "Not found"),
+        ("/ui/snapshot", 405, "POST"),
+        ("/ui/disasm?f=main", 200, "not available"),
+        ("/ui/peek", 200, "regexp"),
+    ] {
+        let r = web.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert!(r.body.contains(says), "{path}: no {says:?} in {}", r.body);
+    }
+    // The error text is escaped.
+    let r = web.get("/ui/top?f=%3Cscript%3E(");
+    assert!(!r.body.contains("<script>("), "{}", r.body);
+    assert!(r.body.contains("f=&lt;script&gt;("));
+    // Requests that are no HTTP, a huge target, another Host.
+    let _ = raw(web.port, b"\x00\x01\x02garbage\r\n\r\n");
+    let _ = raw(web.port, b"GET /ui/top");
+    let long = format!("/ui/top?f={}", "a".repeat(40_000));
+    let r = web.get(&long);
+    assert!(r.status >= 400, "long target: {}", r.status);
+    let r = web.request("GET", "/ui/top", Some("evil.example:80"));
+    assert_eq!(r.status, 403);
+    let r = web.request("DELETE", "/ui/top", None);
+    assert_eq!(r.status, 405);
+    // Still serving.
+    let r = web.get("/ui/top");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("crypto/sha256.block"));
+}
+
+/// A profile whose names try to break out of every context they enter.
+pub fn hostile_profile(dir: &Path) -> std::path::PathBuf {
+    use prost::Message;
+    let gz = std::fs::read(common::fixtures().join("go/cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    for s in p.string_table.iter_mut() {
+        if s.starts_with("main.") {
+            *s = format!(
+                "{s}</script><script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">\u{2028}\"'\u{1b}[2J"
+            );
+        } else if s.starts_with("crypto/sha256.block") {
+            *s = "javascript:window.pwned=3//\"><svg onload=window.pwned=4>".into();
+        } else if s.starts_with("sort.partition") {
+            *s = "sort.partition]]><script>window.pwned=5</script><!--".into();
+        }
+    }
+    let name = p.string_table.len() as i64;
+    p.string_table
+        .push("/srv/</title><script>window.pwned=6</script>\\app".into());
+    for m in &mut p.mapping {
+        m.filename = name;
+    }
+    let path = dir.join("hostile.pb");
+    std::fs::write(&path, p.encode_to_vec()).expect("write");
+    path
+}
+
+#[test]
+fn hostile_strings_stay_text_in_every_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = hostile_profile(dir.path());
+    let web = Web::start(dir.path(), &[path.to_str().expect("utf-8")], &[]);
+    for view in [
+        "/ui/",
+        "/ui/top",
+        "/ui/flamegraph",
+        "/ui/peek?f=main",
+        "/ui/source?f=main",
+        "/ui/?f=main.*script",
+        "/ui/?si=samples",
+    ] {
+        let r = web.get(view);
+        assert_eq!(r.status, 200, "{view}: {}", r.body);
+        let b = &r.body;
+        for bad in [
+            "<script>window",
+            "<img src=x",
+            "<svg onload",
+            "</title><script",
+            "]]><script",
+        ] {
+            assert!(!b.contains(bad), "{view}: {bad:?} unescaped");
+        }
+        // Our scripts only: ui.js, and the JSON data where there is some.
+        let scripts = b.matches("<script").count();
+        assert!(scripts <= 2, "{view}: {scripts} script elements");
+        assert!(
+            b.contains("window.pwned"),
+            "{view}: the hostile names are not shown at all"
+        );
+    }
+}
+
+#[test]
+fn snapshots_of_a_url_source_compare_like_base() {
+    let server = http_server::Server::start();
+    let wd = common::Workdir::new();
+    let go = wd.go();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmpdir = tmp.path().to_str().expect("utf-8");
+    let url = server.url("/grow/debug/pprof/heap");
+    let web = Web::start(&go, &[&url], &[("PPROF_TMPDIR", tmpdir)]);
+    let r = web.get("/ui/top");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("New snapshot"));
+    // The first fetch was base.heap.
+    let cli = cli_top_rows(&rprof_out(&go, &["-top", "-nodecount=500", "base.heap"]));
+    assert_eq!(web_top_rows(&r.body), cli);
+    // A new snapshot fetches again (current.heap) and saves it.
+    let r = web.request("POST", "/ui/snapshot", None);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("Location"), Some("/ui/snapshots?new=1"));
+    let r = web.get("/ui/snapshots");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("snapshot 1"), "{}", r.body);
+    let saved = std::fs::read_dir(tmp.path()).expect("PPROF_TMPDIR").count();
+    assert_eq!(saved, 2, "both fetches saved");
+    // Snapshot 1 alone, and compared with snapshot 0 as -base does.
+    let r = web.get("/ui/top?snap=1");
+    let cli = cli_top_rows(&rprof_out(&go, &["-top", "-nodecount=500", "current.heap"]));
+    assert_eq!(web_top_rows(&r.body), cli);
+    let r = web.get("/ui/top?snap=1&base=0");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cli = cli_top_rows(&rprof_out(
+        &go,
+        &[
+            "-top",
+            "-nodecount=500",
+            "-base",
+            "base.heap",
+            "current.heap",
+        ],
+    ));
+    assert_eq!(web_top_rows(&r.body), cli);
+    // The differential flame graph.
+    let r = web.get("/ui/flamegraph?snap=1&base=0");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("\"diff\":true"));
+}
+
+#[test]
+fn http_flag_values() {
+    let wd = common::Workdir::new();
+    for (flag, says) in [
+        ("-http=nonsense", "invalid -http value"),
+        ("-http=:99999", "invalid -http value"),
+        ("-http=256.1.1.1:0", "could not serve the web UI"),
+    ] {
+        let out = common::run_in(&wd.go(), &[flag, "-no_browser", "cpu.pb.gz"]);
+        assert!(!out.status.success(), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag}: {err}");
+    }
+    let out = common::run_in(&wd.go(), &["-http=:0", "-top", "cpu.pb.gz"]);
+    assert!(!out.status.success());
+}
