@@ -29,7 +29,7 @@ mod trim;
 pub use build::NodeTable;
 pub use tags::{sort_tags, NodeTags, Tag, TagSpec, MAX_NODELETS};
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
 
 /// What identifies a node. Mirrors the fields pprof keys nodes by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
