@@ -271,26 +271,57 @@ impl SampleIndex {
         out.sort_by_key(|l| (l.key, l.is_numeric()));
     }
 
-    /// Looks sample `i` of `s` up among the samples registered so far
-    /// (indexes into `s`); registers it as sample number `next.len()` when
-    /// new. `scratch` receives its sorted labels.
-    pub(crate) fn find_or_insert(
-        &mut self,
-        s: &SampleData,
-        i: usize,
-        scratch: &mut Vec<Label>,
-    ) -> Option<u32> {
+    /// The hash [`SampleIndex::find_or_insert`] files sample `i` under.
+    pub(crate) fn hash(s: &SampleData, i: usize, scratch: &mut Vec<Label>) -> u64 {
         Self::sorted(scratch, s.labels(i));
         let mut h = FxHasher::default();
         s.stack(i).hash(&mut h);
         scratch.hash(&mut h);
+        h.finish()
+    }
+
+    /// The hashes of samples `range` of `s`, on two threads when they are
+    /// many (hashing reads every stack; the table inserts stay in order).
+    pub(crate) fn hashes(s: &SampleData, range: std::ops::Range<usize>) -> Vec<u64> {
+        let part = |r: std::ops::Range<usize>| {
+            let mut scratch = Vec::new();
+            r.map(|i| Self::hash(s, i, &mut scratch))
+                .collect::<Vec<u64>>()
+        };
+        if range.len() < 100_000 {
+            return part(range);
+        }
+        let mid = range.start + range.len() / 2;
+        let (mut a, b) = std::thread::scope(|scope| {
+            let h = scope.spawn(|| part(mid..range.end));
+            (part(range.start..mid), h.join())
+        });
+        match b {
+            Ok(b) => a.extend_from_slice(&b),
+            Err(_) => a.extend(part(mid..range.end)),
+        }
+        a
+    }
+
+    /// Looks sample `i` of `s`, whose [`SampleIndex::hash`] is `hash`, up
+    /// among the samples registered so far (indexes into `s`); registers it
+    /// as sample number `next.len()` when new. `scratch` receives its
+    /// sorted labels.
+    pub(crate) fn find_or_insert(
+        &mut self,
+        s: &SampleData,
+        i: usize,
+        hash: u64,
+        scratch: &mut Vec<Label>,
+    ) -> Option<u32> {
         let new = self.next.len() as u32;
-        match self.first.entry(h.finish()) {
+        match self.first.entry(hash) {
             Entry::Vacant(e) => {
                 e.insert(new);
             }
             Entry::Occupied(e) => {
                 let mut j = *e.get();
+                Self::sorted(scratch, s.labels(i));
                 loop {
                     if s.stack(j as usize) == s.stack(i) {
                         Self::sorted(&mut self.other, s.labels(j as usize));

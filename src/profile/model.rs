@@ -237,6 +237,7 @@ impl Samples {
         let n = d.len();
         let w = d.width;
         let mut index = crate::profile::merge::SampleIndex::new(n);
+        let hashes = crate::profile::merge::SampleIndex::hashes(d, 0..n);
         let mut scratch = Vec::new();
         // Write cursors; they never pass the read position, so reading
         // sample r (whose bounds are saved before being overwritten) is safe.
@@ -257,7 +258,7 @@ impl Samples {
                 let (nl, nlab) = (wl + end - start, wlab + lab_end - lab_start);
                 d.loc_start[ws + 1] = nl as u32;
                 d.label_start[ws + 1] = nlab as u32;
-                match index.find_or_insert(d, ws, &mut scratch) {
+                match index.find_or_insert(d, ws, hashes[r], &mut scratch) {
                     Some(j) => {
                         let j = j as usize;
                         for k in 0..w {

@@ -231,6 +231,17 @@ impl Report {
     /// [`Report::trimmed_graph`] recording only the edges that touch nodes
     /// whose printable name `matches` (when given).
     pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
+        self.trim(matches, false)
+    }
+
+    /// [`Report::trimmed_graph`] for reports that read nodes only (`top`):
+    /// edges are built only when they can be inline (their one use there),
+    /// so a profile without inlined frames needs no second pass.
+    pub fn trimmed_nodes(&mut self) -> Trimmed {
+        self.trim(None, true)
+    }
+
+    fn trim(&mut self, matches: Option<&dyn Fn(&str) -> bool>, nodes_only: bool) -> Trimmed {
         if self.opts.format == Format::Dot {
             return self.visual_graph();
         }
@@ -271,12 +282,39 @@ impl Report {
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
-        let touching: Option<Vec<bool>> = matches.map(|m| {
-            table
-                .infos
+        // `top` reads edges only to label inlined nodes: it needs the edges
+        // into kept nodes that are inlined somewhere, if any.
+        let inlined_kept: Option<Vec<bool>> = nodes_only.then(|| match &kept {
+            Some(k) => k
                 .iter()
-                .map(|info| m(&info.printable_name(p)))
-                .collect()
+                .zip(&table.inlined)
+                .map(|(&a, &b)| a && b)
+                .collect(),
+            None => table.inlined.clone(),
+        });
+        if inlined_kept.as_ref().is_some_and(|t| !t.contains(&true)) {
+            // The graph a rebuild with edges would give, less its edges:
+            // kept nodes have the same values (see Graph::build).
+            if let Some(k) = &kept {
+                g.nodes.retain(|&n| k[n as usize]);
+            }
+            return Trimmed {
+                graph: g,
+                orig_count,
+                dropped_nodes,
+                dropped_edges: 0,
+            };
+        }
+        // Edges touching a node of the set are all its edges; a node outside
+        // it is not inlined anywhere, so its label needs none.
+        let touching: Option<Vec<bool>> = inlined_kept.or_else(|| {
+            matches.map(|m| {
+                table
+                    .infos
+                    .iter()
+                    .map(|info| m(&info.printable_name(p)))
+                    .collect()
+            })
         });
         let mode = match &touching {
             Some(t) => graph::Edges::Touching(t),

@@ -12,6 +12,12 @@ pub struct NodeTable {
     /// Location `l`'s frames are `keys[start[l]..start[l + 1]]`, innermost first.
     start: Vec<u32>,
     keys: Vec<u32>,
+    /// Whether every location has exactly one frame (no inlining): then
+    /// `keys[l]` is location `l`'s node, and no edge is inline.
+    single: bool,
+    /// Nodes that are inlined into another frame somewhere (the callees
+    /// of inline edges).
+    pub inlined: Vec<bool>,
 }
 
 impl NodeTable {
@@ -22,6 +28,8 @@ impl NodeTable {
             infos: Vec::new(),
             start: Vec::with_capacity(p.locations.len() + 1),
             keys: Vec::new(),
+            single: false,
+            inlined: Vec::new(),
         };
         t.start.push(0);
         for loc in &p.locations {
@@ -61,6 +69,16 @@ impl NodeTable {
             }
             t.start.push(t.keys.len() as u32);
         }
+        t.single =
+            t.keys.len() == p.locations.len() && t.start.windows(2).all(|w| w[1] == w[0] + 1);
+        t.inlined = vec![false; t.infos.len()];
+        for w in t.start.windows(2) {
+            // Frames are innermost first: all but the last are inlined.
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            for &k in &t.keys[a..b.saturating_sub(1).max(a)] {
+                t.inlined[k as usize] = true;
+            }
+        }
         t
     }
 
@@ -68,6 +86,74 @@ impl NodeTable {
     pub fn frames(&self, loc: u32) -> &[u32] {
         &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
     }
+}
+
+/// A node's counters in a values-only pass over single-frame locations:
+/// one 16-byte slot per visit.
+#[derive(Clone, Copy)]
+struct Hot {
+    cum: i64,
+    seen: u32,
+}
+
+/// Node values (flat, cum) of samples `range` when no mean is asked for:
+/// the common values-only pass, without the general pass's edges and kept
+/// checks (and without frame lists when every location is one frame).
+/// The flat value goes to the innermost frame of the leaf location, the
+/// cum value once per sample to every node on the stack, as the general
+/// pass does.
+fn values_single(
+    p: &Profile,
+    table: &NodeTable,
+    index: usize,
+    range: std::ops::Range<usize>,
+) -> (Vec<i64>, Vec<i64>) {
+    let n_keys = table.infos.len();
+    let mut hot = vec![Hot { cum: 0, seen: NONE }; n_keys];
+    let mut flat = vec![0i64; n_keys];
+    let s = &p.samples;
+    let keys = &table.keys;
+    let single = table.single;
+    for i in range {
+        let w = s.values(i)[index];
+        if w == 0 {
+            continue;
+        }
+        let stamp = i as u32;
+        let stack = s.stack(i);
+        if single {
+            for &loc in stack {
+                let h = &mut hot[keys[loc as usize] as usize];
+                if h.seen != stamp {
+                    h.seen = stamp;
+                    h.cum = h.cum.wrapping_add(w);
+                }
+            }
+            if let Some(&leaf) = stack.first() {
+                let f = &mut flat[keys[leaf as usize] as usize];
+                *f = f.wrapping_add(w);
+            }
+            continue;
+        }
+        let mut leaf = NONE;
+        for &loc in stack {
+            for &k in table.frames(loc) {
+                if leaf == NONE {
+                    leaf = k;
+                }
+                let h = &mut hot[k as usize];
+                if h.seen != stamp {
+                    h.seen = stamp;
+                    h.cum = h.cum.wrapping_add(w);
+                }
+            }
+        }
+        if leaf != NONE {
+            let f = &mut flat[leaf as usize];
+            *f = f.wrapping_add(w);
+        }
+    }
+    (hot.into_iter().map(|h| h.cum).collect(), flat)
 }
 
 /// One pass over (part of) the samples: node values and edges.
@@ -318,6 +404,9 @@ impl Graph {
                 .collect()
         });
         let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
+        if !edges && kept.is_none() && !sel.mean {
+            return Graph::values_only(p, table, sel, threads);
+        }
         // Two halves on two threads when there is enough work; the partial
         // sums are then added (values and edge weights are plain sums).
         let acc = if threads > 1 && n >= 50_000 {
@@ -369,6 +458,53 @@ impl Graph {
         Graph {
             arena,
             edges: edge_list,
+            nodes,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The values-only graph over single-frame locations ([`values_single`]),
+    /// on two threads when there is enough work.
+    fn values_only(p: &Profile, table: &NodeTable, sel: ValueSel, threads: usize) -> Graph {
+        let n = p.samples.len();
+        let (cum, flat) = if threads > 1 && n >= 50_000 {
+            let mid = n / 2;
+            let (a, b) = std::thread::scope(|scope| {
+                let h = scope.spawn(|| values_single(p, table, sel.index, mid..n));
+                (values_single(p, table, sel.index, 0..mid), h.join())
+            });
+            let (mut cum, mut flat) = a;
+            let (c2, f2) = match b {
+                Ok(b) => b,
+                Err(_) => values_single(p, table, sel.index, mid..n),
+            };
+            for (a, b) in cum.iter_mut().zip(c2) {
+                *a = a.wrapping_add(b);
+            }
+            for (a, b) in flat.iter_mut().zip(f2) {
+                *a = a.wrapping_add(b);
+            }
+            (cum, flat)
+        } else {
+            values_single(p, table, sel.index, 0..n)
+        };
+        let arena: Vec<Node> = (0..table.infos.len())
+            .map(|k| Node {
+                info: table.infos[k],
+                flat: flat[k],
+                flat_div: 0,
+                cum: cum[k],
+                cum_div: 0,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        let nodes = (0..arena.len() as u32)
+            .filter(|&k| cum[k as usize] != 0 || flat[k as usize] != 0)
+            .collect();
+        Graph {
+            arena,
+            edges: Vec::new(),
             nodes,
             tags: Vec::new(),
         }
