@@ -242,4 +242,22 @@ fn symbolize_file(path: &std::path::Path, dir: &std::path::Path) {
         ..Default::default()
     };
     let _ = driver::generate(&p, &top(), &cfg, &mut Quiet);
+
+    // Disassembly: the symbols with their (unchecked) sizes, decoded in
+    // both syntaxes, and the reports built on it.
+    let syms: std::sync::Arc<[_]> = symbolize::disasm::function_symbols(&loaded).into();
+    for s in syms.iter().take(8) {
+        for intel in [false, true] {
+            let _ = symbolize::disasm::disassemble(&loaded, s.start, s.end, intel, &syms);
+        }
+    }
+    for (name, intel) in [("disasm", false), ("disasm", true), ("weblist", false)] {
+        let cfg = Config {
+            intel_syntax: intel,
+            ..Default::default()
+        };
+        if let Ok(cmd) = Command::new(name, Some(".")) {
+            let _ = driver::generate(&p, &cmd, &cfg, &mut Quiet);
+        }
+    }
 }

@@ -143,3 +143,45 @@ fn svgs_render_in_headless_chromium() {
         assert!(coloured > 2000, "{name}: screenshot has no coloured shapes");
     }
 }
+
+/// `weblist`'s page in Chromium: a script appended to a copy of the page
+/// clicks the first line that has assembly once loaded, as a user would;
+/// the DOM Chromium dumps then shows that line's assembly block displayed,
+/// and the screenshot has its green instructions.
+#[test]
+fn weblist_expands_a_line_in_headless_chromium() {
+    let dir = out_dir();
+    let page = crate::weblist::weblist_page("main\\.hashLoop");
+    let click = r#"<script>
+window.addEventListener("load", function () {
+  document.querySelector(".livesrc").click();
+});
+</script>
+</body>"#;
+    assert!(page.contains("</body>"));
+    let clicked = page.replacen("</body>", click, 1);
+    let html = dir.join("weblist.html");
+    let png = dir.join("weblist.png");
+    std::fs::write(&html, clicked).expect("write page");
+    if screenshot(&html, &png).is_none() {
+        return;
+    }
+    let dom = std::fs::read_to_string(png.with_extension("dom")).expect("DOM dump");
+    let shown =
+        regex::Regex::new(r#"<span class="asm" style="display: block;">([^<]*)"#).expect("regex");
+    let rows = shown
+        .captures(&dom)
+        .unwrap_or_else(|| panic!("no expanded assembly in Chromium's DOM:\n{dom}"));
+    let row = regex::Regex::new(r"[0-9a-f]+: +\S").expect("regex");
+    assert!(row.is_match(&rows[1]), "no instruction row: {}", &rows[1]);
+    // Only the clicked line opened.
+    assert_eq!(dom.matches("display: block").count(), 1);
+    let (dark, coloured) = ink(&png);
+    eprintln!(
+        "weblist: {:.1}% ink, {coloured} coloured pixels ({})",
+        dark * 100.0,
+        png.display()
+    );
+    // The assembly is green: with it shown the page has coloured text.
+    assert!(coloured > 200, "no assembly drawn");
+}

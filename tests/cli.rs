@@ -110,6 +110,9 @@ fn help_lists_only_working_formats() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(formats.len(), rprof::driver::COMMANDS.len(), "{help}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let listing_out = tmp.path().join("out.txt");
+    let listing_out = listing_out.to_str().expect("utf-8 path");
     for f in formats {
         let (flag, arg) = match f.split_once('=') {
             Some((flag, _)) => (flag.to_string(), Some(".")),
@@ -123,8 +126,14 @@ fn help_lists_only_working_formats() {
         if matches!(flag.as_str(), "-gif" | "-ps" | "-eps" | "-gv") && !common::have_graphviz() {
             continue; // only Graphviz draws them (tests/images.rs)
         }
-        args.extend(["-output", "out.txt", "goapp", "current.heap"]);
-        let out = wd.run(&args);
+        let out = if matches!(flag.as_str(), "-disasm" | "-weblist") {
+            // They read the profile's binary: the Go fixture that has one.
+            args.extend(["-output", listing_out, "hello_w", "cpu.pb.gz"]);
+            common::run_in(&common::fixtures().join("godisasm"), &args)
+        } else {
+            args.extend(["-output", "out.txt", "goapp", "current.heap"]);
+            wd.run(&args)
+        };
         assert!(
             out.status.success(),
             "{args:?}: {}",

@@ -173,3 +173,115 @@ fn kcachegrind_missing_says_where_the_file_is() {
     let _ = std::fs::remove_file(&path);
     assert_eq!(written, expected("callgrind_heap"));
 }
+
+/// `-callgrind -call_tree`: pprof's ties among context copies of a node
+/// are in map order (see fixtures/cases/callgrind_tree.txt), which moves
+/// whole node blocks, renumbers the `[i/n]` suffixes and with them the
+/// name compression and relative addresses. So outputs are decoded (names
+/// and addresses made absolute, suffix numbers dropped) and compared as
+/// sets of node blocks; the `EXACT` cases also byte for byte.
+#[test]
+fn callgrind_call_tree_matches_go_tool_pprof() {
+    // pprof prints these the same every time (mutex, block: no ties), or
+    // (heap) one of two orders, and the committed one is rprof's.
+    const EXACT: [&str; 4] = [
+        "callgrind_heap_call_tree",
+        "callgrind_heap_base_call_tree",
+        "callgrind_mutex_call_tree",
+        "callgrind_block_mean_call_tree",
+    ];
+    let wd = common::Workdir::new();
+    let cases = common::read_cases("callgrind_tree.txt");
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    for (name, args) in &cases {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = wd.run(&argv);
+        assert!(out.status.success(), "{name}");
+        let got = String::from_utf8_lossy(&out.stdout);
+        let want = expected(name);
+        if decoded_callgrind(&got) != decoded_callgrind(&want) {
+            failures.push(format!("{name}: differs beyond tie order"));
+        } else if EXACT.contains(&name.as_str()) && got != want {
+            failures.push(format!("{name}: {}", common::first_difference(&want, &got)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Callgrind text as sorted node blocks with names and addresses spelled
+/// out: each block is its ob/fl/fn, cost line and sorted calls.
+fn decoded_callgrind(s: &str) -> Vec<Vec<String>> {
+    use std::collections::HashMap;
+    let suffix = regex::Regex::new(r" \[\d+/(\d+)\]$").expect("regex");
+    let compressed = regex::Regex::new(r"^\((\d+)\)(?: (.*))?$").expect("regex");
+    let mut tables: [HashMap<String, String>; 3] = Default::default();
+    let mut name = |table: usize, v: &str| -> String {
+        let Some(c) = compressed.captures(v) else {
+            return v.to_string();
+        };
+        let id = c[1].to_string();
+        let t = &mut tables[table];
+        if let Some(n) = c.get(2) {
+            t.insert(id.clone(), n.as_str().to_string());
+        }
+        suffix
+            .replace(t.get(&id).map_or("?", String::as_str), " [/$1]")
+            .into_owned()
+    };
+    let resolve = |prev: u64, a: &str| -> u64 {
+        if a == "*" {
+            prev
+        } else if let Some(h) = a.strip_prefix("0x") {
+            u64::from_str_radix(h, 16).expect("hex address")
+        } else {
+            prev.wrapping_add_signed(a.parse::<i64>().expect("relative address"))
+        }
+    };
+    let (mut ob, mut fl, mut func) = (String::new(), String::new(), String::new());
+    let (mut prev, mut this, mut cfl, mut cfn) = (0u64, 0u64, String::new(), String::new());
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    for line in s.lines() {
+        if let Some(v) = line.strip_prefix("ob=") {
+            ob = name(0, v);
+        } else if let Some(v) = line.strip_prefix("fl=") {
+            fl = name(1, v);
+        } else if let Some(v) = line.strip_prefix("fn=") {
+            func = name(2, v);
+        } else if let Some(v) = line.strip_prefix("cfl=") {
+            cfl = name(1, v);
+        } else if let Some(v) = line.strip_prefix("cfn=") {
+            cfn = name(2, v);
+        } else if let Some(v) = line.strip_prefix("calls=0 ") {
+            let (a, l) = v.split_once(' ').expect("calls line");
+            let call = format!("  {cfl} {cfn} {:#x} {l}", resolve(prev, a));
+            blocks.last_mut().expect("block").push(call);
+        } else if let Some(v) = line.strip_prefix("* * ") {
+            blocks
+                .last_mut()
+                .expect("block")
+                .last_mut()
+                .expect("call")
+                .push_str(&format!(" {v}"));
+        } else if line.is_empty() || line.starts_with("positions:") || line.starts_with("events:") {
+            if let Some(b) = blocks.last_mut() {
+                b[1..].sort();
+            }
+            blocks.push(vec![line.to_string()]);
+        } else {
+            prev = this;
+            let (a, rest) = line.split_once(' ').expect("cost line");
+            this = resolve(prev, a);
+            if let Some(b) = blocks.last_mut() {
+                b[1..].sort();
+            }
+            blocks.push(vec![format!("{ob} {fl} {func} {this:#x} {rest}")]);
+        }
+    }
+    if let Some(b) = blocks.last_mut() {
+        b[1..].sort();
+    }
+    blocks.retain(|b| !(b.len() == 1 && b[0].is_empty()));
+    blocks.sort();
+    blocks
+}

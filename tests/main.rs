@@ -22,6 +22,7 @@ use rprof::pb;
 mod browser;
 mod cli;
 mod corpus;
+mod disasm;
 mod dot;
 mod errors;
 mod formats;
@@ -41,6 +42,7 @@ mod symbolize_rust;
 mod tags;
 mod top;
 mod traces;
+mod weblist;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -122,6 +122,12 @@ fn tags(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
 fn list(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     report::list::print_list(r).map_err(|e| Error::Report(e.into()))
 }
+fn disasm(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
+    report::disasm::print_disasm(r, ui).map_err(|e| Error::Report(e.into()))
+}
+fn weblist(r: &mut Report, ui: &mut dyn Ui) -> Result<String, Error> {
+    report::weblist::print_weblist(r, ui).map_err(Error::Report)
+}
 fn dot(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::dot::drawing(r).to_dot())
 }
@@ -227,6 +233,25 @@ pub const COMMANDS: &[CommandSpec] = &[
         class: PrepClass::Own,
         overrides: GRAPH,
         render: Render::Text(comments),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Stdout,
+    },
+    CommandSpec {
+        name: "disasm",
+        help: "Output assembly listings annotated with samples",
+        detail: "Disassembles (x86-64) every function of the profile's binaries whose name matches the regexp and that has samples, each instruction annotated with its flat and cum values and, where it changes, its function and source file:line. AT&T syntax, or Intel with intel_syntax=true. The binaries are the profile's mappings (the binary given on the command line, PPROF_BINARY_PATH).",
+        arg: Some("regexp"),
+        format: Format::Disasm,
+        class: PrepClass::Own,
+        overrides: Overrides {
+            trim: false,
+            granularity: Some(Granularity::Addresses),
+            // One node per address, so inlined frames do not count twice.
+            noinlines: Some(true),
+            ..GRAPH
+        },
+        render: Render::Text(disasm),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,
@@ -540,6 +565,25 @@ pub const COMMANDS: &[CommandSpec] = &[
         class: PrepClass::Graph,
         overrides: GRAPH,
         render: Render::Text(svg),
+        shell_nodecount: None,
+        filters_tags: false,
+        delivery: Delivery::Browser,
+    },
+    CommandSpec {
+        name: "weblist",
+        help: "Display annotated source in a web browser",
+        detail: "Writes an HTML page of the source of every function matching the regexp, each line annotated with its flat and cum values (as list); clicking a line shows its assembly (as disasm) with the values of each instruction. The page is self-contained (no network) and opens in the browser ($BROWSER, else the desktop's opener); when none starts, says where the file is.",
+        arg: Some("regexp"),
+        format: Format::WebList,
+        class: PrepClass::Own,
+        overrides: Overrides {
+            trim: false,
+            granularity: Some(Granularity::Addresses),
+            // Inlined frames are kept: their lines are listed too.
+            noinlines: Some(false),
+            ..GRAPH
+        },
+        render: Render::Text(weblist),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Browser,

@@ -148,10 +148,15 @@ pub fn deliver(
     }
     match cmd.spec.delivery {
         Delivery::Browser => {
-            let path = private_temp_file(".svg", data)?;
+            let (suffix, what) = if cmd.spec.format == crate::report::Format::WebList {
+                (".html", "listing")
+            } else {
+                (".svg", "graph")
+            };
+            let path = private_temp_file(suffix, data)?;
             if !open_in_browser(&path) {
                 ui.warn(&format!(
-                    "rprof: could not start a browser (set $BROWSER); the graph is in {}",
+                    "rprof: could not start a browser (set $BROWSER); the {what} is in {}",
                     path.display()
                 ));
             }

@@ -81,6 +81,7 @@ fn prepare_with(
         source_path: cfg.source_path.clone(),
         trim_path: cfg.trim_path.clone(),
         symbol: None,
+        intel_syntax: cfg.intel_syntax,
         title: p
             .mappings
             .first()
@@ -146,6 +147,7 @@ fn set_output_fields(o: &mut report::Options, cmd: &Command, cfg: &Config) -> Re
     o.node_fraction = cfg.nodefraction;
     o.edge_fraction = cfg.edgefraction;
     o.output_unit = cfg.unit.clone();
+    o.intel_syntax = cfg.intel_syntax;
     Ok(())
 }
 

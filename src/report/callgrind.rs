@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::graph::NodeInfo;
+use super::graph::{Graph, NodeInfo, NONE};
 use super::Report;
 use crate::units;
 
@@ -14,31 +14,54 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
     rpt.opts.node_fraction = 0.0;
     rpt.opts.edge_fraction = 0.0;
     rpt.opts.node_count = 0;
-    let t = rpt.trimmed_graph();
-    let g = t.graph;
+    // pprof honours call_tree here (as for dot): a node per call path.
+    let g = if rpt.opts.call_tree {
+        call_tree(rpt)
+    } else {
+        rpt.trimmed_graph().graph
+    };
     rpt.select_output_unit(&g);
+    let call_tree_graph = rpt.opts.call_tree;
     let p = &rpt.prof;
     let o = &rpt.opts;
     let scale = |v: i64| units::scale(v, &o.sample_unit, &o.output_unit).0 as i64;
 
     // pprof's disambiguated names: nodes sharing a file and name but not a
-    // function (call trees) get a ` [i/n]` suffix.
-    // (name, orig_name, file, start_line, objfile): pprof's node.Function.
-    type FuncKey = (u32, u32, u32, i64, u32);
+    // function get a ` [i/n]` suffix. pprof's node.Function is the node of
+    // the same name, file, start line and object with address and line 0
+    // in the same node map: one map per graph, one per caller in a call tree.
+    type FuncKey = (u32, u32, u32, u32, i64, u32);
+    let parent = |n: u32| -> u32 {
+        if !call_tree_graph {
+            return NONE;
+        }
+        g.in_edges(n).next().map_or(NONE, |e| e.src)
+    };
+    let func = |n: u32| {
+        let i = &g.node(n).info;
+        (
+            parent(n),
+            i.name,
+            i.orig_name,
+            i.file,
+            i.start_line,
+            i.objfile,
+        )
+    };
     let mut index: HashMap<(u32, u32), Vec<FuncKey>> = HashMap::new();
-    let func = |i: &NodeInfo| (i.name, i.orig_name, i.file, i.start_line, i.objfile);
     for &n in &g.nodes {
         let info = &g.node(n).info;
         let fs = index.entry((info.file, info.name)).or_default();
-        if !fs.contains(&func(info)) {
-            fs.push(func(info));
+        if !fs.contains(&func(n)) {
+            fs.push(func(n));
         }
     }
-    let node_name = |info: &NodeInfo| -> String {
+    let node_name = |n: u32| -> String {
+        let info = &g.node(n).info;
         let name = p.str(info.name).to_string();
         match index.get(&(info.file, info.name)) {
             Some(fs) if fs.len() > 1 => {
-                let i = fs.iter().position(|f| *f == func(info)).unwrap_or(0);
+                let i = fs.iter().position(|f| *f == func(n)).unwrap_or(0);
                 format!("{name} [{}/{}]", i + 1, fs.len())
             }
             _ => name,
@@ -81,7 +104,7 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
             let e = &g.edges[e as usize];
             let callee = &g.node(e.dest).info;
             let _ = writeln!(w, "cfl={}", compress(&mut files, p.str(callee.file)));
-            let _ = writeln!(w, "cfn={}", compress(&mut fnames, &node_name(callee)));
+            let _ = writeln!(w, "cfn={}", compress(&mut fnames, &node_name(e.dest)));
             let _ = writeln!(
                 w,
                 "calls=0 {} {}",
@@ -93,6 +116,20 @@ pub fn print_callgrind(rpt: &mut Report) -> String {
         prev = Some(*info);
     }
     w
+}
+
+/// The call tree pprof's callgrind draws with `call_tree`: untrimmed (the
+/// fractions and count are 0 here), sorted by flat value.
+fn call_tree(rpt: &mut Report) -> Graph {
+    let table = rpt.node_table();
+    let p = &rpt.prof;
+    let mut g = Graph::build_tree(p, &table, rpt.opts.sample, None);
+    if rpt.opts.drop_negative {
+        let arena = &g.arena;
+        g.nodes.retain(|&n| !super::is_negative(&arena[n as usize]));
+    }
+    g.sort_nodes(p, rpt.opts.cum_sort);
+    g
 }
 
 /// Callgrind's name compression: `(N) name` the first time, `(N)` after.

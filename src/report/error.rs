@@ -60,4 +60,6 @@ pub enum ReportError {
     Flame(#[from] FlameError),
     #[error(transparent)]
     NoMatches(#[from] NoMatches),
+    #[error(transparent)]
+    Asm(#[from] super::disasm::AsmError),
 }

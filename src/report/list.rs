@@ -27,8 +27,73 @@ pub fn print_list(rpt: &mut Report) -> Result<String, ListError> {
     print_list_with(rpt, Fallbacks::from_env())
 }
 
+/// One function's listing in one source file.
+pub struct Listing {
+    pub name: String,
+    pub file: String,
+    /// Sums of the raw node values (pprof's header numbers).
+    pub flat: i64,
+    pub cum: i64,
+    /// The lines, or why the source could not be read.
+    pub rows: Result<Vec<Row>, String>,
+}
+
+/// A function without any source file name.
+pub enum Listed {
+    Source(Listing),
+    NoSource(String),
+}
+
 /// [`print_list`] with explicit fallback locations.
 pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String, ListError> {
+    let listings = listings(rpt, fallbacks)?;
+    let mut out = String::new();
+    let _ = writeln!(out, "Total: {}", rpt.format_value(rpt.total));
+    for l in listings {
+        let l = match l {
+            Listed::NoSource(name) => {
+                let _ = writeln!(out, "No source information for {name}");
+                continue;
+            }
+            Listed::Source(l) => l,
+        };
+        let _ = writeln!(
+            out,
+            "ROUTINE ======================== {} in {}",
+            l.name, l.file
+        );
+        let _ = writeln!(
+            out,
+            "{:>10} {:>10} (flat, cum) {} of Total",
+            rpt.format_value(l.flat),
+            rpt.format_value(l.cum),
+            percentage(l.cum, rpt.total)
+        );
+        match l.rows {
+            Err(e) => {
+                let _ = writeln!(out, " Error: {e}");
+            }
+            Ok(rows) => {
+                for r in rows {
+                    let _ = writeln!(
+                        out,
+                        "{:>10} {:>10} {:>6}:{}",
+                        value_or_dot(rpt, r.flat),
+                        value_or_dot(rpt, r.cum),
+                        r.lineno,
+                        r.text
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The listings `list` prints (and `weblist` draws): per matching
+/// function, by name, and per source file, by name, the window of source
+/// lines with their values. Fails when nothing matches.
+pub fn listings(rpt: &mut Report, fallbacks: Fallbacks) -> Result<Vec<Listed>, ListError> {
     let Some(symbol) = rpt.opts.symbol.clone() else {
         return Err(ListError::NoRegexp);
     };
@@ -69,8 +134,7 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
         fallbacks,
     ));
 
-    let mut out = String::new();
-    let _ = writeln!(out, "Total: {}", rpt.format_value(rpt.total));
+    let mut out = Vec::new();
     for (name, nodes) in &functions {
         let name = p.str(*name);
         // The function's nodes, grouped by source file.
@@ -86,7 +150,7 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
             }
         }
         if files.is_empty() {
-            let _ = writeln!(out, "No source information for {name}");
+            out.push(Listed::NoSource(name.to_string()));
             continue;
         }
         files.sort_by(|a, b| p.str(a.0).cmp(p.str(b.0)));
@@ -96,32 +160,14 @@ pub fn print_list_with(rpt: &mut Report, fallbacks: Fallbacks) -> Result<String,
             // pprof sums the raw values here, not the per-sample means.
             let flat = fns.iter().fold(0i64, |s, n| s.wrapping_add(n.flat));
             let cum = fns.iter().fold(0i64, |s, n| s.wrapping_add(n.cum));
-            let listing = annotate(&mut reader, file, fns);
-            let _ = writeln!(out, "ROUTINE ======================== {name} in {file}");
-            let _ = writeln!(
-                out,
-                "{:>10} {:>10} (flat, cum) {} of Total",
-                rpt.format_value(flat),
-                rpt.format_value(cum),
-                percentage(cum, rpt.total)
-            );
-            match listing {
-                Err(e) => {
-                    let _ = writeln!(out, " Error: {e}");
-                }
-                Ok(rows) => {
-                    for r in rows {
-                        let _ = writeln!(
-                            out,
-                            "{:>10} {:>10} {:>6}:{}",
-                            value_or_dot(rpt, r.flat),
-                            value_or_dot(rpt, r.cum),
-                            r.lineno,
-                            r.text
-                        );
-                    }
-                }
-            }
+            let rows = annotate(&mut reader, file, fns);
+            out.push(Listed::Source(Listing {
+                name: name.to_string(),
+                file: file.to_string(),
+                flat,
+                cum,
+                rows,
+            }));
         }
     }
     Ok(out)
@@ -141,21 +187,17 @@ fn value_or_dot(rpt: &Report, v: i64) -> String {
 }
 
 /// One listed source line.
-struct Row<'a> {
-    lineno: i64,
-    flat: i64,
-    cum: i64,
-    text: &'a str,
+pub struct Row {
+    pub lineno: i64,
+    pub flat: i64,
+    pub cum: i64,
+    pub text: String,
 }
 
 /// The window of source around the sampled lines of one function in one
 /// file: from its start line (or 5 lines before the first node's line) to 5
 /// lines after the last sampled line, cut at the end of the file.
-fn annotate<'r>(
-    reader: &'r mut SourceReader,
-    file: &str,
-    fns: &[&Node],
-) -> Result<Vec<Row<'r>>, String> {
+fn annotate(reader: &mut SourceReader, file: &str, fns: &[&Node]) -> Result<Vec<Row>, String> {
     let Some(first) = fns.first() else {
         return Ok(Vec::new());
     };
@@ -198,7 +240,7 @@ fn annotate<'r>(
             lineno,
             flat,
             cum,
-            text,
+            text: text.clone(),
         });
     }
     Ok(rows)

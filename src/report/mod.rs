@@ -3,6 +3,7 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod callgrind;
+pub mod disasm;
 pub mod dot;
 pub mod error;
 pub mod flame;
@@ -18,6 +19,7 @@ pub mod tabwriter;
 pub mod tags;
 pub mod text;
 pub mod traces;
+pub mod weblist;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +51,10 @@ pub enum Format {
     Comments,
     /// The callgrind format (`callgrind`, `kcachegrind`).
     Callgrind,
+    /// Annotated assembly (`disasm`).
+    Disasm,
+    /// Annotated source with assembly, as HTML (`weblist`).
+    WebList,
 }
 
 /// Everything a report needs to know besides the profile.
@@ -73,6 +79,8 @@ pub struct Options {
     pub source_path: String,
     pub trim_path: String,
     pub symbol: Option<regex::Regex>,
+    /// `disasm`, `weblist`: Intel rather than AT&T assembly syntax.
+    pub intel_syntax: bool,
     /// The main binary's base name: graphs are named after it.
     pub title: String,
 }
@@ -175,7 +183,7 @@ impl Report {
         }
         let obj_names = matches!(
             self.opts.format,
-            Format::Raw | Format::List | Format::Callgrind
+            Format::Raw | Format::List | Format::Callgrind | Format::Disasm | Format::WebList
         );
         let p = &mut self.prof;
         let mut cache: HashMap<u32, u32> = HashMap::new();

@@ -267,7 +267,7 @@ fn go_join(dir: &str, name: &str) -> String {
 }
 
 /// An I/O error worded as Go words it (`no such file or directory`).
-fn go_error_text(e: &std::io::Error) -> String {
+pub(crate) fn go_error_text(e: &std::io::Error) -> String {
     let s = e.to_string();
     let s = match s.find(" (os error") {
         Some(i) => &s[..i],

@@ -114,6 +114,26 @@ impl Pclntab {
         Some(self.text_start.wrapping_add(u64::from(off)))
     }
 
+    /// Every function as (entry, end, name), in table order: the symbol
+    /// table of a binary that has none (`disasm` on a stripped Go binary).
+    /// Bounded by `nfunc`, which `parse` checked against the table's size.
+    pub fn functions(&self, data: &[u8]) -> Vec<(u64, u64, String)> {
+        let mut out = Vec::new();
+        for i in 0..self.nfunc {
+            let (Some(start), Some(end)) = (self.entry_pc(data, i), self.entry_pc(data, i + 1))
+            else {
+                break;
+            };
+            if end <= start {
+                continue;
+            }
+            if let Some(f) = self.frame(data, start) {
+                out.push((start, end, f.func));
+            }
+        }
+        out
+    }
+
     /// The frame at `pc`: function name, file, line (and, in Go 1.20+
     /// tables, the function's start line). `None` when no function covers
     /// `pc` or the table is malformed there.

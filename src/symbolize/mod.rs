@@ -16,6 +16,7 @@
 pub mod binary;
 pub mod debugfile;
 pub mod demangle;
+pub mod disasm;
 pub mod dwarf;
 pub mod gopclntab;
 
@@ -181,8 +182,8 @@ impl Loaded {
         })
     }
 
-    /// The frame Go's pc-line table gives for `addr`, if the binary has one.
-    fn go_frame(&self, addr: u64) -> Option<Frame> {
+    /// Go's pc-line table, parsed on first use (None: the binary has none).
+    fn pclntab(&self) -> Option<(&[u8], &gopclntab::Pclntab)> {
         let (range, table) = self
             .pcln
             .get_or_init(|| {
@@ -192,7 +193,42 @@ impl Loaded {
                 Some((range, gopclntab::Pclntab::parse(data, text)?))
             })
             .as_ref()?;
-        table.frame(self.bin.data().get(range.clone())?, addr)
+        Some((self.bin.data().get(range.clone())?, table))
+    }
+
+    /// The functions of Go's pc-line table as (start, end, name).
+    pub fn go_functions(&self) -> Vec<(u64, u64, String)> {
+        self.pclntab()
+            .map_or_else(Vec::new, |(data, t)| t.functions(data))
+    }
+
+    /// The source lines of the code at a file virtual address, innermost
+    /// first (the first is what `objdump -l` and Go's disassembler show
+    /// beside instructions; the others are the calls it was inlined
+    /// into): from the DWARF, else Go's pc-line table.
+    pub fn source_lines(&self, addr: u64) -> Vec<(String, i64)> {
+        if let Some(d) = &self.debug().dwarf {
+            let lines: Vec<(String, i64)> = d
+                .frames(addr)
+                .into_iter()
+                .filter(|f| !f.file.is_empty())
+                .map(|f| (f.file, f.line))
+                .collect();
+            if !lines.is_empty() {
+                return lines;
+            }
+        }
+        self.go_frame(addr)
+            .filter(|f| !f.file.is_empty())
+            .map(|f| (f.file, f.line))
+            .into_iter()
+            .collect()
+    }
+
+    /// The frame Go's pc-line table gives for `addr`, if the binary has one.
+    fn go_frame(&self, addr: u64) -> Option<Frame> {
+        let (data, table) = self.pclntab()?;
+        table.frame(data, addr)
     }
 
     /// Frames at a file virtual address, leaf first: from the DWARF, with

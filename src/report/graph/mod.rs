@@ -166,7 +166,7 @@ pub struct Graph {
     pub tags: Vec<NodeTags>,
 }
 
-const NONE: u32 = u32::MAX;
+pub const NONE: u32 = u32::MAX;
 impl Graph {
     pub fn node(&self, n: u32) -> &Node {
         &self.arena[n as usize]
