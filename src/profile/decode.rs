@@ -102,7 +102,19 @@ fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result
         WireType::LengthDelimited => {
             let mut packed = take_bytes(buf)?;
             while !packed.is_empty() {
-                push(decode_varint(&mut packed).map_err(wire)?);
+                // Short varints (most ids and values) inline; anything
+                // else, errors included, through prost.
+                match packed {
+                    [b, rest @ ..] if *b < 0x80 => {
+                        push(*b as u64);
+                        packed = rest;
+                    }
+                    [b0, b1, rest @ ..] if *b1 < 0x80 => {
+                        push((*b0 & 0x7f) as u64 | (*b1 as u64) << 7);
+                        packed = rest;
+                    }
+                    _ => push(decode_varint(&mut packed).map_err(wire)?),
+                }
             }
         }
         _ => return Err(DecodeError::Wire("unexpected wire type".into())),

@@ -99,6 +99,9 @@ pub struct Report {
     values: Option<(ValueSel, Arc<Graph>)>,
     /// The same report on the base profiles, for differential outputs.
     pub base: Option<Box<Report>>,
+    /// Which samples hold each location, made the first time a report
+    /// about a few nodes (peek) needs it; shared by clones.
+    postings: Arc<std::sync::OnceLock<graph::Postings>>,
 }
 
 /// Trimming results that the header reports.
@@ -161,6 +164,7 @@ impl Report {
             table: None,
             values: None,
             base: None,
+            postings: Arc::default(),
         }
     }
 
@@ -213,6 +217,16 @@ impl Report {
     /// share: the node table and the values-only graph.
     pub fn prime(&mut self) {
         self.values_graph();
+        // The index of samples by location (for peek), built on another
+        // thread while the user reads: reports use it once it is there.
+        if self.postings.get().is_none() && self.prof.samples.len() >= 100_000 {
+            let cell = self.postings.clone();
+            let samples = self.prof.samples.clone();
+            let n_locs = self.prof.locations.len();
+            std::thread::spawn(move || {
+                cell.get_or_init(|| graph::Postings::new(&samples, n_locs));
+            });
+        }
     }
 
     /// The values-only graph for the report's sample selection, computed
@@ -257,7 +271,8 @@ impl Report {
         // A values-only pass decides which nodes survive nodefraction and
         // nodecount; one pass with edges then builds the graph of those, as
         // pprof's successive rebuilds would.
-        let mut g = (*self.values_graph()).clone();
+        let values = self.values_graph();
+        let mut g = (*values).clone();
         let p = &self.prof;
         let o = &self.opts;
         let sel = o.sample;
@@ -328,7 +343,23 @@ impl Report {
             Some(t) => graph::Edges::Touching(t),
             None => graph::Edges::All,
         };
-        g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
+        // Edges touching a few nodes come from the few samples that hold
+        // them; node values are then the values pass's (a rebuild gives
+        // kept nodes the same values).
+        let subset = touching.as_ref().and_then(|t| {
+            self.postings
+                .get()?
+                .samples_touching(&table, t, p.locations.len())
+        });
+        g = match subset {
+            Some(samples) => {
+                let mut e =
+                    Graph::build_edges_subset(p, &table, sel, kept.as_deref(), mode, &samples);
+                e.take_values(&values, kept.as_deref());
+                e
+            }
+            None => Graph::build_edges(p, &table, sel, kept.as_deref(), mode),
+        };
         drop_negative(&mut g);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);

@@ -268,10 +268,10 @@ impl Pass {
         kept: Option<(&[bool], &[bool])>,
         edges: bool,
         touching: Option<&[bool]>,
-        range: std::ops::Range<usize>,
+        samples: impl Iterator<Item = usize>,
     ) {
         let s = &p.samples;
-        for i in range {
+        for i in samples {
             let values = s.values(i);
             let w = values[sel.index];
             let dw = if sel.mean { values[0] } else { 0 };
@@ -510,6 +510,92 @@ impl Graph {
         }
     }
 
+    /// [`Graph::build_edges`] over the listed samples only (ascending): the
+    /// edges of `Edges::Touching` nodes, from the samples that hold them
+    /// ([`Postings::samples_touching`]). Node values are partial: see
+    /// [`Graph::take_values`].
+    pub fn build_edges_subset(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+        samples: &[u32],
+    ) -> Graph {
+        let touching = match mode {
+            Edges::Touching(t) => Some(t),
+            _ => None,
+        };
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
+            (0..p.locations.len() as u32)
+                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
+                .collect()
+        });
+        let kept2 = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
+        let mut pass = Pass::with_kept(table.infos.len(), kept);
+        let edges = !matches!(mode, Edges::None);
+        pass.run(
+            p,
+            table,
+            sel,
+            kept2,
+            edges,
+            touching,
+            samples.iter().map(|&i| i as usize),
+        );
+        let mut arena: Vec<Node> = table
+            .infos
+            .iter()
+            .map(|&info| Node {
+                info,
+                flat: 0,
+                flat_div: 0,
+                cum: 0,
+                cum_div: 0,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        for (e, edge) in pass.edge_list.iter().enumerate() {
+            arena[edge.src as usize].outs.push(e as u32);
+            arena[edge.dest as usize].ins.push(e as u32);
+        }
+        Graph {
+            arena,
+            edges: pass.edge_list,
+            nodes: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// Node values (and the node list) from the values-only graph of all
+    /// samples, for the nodes of `kept` (all when None): what a full
+    /// rebuild with `kept` gives them.
+    pub fn take_values(&mut self, values: &Graph, kept: Option<&[bool]>) {
+        for (n, v) in self.arena.iter_mut().zip(&values.arena) {
+            n.flat = v.flat;
+            n.flat_div = v.flat_div;
+            n.cum = v.cum;
+            n.cum_div = v.cum_div;
+        }
+        self.nodes = (0..self.arena.len() as u32)
+            .filter(|&k| {
+                let n = &self.arena[k as usize];
+                kept.is_none_or(|kept| kept[k as usize]) && (n.cum != 0 || n.flat != 0)
+            })
+            .collect();
+        if let Some(kept) = kept {
+            for (k, n) in self.arena.iter_mut().enumerate() {
+                if !kept[k] {
+                    n.flat = 0;
+                    n.flat_div = 0;
+                    n.cum = 0;
+                    n.cum_div = 0;
+                }
+            }
+        }
+    }
+
     /// [`Graph::build`], also collecting the samples' labels per node when
     /// `tags` is given (pprof's LabelTags and NumericTags, for drawings).
     pub fn build_tagged(
@@ -525,5 +611,64 @@ impl Graph {
             g.tags = collect_tags(p, table, sel, kept, spec);
         }
         g
+    }
+}
+
+/// Which samples hold each location (a CSR index: location `l`'s samples
+/// are `samples[start[l]..start[l + 1]]`, ascending), so that reports about
+/// a few nodes visit only the samples that hold them.
+pub struct Postings {
+    start: Vec<u32>,
+    samples: Vec<u32>,
+}
+
+impl Postings {
+    pub fn new(s: &crate::profile::model::SampleData, n_locs: usize) -> Postings {
+        let mut start = vec![0u32; n_locs + 1];
+        for &l in &s.locs {
+            if let Some(c) = start.get_mut(l as usize + 1) {
+                *c += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut samples = vec![0u32; s.locs.len()];
+        for i in 0..s.len() {
+            for &l in s.stack(i) {
+                if let Some(f) = fill.get_mut(l as usize) {
+                    // A location twice in a stack is listed twice; the
+                    // sample list is deduplicated when read.
+                    samples[*f as usize] = i as u32;
+                    *f += 1;
+                }
+            }
+        }
+        Postings { start, samples }
+    }
+
+    /// The samples (ascending, once each) holding a frame of a `touching`
+    /// node, or None when they are too many for a partial pass to pay off.
+    pub fn samples_touching(
+        &self,
+        table: &NodeTable,
+        touching: &[bool],
+        n_locs: usize,
+    ) -> Option<Vec<u32>> {
+        let total = self.samples.len();
+        let mut out = Vec::new();
+        for l in 0..n_locs.min(self.start.len().saturating_sub(1)) {
+            if table.frames(l as u32).iter().any(|&k| touching[k as usize]) {
+                let (a, b) = (self.start[l] as usize, self.start[l + 1] as usize);
+                out.extend_from_slice(&self.samples[a..b]);
+                if out.len() > total / 8 {
+                    return None;
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
     }
 }
