@@ -568,6 +568,25 @@ impl Graph {
         }
     }
 
+    /// [`Graph::build_tagged`] with edges over the listed samples only
+    /// (those holding a kept node: [`Postings::samples_touching`]), node
+    /// values from `values` (the values-only graph of all samples).
+    pub fn build_tagged_subset(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: &[bool],
+        values: &Graph,
+        samples: &[u32],
+        tags: &TagSpec,
+    ) -> Graph {
+        let mut g = Graph::build_edges_subset(p, table, sel, Some(kept), Edges::All, samples);
+        g.take_values(values, Some(kept));
+        let it = samples.iter().map(|&i| i as usize);
+        g.tags = collect_tags(p, table, sel, Some(kept), tags, it);
+        g
+    }
+
     /// Node values (and the node list) from the values-only graph of all
     /// samples, for the nodes of `kept` (all when None): what a full
     /// rebuild with `kept` gives them.
@@ -608,7 +627,7 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build(p, table, sel, kept, edges);
         if let Some(spec) = tags {
-            g.tags = collect_tags(p, table, sel, kept, spec);
+            g.tags = collect_tags(p, table, sel, kept, spec, 0..p.samples.len());
         }
         g
     }
