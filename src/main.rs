@@ -79,7 +79,7 @@ fn run(args: &[String]) -> Result<(), Error> {
     let mut rpt = driver::prepare_report(&p, &cmd, &inv.config, &mut ui)?;
     timed("prepare", t);
     let t = std::time::Instant::now();
-    let out = driver::render(&mut rpt, &cmd, &mut ui)?;
+    let done = driver::render_and_deliver(&mut rpt, &cmd, &inv.config.output, false, &mut ui);
     timed("render", t);
-    driver::deliver(&cmd, &out, &inv.config.output, false, &mut ui)
+    done
 }

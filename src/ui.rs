@@ -39,7 +39,15 @@ impl Ui for Vec<String> {
 /// is, so normal reports stay byte-identical to pprof's.
 pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !s.contains(unsafe_char) {
+    // A byte scan first (it vectorizes; reports run to gigabytes): control
+    // characters are C0 bytes, DEL, or C1 (U+0080..U+009F, 0xC2 0x80..0x9F
+    // in UTF-8); a lead byte 0xC2 sends the text to the exact check.
+    let maybe = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2;
+    let suspect = s
+        .as_bytes()
+        .chunks(64)
+        .any(|c| c.iter().fold(false, |a, &b| a | maybe(b)));
+    if !suspect || !s.contains(unsafe_char) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

@@ -76,11 +76,14 @@ const TEXT: Overrides = Overrides {
 };
 
 /// Renders a prepared report: text (control characters escaped on
-/// output) or bytes (protobuf profiles, written as they are).
+/// output) or bytes (protobuf profiles, written as they are), or text
+/// written as it is made (reports that can outgrow memory, `traces`: the
+/// renderer escapes control characters itself).
 #[derive(Clone, Copy)]
 pub enum Render {
     Text(fn(&mut Report, &mut dyn Ui) -> Result<String, Error>),
     Binary(fn(&mut Report, &mut dyn Ui) -> Result<Vec<u8>, Error>),
+    Stream(fn(&mut Report, &mut dyn Ui, &mut dyn std::io::Write) -> std::io::Result<()>),
 }
 
 /// One command.
@@ -110,8 +113,8 @@ fn text(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
 fn peek(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     report::peek::print_peek(r).map_err(|e| Error::Report(e.into()))
 }
-fn traces(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
-    Ok(report::traces::print_traces(r))
+fn traces(r: &mut Report, _: &mut dyn Ui, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    report::traces::write_traces(r, w)
 }
 fn tags(r: &mut Report, _: &mut dyn Ui) -> Result<String, Error> {
     Ok(report::tags::print_tags(r))
@@ -533,7 +536,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         format: Format::Traces,
         class: PrepClass::Own,
         overrides: GRAPH,
-        render: Render::Text(traces),
+        render: Render::Stream(traces),
         shell_nodecount: None,
         filters_tags: false,
         delivery: Delivery::Stdout,

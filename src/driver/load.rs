@@ -170,13 +170,70 @@ fn locate_binaries(p: &mut Profile, src: &Sources, ui: &mut dyn Ui) {
     }
 }
 
-/// Loads and merges a list of profiles.
+/// Loads and merges a list of profiles. Many profiles are loaded on two
+/// threads and merged as they come, in order, each dropped once merged
+/// (a fleet of profiles is never in memory at once); when the streamed
+/// merge cannot give [`combine`]'s result (units to scale, an error...),
+/// the list is loaded again and combined whole.
 fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
+    if paths.len() >= 3 {
+        if let Some(p) = grab_streaming(paths, src, ui) {
+            return Ok(p);
+        }
+    }
     let mut profiles = paths
         .iter()
         .map(|path| load_one(path, src, ui))
         .collect::<Result<Vec<_>, _>>()?;
     combine(&mut profiles)
+}
+
+/// [`grab`]'s streamed merge; None when it must start over (nothing has
+/// been said to `ui` then).
+fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Profile> {
+    use std::sync::mpsc::sync_channel;
+    type Loaded = (Result<Profile, Error>, Vec<String>);
+    let load = |path: &String| -> Loaded {
+        let mut warnings = Vec::new();
+        (load_one(path, src, &mut warnings), warnings)
+    };
+    let mut warnings = Vec::new();
+    let merged = std::thread::scope(|scope| {
+        let mut queues = Vec::new();
+        for first in 0..2 {
+            let (tx, rx) = sync_channel::<Loaded>(2);
+            let load = &load;
+            scope.spawn(move || {
+                for path in paths.iter().skip(first).step_by(2) {
+                    let loaded = load(path);
+                    let failed = loaded.0.is_err();
+                    if tx.send(loaded).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            queues.push(rx);
+        }
+        let mut merged: Option<profile::merge::Streaming> = None;
+        for k in 0..paths.len() {
+            let (p, w) = queues[k % 2].recv().ok()?;
+            let p = p.ok()?;
+            warnings.extend(w);
+            match &mut merged {
+                None => merged = Some(profile::merge::Streaming::new(&p)),
+                Some(m) => {
+                    if !m.add(&p) {
+                        return None;
+                    }
+                }
+            }
+        }
+        merged.map(profile::merge::Streaming::finish)
+    })?;
+    for w in &warnings {
+        ui.warn(w);
+    }
+    Some(merged)
 }
 
 /// Merges profiles (scaled first, as pprof does); base subtraction is a

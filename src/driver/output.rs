@@ -48,6 +48,16 @@ impl Output {
 pub fn render(rpt: &mut Report, cmd: &Command, ui: &mut dyn Ui) -> Result<Output, Error> {
     match cmd.spec.render {
         Render::Binary(f) => f(rpt, ui).map(Output::Binary),
+        Render::Stream(f) => {
+            let mut out = Vec::new();
+            f(rpt, ui, &mut out).map_err(|source| Error::Output {
+                path: "memory".into(),
+                source,
+            })?;
+            Ok(Output::Text(String::from_utf8(out).unwrap_or_else(|e| {
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            })))
+        }
         Render::Text(f) => {
             let text = f(rpt, ui)?;
             Ok(Output::Text(match crate::ui::escape_controls(&text) {
@@ -55,6 +65,45 @@ pub fn render(rpt: &mut Report, cmd: &Command, ui: &mut dyn Ui) -> Result<Output
                 std::borrow::Cow::Owned(safe) => safe,
             }))
         }
+    }
+}
+
+/// Renders a prepared report and delivers it ([`render`], [`deliver`]);
+/// a streamed report going to standard output or `output` is written as it
+/// is made, never held whole.
+pub fn render_and_deliver(
+    rpt: &mut Report,
+    cmd: &Command,
+    output: &str,
+    interactive: bool,
+    ui: &mut dyn Ui,
+) -> Result<(), Error> {
+    use std::io::Write;
+    let Render::Stream(f) = cmd.spec.render else {
+        let out = render(rpt, cmd, ui)?;
+        return deliver(cmd, &out, output, interactive, ui);
+    };
+    if !matches!(cmd.spec.delivery, Delivery::Stdout) {
+        let out = render(rpt, cmd, ui)?;
+        return deliver(cmd, &out, output, interactive, ui);
+    }
+    if !output.is_empty() {
+        ui.warn(&format!("Generating report in {output}"));
+        let err = |source| Error::Output {
+            path: output.to_string(),
+            source,
+        };
+        let file = std::fs::File::create(output).map_err(err)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        return f(rpt, ui, &mut w).and_then(|_| w.flush()).map_err(err);
+    }
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match f(rpt, ui, &mut w).and_then(|_| w.flush()) {
+        Err(source) if source.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Output {
+            path: "standard output".into(),
+            source,
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -102,7 +102,19 @@ fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result
         WireType::LengthDelimited => {
             let mut packed = take_bytes(buf)?;
             while !packed.is_empty() {
-                push(decode_varint(&mut packed).map_err(wire)?);
+                // Short varints (most ids and values) inline; anything
+                // else, errors included, through prost.
+                match packed {
+                    [b, rest @ ..] if *b < 0x80 => {
+                        push(*b as u64);
+                        packed = rest;
+                    }
+                    [b0, b1, rest @ ..] if *b1 < 0x80 => {
+                        push((*b0 & 0x7f) as u64 | (*b1 as u64) << 7);
+                        packed = rest;
+                    }
+                    _ => push(decode_varint(&mut packed).map_err(wire)?),
+                }
             }
         }
         _ => return Err(DecodeError::Wire("unexpected wire type".into())),
@@ -384,6 +396,9 @@ fn count_sample_items(raw: &[&[u8]]) -> SampleCounts {
     c
 }
 
+/// Decodes the samples; many are decoded on two threads, the second
+/// half then appended to the first (errors are reported as a single pass
+/// would: the first bad sample's).
 fn decode_samples(
     raw: &[&[u8]],
     width: usize,
@@ -393,6 +408,62 @@ fn decode_samples(
     if width == 0 && !raw.is_empty() {
         return Err(malformed("missing sample type information".into()));
     }
+    let dense = dense_ids(location_ids)?;
+    if raw.len() < 100_000 {
+        return Ok(decode_part(raw, width, location_ids, &dense, strings)?.into());
+    }
+    let (first, second) = raw.split_at(raw.len() / 2);
+    let (a, b) = std::thread::scope(|scope| {
+        let h = scope.spawn(|| decode_part(second, width, location_ids, &dense, strings));
+        let a = decode_part(first, width, location_ids, &dense, strings);
+        (a, h.join())
+    });
+    let mut a = a?;
+    let b = match b {
+        Ok(b) => b?,
+        // A panicking worker is a bug; redo its half here.
+        Err(_) => decode_part(second, width, location_ids, &dense, strings)?,
+    };
+    let (locs, labels) = (a.locs.len() as u32, a.labels.len() as u32);
+    reserve(&mut a.values, b.values.len())?;
+    reserve(&mut a.locs, b.locs.len())?;
+    reserve(&mut a.labels, b.labels.len())?;
+    reserve(&mut a.loc_start, b.len())?;
+    reserve(&mut a.label_start, b.len())?;
+    a.values.extend_from_slice(&b.values);
+    a.locs.extend_from_slice(&b.locs);
+    a.labels.extend_from_slice(&b.labels);
+    a.loc_start
+        .extend(b.loc_start[1..].iter().map(|&x| x + locs));
+    a.label_start
+        .extend(b.label_start[1..].iter().map(|&x| x + labels));
+    Ok(a.into())
+}
+
+/// Location ids to indexes in a plain array when ids are dense (the common
+/// case: no hashing on the hot path); empty otherwise.
+fn dense_ids(location_ids: &HashMap<u64, u32>) -> Result<Vec<u32>, DecodeError> {
+    let max = location_ids.keys().copied().max().unwrap_or(0);
+    if max as usize <= location_ids.len() * 2 + 16 {
+        let mut v = Vec::new();
+        reserve(&mut v, max as usize + 1)?;
+        v.resize(max as usize + 1, u32::MAX);
+        for (&id, &ix) in location_ids {
+            v[id as usize] = ix;
+        }
+        Ok(v)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+fn decode_part(
+    raw: &[&[u8]],
+    width: usize,
+    location_ids: &HashMap<u64, u32>,
+    dense: &[u32],
+    strings: &StringMap,
+) -> Result<SampleData, DecodeError> {
     let mut s = SampleData::new(width);
     // Sized exactly up front: growing by doubling would briefly need twice
     // the largest array of the model. Every count is bounded by the bytes
@@ -403,21 +474,6 @@ fn decode_samples(
     reserve(&mut s.values, raw.len().saturating_mul(width).min(n.values))?;
     reserve(&mut s.locs, n.locs)?;
     reserve(&mut s.labels, n.labels)?;
-    // Dense ids (the common case) avoid hashing on the hot path.
-    let dense: Vec<u32> = {
-        let max = location_ids.keys().copied().max().unwrap_or(0);
-        if max as usize <= location_ids.len() * 2 + 16 {
-            let mut v = Vec::new();
-            reserve(&mut v, max as usize + 1)?;
-            v.resize(max as usize + 1, u32::MAX);
-            for (&id, &ix) in location_ids {
-                v[id as usize] = ix;
-            }
-            v
-        } else {
-            Vec::new()
-        }
-    };
     let resolve = |id: u64| -> Option<u32> {
         if dense.is_empty() {
             location_ids.get(&id).copied()
@@ -475,5 +531,5 @@ fn decode_samples(
         s.loc_start.push(s.locs.len() as u32);
         s.label_start.push(s.labels.len() as u32);
     }
-    Ok(s.into())
+    Ok(s)
 }

@@ -37,19 +37,28 @@ struct FunctionKey {
     filename: StrId,
 }
 
-#[derive(PartialEq, Eq, Hash)]
-struct LocationKey {
-    addr: u64,
+/// What identifies an output location, but for lines after the first.
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct LocKey {
+    address: u64,
+    line0: i64,
+    func0: u32,
     mapping: u32,
-    is_folded: bool,
-    lines: Vec<(u32, i64)>,
+    nlines: u32,
+    folded: bool,
 }
 
 struct Merger {
     out: Profile,
     mappings: FxMap<MappingKey, u32>,
     functions: FxMap<FunctionKey, u32>,
-    locations: FxMap<LocationKey, u32>,
+    /// Location hash → first output location with it; collisions chain
+    /// via `loc_next` (no key is allocated per lookup).
+    locations: FxMap<u64, u32>,
+    loc_next: Vec<u32>,
+    loc_keys: Vec<LocKey>,
+    line_scratch: Vec<Line>,
+    loc_hasher: foldhash::fast::FixedState,
     /// Sample hash → first output sample with it; collisions chain via `next`.
     samples: FxMap<u64, u32>,
     next: Vec<u32>,
@@ -169,14 +178,7 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     for s in &srcs[1..] {
         compatible(first, s)?;
     }
-    let mut m = Merger {
-        out: Profile::default(),
-        mappings: FxMap::default(),
-        functions: FxMap::default(),
-        locations: FxMap::default(),
-        samples: FxMap::default(),
-        next: Vec::new(),
-    };
+    let mut m = Merger::new(first);
     // Sized for the sum of the sources: no regrowth (and brief doubling)
     // of the largest arrays while appending.
     let mut data = SampleData::new(first.sample_types.len());
@@ -235,6 +237,118 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     Ok(m.out)
 }
 
+/// Merges profiles one at a time as they are loaded, so that a fleet of
+/// profiles is never held in memory at once, with the result [`merge`]
+/// gives on them all. Where that result would depend on sources not seen
+/// yet (units to scale, header strings new to the merged table, an
+/// incompatible profile), [`Streaming::add`] says so and the caller merges
+/// the whole list with [`merge`] instead.
+pub struct Streaming {
+    m: Merger,
+    /// The first profile's header (types, strings), for compatibility checks.
+    first: Profile,
+    seen_comments: Vec<String>,
+}
+
+impl Streaming {
+    /// Starts with the first profile (its header and samples).
+    pub fn new(first: &Profile) -> Streaming {
+        let header = Profile {
+            strings: first.strings.clone(),
+            sample_types: first.sample_types.clone(),
+            period_type: first.period_type,
+            ..Profile::default()
+        };
+        let mut st = Streaming {
+            m: Merger::new(first),
+            first: header,
+            seen_comments: Vec::new(),
+        };
+        st.header(first);
+        let o = &mut st.m.out;
+        o.drop_frames = o.strings.intern(first.str(first.drop_frames));
+        o.keep_frames = o.strings.intern(first.str(first.keep_frames));
+        o.period_type = ValueType {
+            ty: o.strings.intern(first.str(first.period_type.ty)),
+            unit: o.strings.intern(first.str(first.period_type.unit)),
+        };
+        o.sample_types = first
+            .sample_types
+            .iter()
+            .map(|t| ValueType {
+                ty: o.strings.intern(first.str(t.ty)),
+                unit: o.strings.intern(first.str(t.unit)),
+            })
+            .collect();
+        st.m.add(first);
+        st
+    }
+
+    /// The header fields [`merge`] takes from each source.
+    fn header(&mut self, s: &Profile) {
+        let o = &mut self.m.out;
+        if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
+            o.time_nanos = s.time_nanos;
+        }
+        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
+        if o.period == 0 || o.period < s.period {
+            o.period = s.period;
+        }
+        for &c in &s.comments {
+            let text = s.str(c);
+            if !self.seen_comments.iter().any(|x: &String| x == text) {
+                self.seen_comments.push(text.to_string());
+                let id = o.strings.intern(text);
+                o.comments.push(id);
+            }
+        }
+        if o.default_sample_type == 0 {
+            o.default_sample_type = o.strings.intern(s.str(s.default_sample_type));
+        }
+    }
+
+    /// Adds the next profile; false (nothing added) when [`merge`] of the
+    /// whole list would differ: units differ from the first profile's (to
+    /// be scaled), the profiles are incompatible, or a comment or default
+    /// sample type new to the merged strings would have been numbered
+    /// before every sample.
+    pub fn add(&mut self, s: &Profile) -> bool {
+        let same = |a: &ValueType, b: &ValueType| {
+            self.first.str(a.ty) == s.str(b.ty) && self.first.str(a.unit) == s.str(b.unit)
+        };
+        if !same(&self.first.period_type, &s.period_type)
+            || self.first.sample_types.len() != s.sample_types.len()
+            || self
+                .first
+                .sample_types
+                .iter()
+                .zip(&s.sample_types)
+                .any(|(a, b)| !same(a, b))
+        {
+            return false;
+        }
+        let o = &self.m.out;
+        let known = |id: StrId| id == 0 || o.strings.find(s.str(id)).is_some();
+        let new_comment = s
+            .comments
+            .iter()
+            .any(|&c| !self.seen_comments.iter().any(|x| x == s.str(c)) && !known(c));
+        let new_default = o.default_sample_type == 0 && !known(s.default_sample_type);
+        if new_comment || new_default {
+            return false;
+        }
+        self.header(s);
+        self.m.add(s);
+        true
+    }
+
+    /// The merged profile (all-zero samples dropped, as [`merge`] does).
+    pub fn finish(mut self) -> Profile {
+        self.m.drop_zero_samples();
+        self.m.out
+    }
+}
+
 /// Merges a lone profile into itself, in place: identical samples
 /// (same stack and labels) are combined and all-zero ones dropped, as a
 /// merge does, but the tables are kept as they are and no second copy of
@@ -271,26 +385,63 @@ impl SampleIndex {
         out.sort_by_key(|l| (l.key, l.is_numeric()));
     }
 
-    /// Looks sample `i` of `s` up among the samples registered so far
-    /// (indexes into `s`); registers it as sample number `next.len()` when
-    /// new. `scratch` receives its sorted labels.
-    pub(crate) fn find_or_insert(
-        &mut self,
-        s: &SampleData,
-        i: usize,
-        scratch: &mut Vec<Label>,
-    ) -> Option<u32> {
+    /// The hash [`SampleIndex::find_or_insert`] files sample `i` under.
+    pub(crate) fn hash(s: &SampleData, i: usize, scratch: &mut Vec<Label>) -> u64 {
         Self::sorted(scratch, s.labels(i));
         let mut h = FxHasher::default();
         s.stack(i).hash(&mut h);
         scratch.hash(&mut h);
+        h.finish()
+    }
+
+    /// The hashes of samples `range` of `s`, on two threads when they are
+    /// many (hashing reads every stack; the table inserts stay in order).
+    pub(crate) fn hashes(s: &SampleData, range: std::ops::Range<usize>) -> Vec<u64> {
+        let part = |r: std::ops::Range<usize>| {
+            let mut scratch = Vec::new();
+            r.map(|i| Self::hash(s, i, &mut scratch))
+                .collect::<Vec<u64>>()
+        };
+        if range.len() < 100_000 {
+            return part(range);
+        }
+        let mid = range.start + range.len() / 2;
+        let (mut a, b) = std::thread::scope(|scope| {
+            let h = scope.spawn(|| part(mid..range.end));
+            (part(range.start..mid), h.join())
+        });
+        match b {
+            Ok(b) => a.extend_from_slice(&b),
+            Err(_) => a.extend(part(mid..range.end)),
+        }
+        a
+    }
+
+    /// Numbers the next sample without registering it (one known to have
+    /// no duplicate).
+    pub(crate) fn skip(&mut self) {
+        self.next.push(NONE);
+    }
+
+    /// Looks sample `i` of `s`, whose [`SampleIndex::hash`] is `hash`, up
+    /// among the samples registered so far (indexes into `s`); registers it
+    /// as sample number `next.len()` when new. `scratch` receives its
+    /// sorted labels.
+    pub(crate) fn find_or_insert(
+        &mut self,
+        s: &SampleData,
+        i: usize,
+        hash: u64,
+        scratch: &mut Vec<Label>,
+    ) -> Option<u32> {
         let new = self.next.len() as u32;
-        match self.first.entry(h.finish()) {
+        match self.first.entry(hash) {
             Entry::Vacant(e) => {
                 e.insert(new);
             }
             Entry::Occupied(e) => {
                 let mut j = *e.get();
+                Self::sorted(scratch, s.labels(i));
                 loop {
                     if s.stack(j as usize) == s.stack(i) {
                         Self::sorted(&mut self.other, s.labels(j as usize));
@@ -312,6 +463,24 @@ impl SampleIndex {
 }
 
 impl Merger {
+    fn new(first: &Profile) -> Merger {
+        Merger {
+            out: Profile {
+                samples: Samples::new(first.sample_types.len()),
+                ..Profile::default()
+            },
+            mappings: FxMap::default(),
+            functions: FxMap::default(),
+            locations: FxMap::default(),
+            loc_next: Vec::new(),
+            loc_keys: Vec::new(),
+            line_scratch: Vec::new(),
+            loc_hasher: foldhash::fast::FixedState::default(),
+            samples: FxMap::default(),
+            next: Vec::new(),
+        }
+    }
+
     fn add(&mut self, src: &Profile) {
         let mut maps = SourceMaps {
             strings: vec![NONE; src.strings.len()],
@@ -487,34 +656,79 @@ impl Merger {
             None => (None, 0),
         };
         let address = (sl.address as i64).wrapping_add(offset) as u64;
-        let lines: Vec<Line> = sl
-            .lines
-            .iter()
-            .map(|ln| Line {
-                function: self.map_function(src, maps, ln.function as usize),
-                ..*ln
-            })
-            .collect();
-        let key = LocationKey {
-            addr: match mapping {
-                Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
-                None => address,
-            },
-            mapping: mapping.map_or(0, |m| m + 1),
-            is_folded: sl.is_folded,
-            lines: lines.iter().map(|l| (l.function, l.line)).collect(),
+        let mut lines = std::mem::take(&mut self.line_scratch);
+        lines.clear();
+        for ln in &sl.lines {
+            let function = self.map_function(src, maps, ln.function as usize);
+            lines.push(Line { function, ..*ln });
+        }
+        // pprof's location key: the address relative to the mapping, the
+        // mapping, is_folded and the (function, line) of each line. (Fx
+        // mixes these regular addresses and ids too poorly: long probes.)
+        let mut h = std::hash::BuildHasher::build_hasher(&self.loc_hasher);
+        match mapping {
+            Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
+            None => address,
+        }
+        .hash(&mut h);
+        mapping.hash(&mut h);
+        sl.is_folded.hash(&mut h);
+        for l in &lines {
+            (l.function, l.line).hash(&mut h);
+        }
+        // Compared first on a compact copy of the key (one cache line per
+        // candidate); the line list only when there are several lines.
+        let key = LocKey {
+            address,
+            line0: lines.first().map_or(0, |l| l.line),
+            func0: lines.first().map_or(NONE, |l| l.function),
+            mapping: mapping.map_or(NONE, |m| m),
+            nlines: lines.len() as u32,
+            folded: sl.is_folded,
+        };
+        let out_locations = &self.out.locations;
+        let loc_keys = &self.loc_keys;
+        let same = |j: u32| {
+            loc_keys[j as usize] == key
+                && (lines.len() <= 1
+                    || out_locations[j as usize]
+                        .lines
+                        .iter()
+                        .zip(&lines)
+                        .all(|(a, b)| a.function == b.function && a.line == b.line))
         };
         let next = self.out.locations.len() as u32;
-        let ix = *self.locations.entry(key).or_insert(next);
+        let ix = match self.locations.entry(h.finish()) {
+            Entry::Vacant(e) => {
+                e.insert(next);
+                next
+            }
+            Entry::Occupied(e) => {
+                let mut j = *e.get();
+                loop {
+                    if same(j) {
+                        break j;
+                    }
+                    if self.loc_next[j as usize] == NONE {
+                        self.loc_next[j as usize] = next;
+                        break next;
+                    }
+                    j = self.loc_next[j as usize];
+                }
+            }
+        };
         if ix == next {
             self.out.locations.push(Location {
                 id: next as u64 + 1,
                 mapping,
                 address,
-                lines,
+                lines: lines.clone(),
                 is_folded: sl.is_folded,
             });
+            self.loc_keys.push(key);
+            self.loc_next.push(NONE);
         }
+        self.line_scratch = lines;
         maps.locations[i] = Some(ix);
         ix
     }

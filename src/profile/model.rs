@@ -14,14 +14,14 @@ pub type StrId = u32;
 #[derive(Clone, Debug)]
 pub struct Strings {
     list: Vec<Box<str>>,
-    index: HashMap<Box<str>, StrId>,
+    index: HashMap<Box<str>, StrId, foldhash::fast::RandomState>,
 }
 
 impl Default for Strings {
     fn default() -> Self {
         let mut s = Strings {
             list: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         };
         s.intern("");
         s
@@ -237,12 +237,28 @@ impl Samples {
         let n = d.len();
         let w = d.width;
         let mut index = crate::profile::merge::SampleIndex::new(n);
+        let hashes = crate::profile::merge::SampleIndex::hashes(d, 0..n);
+        // Only samples whose hash is shared can be duplicates: find those
+        // hashes by sorting (cheaper than a table of every sample); most
+        // profiles have none, and no all-zero sample: nothing to do.
+        let shared: rustc_hash::FxHashSet<u64> = {
+            let mut sorted = hashes.clone();
+            sorted.sort_unstable();
+            sorted
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0])
+                .collect()
+        };
+        if shared.is_empty() && (0..n).all(|i| d.values(i).iter().any(|&v| v != 0)) {
+            return;
+        }
         let mut scratch = Vec::new();
         // Write cursors; they never pass the read position, so reading
         // sample r (whose bounds are saved before being overwritten) is safe.
         let (mut ws, mut wl, mut wlab) = (0usize, 0usize, 0usize);
         let (mut start, mut lab_start) = (0usize, 0usize);
-        for r in 0..n {
+        for (r, &hash) in hashes.iter().enumerate() {
             let end = d.loc_start[r + 1] as usize;
             let lab_end = d.label_start[r + 1] as usize;
             let zero = d.values[r * w..(r + 1) * w].iter().all(|&v| v == 0);
@@ -257,7 +273,13 @@ impl Samples {
                 let (nl, nlab) = (wl + end - start, wlab + lab_end - lab_start);
                 d.loc_start[ws + 1] = nl as u32;
                 d.label_start[ws + 1] = nlab as u32;
-                match index.find_or_insert(d, ws, &mut scratch) {
+                let found = if shared.contains(&hash) {
+                    index.find_or_insert(d, ws, hash, &mut scratch)
+                } else {
+                    index.skip();
+                    None
+                };
+                match found {
                     Some(j) => {
                         let j = j as usize;
                         for k in 0..w {

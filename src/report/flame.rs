@@ -86,17 +86,7 @@ pub fn folded_stacks(rpt: &mut Report) -> Folded {
         .filter(|(_, v)| *v != 0)
         .collect();
     // Frame by frame, by name: compare name ranks, not strings.
-    let mut order: Vec<u32> = (0..names.len() as u32).collect();
-    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
-    let mut rank = vec![0u32; names.len()];
-    for (i, w) in order.iter().enumerate() {
-        let same = i > 0 && names[order[i - 1] as usize] == names[*w as usize];
-        rank[*w as usize] = if same {
-            rank[order[i - 1] as usize]
-        } else {
-            i as u32
-        };
-    }
+    let rank = name_ranks(&names);
     for (frames, _) in &mut stacks {
         // Sort on ranks, then map back (ranks of equal names are equal, and
         // equal names print the same).
@@ -118,6 +108,198 @@ pub fn folded_stacks(rpt: &mut Report) -> Folded {
         }
     }
     Folded { names, stacks }
+}
+
+/// Each name's rank in sorted order; equal names share a rank.
+fn name_ranks(names: &[String]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut rank = vec![0u32; names.len()];
+    for (i, w) in order.iter().enumerate() {
+        let same = i > 0 && names[order[i - 1] as usize] == names[*w as usize];
+        rank[*w as usize] = if same {
+            rank[order[i - 1] as usize]
+        } else {
+            i as u32
+        };
+    }
+    rank
+}
+
+/// A frame of the pruned call tree: its parent, its name (as a node key of
+/// that name) and the value of the samples through it.
+struct TreeNode {
+    parent: u32,
+    key: u32,
+    total: i64,
+    /// Samples ending here.
+    own: i64,
+    /// Too narrow to be drawn: kept as a leaf holding its whole subtree.
+    pruned: bool,
+}
+
+/// The flame graph's input lines, from the call tree of the samples pruned
+/// of frames inferno would not draw anyway (narrower than half its
+/// `min_width` percent of the total), with their total width: a frame
+/// too narrow is one line holding its subtree's value, so every drawn
+/// frame keeps its width and its position. On a million incoherent stacks
+/// this is a few thousand lines instead of a million, and no per-sample
+/// strings. None when values are not plain sums (negative values, means,
+/// ratios): those fold whole stacks first.
+fn pruned_lines(rpt: &mut Report, min_width_pct: f64) -> Option<(Vec<String>, u128)> {
+    use crate::report::graph::FastMap;
+    let ratio = rpt.opts.ratio;
+    let sel = rpt.opts.sample;
+    if sel.mean || (ratio > 0.0 && ratio != 1.0) {
+        return None;
+    }
+    let table = rpt.node_table();
+    let p = &rpt.prof;
+    let s = &p.samples;
+    let mut total: u128 = 0;
+    for i in 0..s.len() {
+        let w = s.values(i)[sel.index];
+        if w < 0 {
+            return None;
+        }
+        if w > 0 && s.stack(i).iter().any(|&l| !table.frames(l).is_empty()) {
+            total += w as u128;
+        }
+    }
+    let names = frame_names(p, &table);
+    let rank = name_ranks(&names);
+    let threshold = min_width_pct / 100.0 * total as f64 * 0.5;
+    // The root (index 0) is no frame.
+    let mut tree = vec![TreeNode {
+        parent: u32::MAX,
+        key: u32::MAX,
+        total: 0,
+        own: 0,
+        pruned: false,
+    }];
+    // A sample on its way down: next location (counted from the root end),
+    // next frame in it (callers first), current tree node.
+    struct Cursor {
+        sample: u32,
+        loc: u32,
+        frame: u32,
+        node: u32,
+    }
+    let mut active: Vec<Cursor> = (0..s.len() as u32)
+        .filter(|&i| s.values(i as usize)[sel.index] > 0)
+        .map(|sample| Cursor {
+            sample,
+            loc: 0,
+            frame: 0,
+            node: 0,
+        })
+        .collect();
+    let mut children: FastMap<u64, u32> = FastMap::default();
+    while !active.is_empty() {
+        children.clear();
+        active.retain_mut(|c| {
+            let i = c.sample as usize;
+            let w = s.values(i)[sel.index];
+            let stack = s.stack(i);
+            // The next frame: innermost-first frames of the locations,
+            // read from the root end.
+            let key = loop {
+                let Some(&loc) = stack
+                    .len()
+                    .checked_sub(1 + c.loc as usize)
+                    .map(|j| &stack[j])
+                else {
+                    break None;
+                };
+                let frames = table.frames(loc);
+                if (c.frame as usize) < frames.len() {
+                    let k = frames[frames.len() - 1 - c.frame as usize];
+                    c.frame += 1;
+                    break Some(k);
+                }
+                c.loc += 1;
+                c.frame = 0;
+            };
+            let Some(key) = key else {
+                tree[c.node as usize].own += w;
+                return false;
+            };
+            let id = (c.node as u64) << 32 | rank[key as usize] as u64;
+            let next = tree.len() as u32;
+            let child = *children.entry(id).or_insert(next);
+            if child == next {
+                tree.push(TreeNode {
+                    parent: c.node,
+                    key,
+                    total: 0,
+                    own: 0,
+                    pruned: false,
+                });
+            }
+            tree[child as usize].total += w;
+            c.node = child;
+            true
+        });
+        let level = tree.len() - children.len();
+        for n in &mut tree[level..] {
+            n.pruned = (n.total as f64) < threshold;
+        }
+        active.retain(|c| !tree[c.node as usize].pruned);
+    }
+    // Siblings in name order: a run of adjacent too-narrow siblings is one
+    // line (named as its first) while their sum stays too narrow too, so
+    // every drawn frame keeps its place.
+    let mut order: Vec<u32> = (1..tree.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let n = &tree[i as usize];
+        (n.parent, rank[n.key as usize])
+    });
+    let mut lines = Vec::new();
+    let mut path = Vec::new();
+    let mut emit = |node: u32, v: i64, lines: &mut Vec<String>| {
+        path.clear();
+        let mut j = node;
+        while j != 0 {
+            path.push(tree[j as usize].key);
+            j = tree[j as usize].parent;
+        }
+        let mut line = String::new();
+        for &k in path.iter().rev() {
+            if !line.is_empty() {
+                line.push(';');
+            }
+            line.push_str(&names[k as usize]);
+        }
+        line.push(' ');
+        line.push_str(&v.to_string());
+        lines.push(line);
+    };
+    // The open run: its first node, its parent and its sum.
+    let mut run: Option<(u32, u32, i64)> = None;
+    for &i in &order {
+        let n = &tree[i as usize];
+        if n.pruned {
+            if let Some((first, parent, sum)) = run {
+                if parent == n.parent && ((sum + n.total) as f64) < threshold {
+                    run = Some((first, parent, sum + n.total));
+                    continue;
+                }
+                emit(first, sum, &mut lines);
+            }
+            run = Some((i, n.parent, n.total));
+            continue;
+        }
+        if let Some((first, _, sum)) = run.take() {
+            emit(first, sum, &mut lines);
+        }
+        if n.own != 0 {
+            emit(i, n.own, &mut lines);
+        }
+    }
+    if let Some((first, _, sum)) = run {
+        emit(first, sum, &mut lines);
+    }
+    Some((lines, total))
 }
 
 /// Frame names: the printable node names, without the characters that
@@ -162,14 +344,24 @@ pub fn print_flame(
     base: Option<&mut Report>,
     ui: &mut dyn Ui,
 ) -> Result<String, FlameError> {
-    let folded = folded_stacks(rpt);
     let differential = base.is_some();
     let mut lines = Vec::new();
     // inferno adds the widths up in a usize (a panic where overflow checks
     // are on): refuse sums it cannot hold rather than draw wrapped widths.
     let mut sums = [0u128; 2];
+    let pruned = match base {
+        None => pruned_lines(rpt, flamegraph::Options::default().min_width),
+        Some(_) => None,
+    };
     match base {
+        None if pruned.is_some() => {
+            if let Some((l, total)) = pruned {
+                lines = l;
+                sums[0] = total;
+            }
+        }
         None => {
+            let folded = folded_stacks(rpt);
             // Flame graphs have no negative widths.
             for (frames, v) in &folded.stacks {
                 if *v > 0 {
@@ -184,6 +376,7 @@ pub fn print_flame(
         Some(base) => {
             // The profile's stacks are current minus base (as -base reports
             // them): adding the base back gives the current values.
+            let folded = folded_stacks(rpt);
             let b = folded_stacks(base);
             let mut both: HashMap<String, (i64, i64)> = HashMap::new();
             for (frames, v) in &b.stacks {

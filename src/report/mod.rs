@@ -99,6 +99,9 @@ pub struct Report {
     values: Option<(ValueSel, Arc<Graph>)>,
     /// The same report on the base profiles, for differential outputs.
     pub base: Option<Box<Report>>,
+    /// Which samples hold each location, made the first time a report
+    /// about a few nodes (peek) needs it; shared by clones.
+    postings: Arc<std::sync::OnceLock<graph::Postings>>,
 }
 
 /// Trimming results that the header reports.
@@ -161,6 +164,7 @@ impl Report {
             table: None,
             values: None,
             base: None,
+            postings: Arc::default(),
         }
     }
 
@@ -213,6 +217,16 @@ impl Report {
     /// share: the node table and the values-only graph.
     pub fn prime(&mut self) {
         self.values_graph();
+        // The index of samples by location (for peek), built on another
+        // thread while the user reads: reports use it once it is there.
+        if self.postings.get().is_none() && self.prof.samples.len() >= 100_000 {
+            let cell = self.postings.clone();
+            let samples = self.prof.samples.clone();
+            let n_locs = self.prof.locations.len();
+            std::thread::spawn(move || {
+                cell.get_or_init(|| graph::Postings::new(&samples, n_locs));
+            });
+        }
     }
 
     /// The values-only graph for the report's sample selection, computed
@@ -239,6 +253,17 @@ impl Report {
     /// [`Report::trimmed_graph`] recording only the edges that touch nodes
     /// whose printable name `matches` (when given).
     pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
+        self.trim(matches, false)
+    }
+
+    /// [`Report::trimmed_graph`] for reports that read nodes only (`top`):
+    /// edges are built only when they can be inline (their one use there),
+    /// so a profile without inlined frames needs no second pass.
+    pub fn trimmed_nodes(&mut self) -> Trimmed {
+        self.trim(None, true)
+    }
+
+    fn trim(&mut self, matches: Option<&dyn Fn(&str) -> bool>, nodes_only: bool) -> Trimmed {
         if self.opts.format == Format::Dot {
             return self.visual_graph();
         }
@@ -246,7 +271,8 @@ impl Report {
         // A values-only pass decides which nodes survive nodefraction and
         // nodecount; one pass with edges then builds the graph of those, as
         // pprof's successive rebuilds would.
-        let mut g = (*self.values_graph()).clone();
+        let values = self.values_graph();
+        let mut g = (*values).clone();
         let p = &self.prof;
         let o = &self.opts;
         let sel = o.sample;
@@ -279,18 +305,61 @@ impl Report {
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
-        let touching: Option<Vec<bool>> = matches.map(|m| {
-            table
-                .infos
+        // `top` reads edges only to label inlined nodes: it needs the edges
+        // into kept nodes that are inlined somewhere, if any.
+        let inlined_kept: Option<Vec<bool>> = nodes_only.then(|| match &kept {
+            Some(k) => k
                 .iter()
-                .map(|info| m(&info.printable_name(p)))
-                .collect()
+                .zip(&table.inlined)
+                .map(|(&a, &b)| a && b)
+                .collect(),
+            None => table.inlined.clone(),
+        });
+        if inlined_kept.as_ref().is_some_and(|t| !t.contains(&true)) {
+            // The graph a rebuild with edges would give, less its edges:
+            // kept nodes have the same values (see Graph::build).
+            if let Some(k) = &kept {
+                g.nodes.retain(|&n| k[n as usize]);
+            }
+            return Trimmed {
+                graph: g,
+                orig_count,
+                dropped_nodes,
+                dropped_edges: 0,
+            };
+        }
+        // Edges touching a node of the set are all its edges; a node outside
+        // it is not inlined anywhere, so its label needs none.
+        let touching: Option<Vec<bool>> = inlined_kept.or_else(|| {
+            matches.map(|m| {
+                table
+                    .infos
+                    .iter()
+                    .map(|info| m(&info.printable_name(p)))
+                    .collect()
+            })
         });
         let mode = match &touching {
             Some(t) => graph::Edges::Touching(t),
             None => graph::Edges::All,
         };
-        g = Graph::build_edges(p, &table, sel, kept.as_deref(), mode);
+        // Edges touching a few nodes come from the few samples that hold
+        // them; node values are then the values pass's (a rebuild gives
+        // kept nodes the same values).
+        let subset = touching.as_ref().and_then(|t| {
+            self.postings
+                .get()?
+                .samples_touching(&table, t, p.locations.len())
+        });
+        g = match subset {
+            Some(samples) => {
+                let mut e =
+                    Graph::build_edges_subset(p, &table, sel, kept.as_deref(), mode, &samples);
+                e.take_values(&values, kept.as_deref());
+                e
+            }
+            None => Graph::build_edges(p, &table, sel, kept.as_deref(), mode),
+        };
         drop_negative(&mut g);
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);

@@ -54,7 +54,7 @@ pub fn print_text(rpt: &mut Report) -> String {
 
 /// The rows and header lines of a text report.
 pub fn items_and_labels(rpt: &mut Report) -> (Vec<TextItem>, Vec<String>) {
-    let mut t = rpt.trimmed_graph();
+    let mut t = rpt.trimmed_nodes();
     rpt.select_output_unit(&t.graph);
     // Text reports do not mention dropped edges.
     t.dropped_edges = 0;

@@ -14,6 +14,17 @@ const SEPARATOR: &str = "-----------+-------------------------------------------
 
 /// Prints the report as `go tool pprof -traces` does.
 pub fn print_traces(rpt: &mut Report) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail; the text is UTF-8 (made of strings).
+    let _ = write_traces(rpt, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes the traces report to `w` sample by sample (it can be far larger
+/// than the profile: nothing but one sample's text is held). Control
+/// characters are escaped here, block by block
+/// ([`crate::ui::escape_controls`]), as for every text report.
+pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = rpt.profile_labels().join("\n");
     out.push('\n');
 
@@ -31,52 +42,98 @@ pub fn print_traces(rpt: &mut Report) -> String {
     let sel = rpt.opts.sample;
 
     let s = &p.samples;
-    let mut label_lines: Vec<String> = Vec::new();
-    for i in 0..s.len() {
-        let stack = s.stack(i);
-        if stack.iter().all(|&l| table.frames(l).is_empty()) {
-            continue;
-        }
-        out.push_str(SEPARATOR);
-        out.push('\n');
+    let rpt = &*rpt;
+    // The text of samples `range`, escaped.
+    let format = |range: std::ops::Range<usize>| -> String {
+        let mut out = String::new();
+        let mut label_lines: Vec<String> = Vec::new();
+        for i in range {
+            let stack = s.stack(i);
+            if stack.iter().all(|&l| table.frames(l).is_empty()) {
+                continue;
+            }
+            out.push_str(SEPARATOR);
+            out.push('\n');
 
-        // String labels, then numeric ones, each as sorted `key:  values`.
-        for numeric in [false, true] {
-            label_lines.clear();
-            collect_label_lines(p, s.labels(i), numeric, &units, &mut label_lines);
-            label_lines.sort_unstable();
-            for l in &label_lines {
-                out.push_str(l);
+            // String labels, then numeric ones, each as sorted `key:  values`.
+            for numeric in [false, true] {
+                label_lines.clear();
+                collect_label_lines(p, s.labels(i), numeric, &units, &mut label_lines);
+                label_lines.sort_unstable();
+                for l in &label_lines {
+                    out.push_str(l);
+                }
+            }
+
+            let values = s.values(i);
+            let mut v = values[sel.index];
+            if sel.mean && values[0] != 0 {
+                v = v.wrapping_div(values[0]);
+            }
+            let mut first = true;
+            for &loc in stack {
+                let frames = table.frames(loc);
+                for (j, &key) in frames.iter().enumerate() {
+                    if first {
+                        let _ = write!(out, "{:>10}", rpt.format_value(v));
+                        first = false;
+                    } else {
+                        out.push_str("          ");
+                    }
+                    out.push_str("   ");
+                    out.push_str(&names[key as usize]);
+                    if j + 1 != frames.len() {
+                        out.push_str(" (inline)");
+                    }
+                    out.push('\n');
+                }
             }
         }
-
-        let values = s.values(i);
-        let mut v = values[sel.index];
-        if sel.mean && values[0] != 0 {
-            v = v.wrapping_div(values[0]);
+        match crate::ui::escape_controls(&out) {
+            std::borrow::Cow::Borrowed(_) => out,
+            std::borrow::Cow::Owned(safe) => safe,
         }
-        let mut first = true;
-        for &loc in stack {
-            let frames = table.frames(loc);
-            for (j, &key) in frames.iter().enumerate() {
-                let vs = if first {
-                    rpt.format_value(v)
-                } else {
-                    String::new()
-                };
-                first = false;
-                let inline = if j + 1 != frames.len() {
-                    " (inline)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "{vs:>10}   {}{inline}", names[key as usize]);
+    };
+    w.write_all(crate::ui::escape_controls(&out).as_bytes())?;
+    // Blocks of samples are formatted on two threads, in turns, and
+    // written in order as they come.
+    const BLOCK: usize = 2048;
+    let n = s.len();
+    if n < 8 * BLOCK {
+        w.write_all(format(0..n).as_bytes())?;
+    } else {
+        let blocks = n.div_ceil(BLOCK);
+        let format = &format;
+        std::thread::scope(|scope| -> std::io::Result<()> {
+            let mut queues = Vec::new();
+            for first in 0..2 {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<String>(8);
+                scope.spawn(move || {
+                    for b in (first..blocks).step_by(2) {
+                        let text = format(b * BLOCK..((b + 1) * BLOCK).min(n));
+                        if tx.send(text).is_err() {
+                            // The writer stopped (a closed pipe).
+                            return;
+                        }
+                    }
+                });
+                queues.push(rx);
             }
-        }
+            for b in 0..blocks {
+                match queues[b % 2].recv() {
+                    Ok(text) => w.write_all(text.as_bytes())?,
+                    // A worker died (a bug): its blocks are made here.
+                    Err(_) => {
+                        w.write_all(format(b * BLOCK..((b + 1) * BLOCK).min(n)).as_bytes())?
+                    }
+                }
+            }
+            Ok(())
+        })?;
     }
-    out.push_str(SEPARATOR);
-    out.push('\n');
-    out
+    w.write_all(SEPARATOR.as_bytes())?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 /// One `%10s:  v1 v2` line per label key of the requested kind, values in

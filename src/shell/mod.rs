@@ -36,13 +36,19 @@ struct Cached {
     warnings: Vec<String>,
 }
 
+/// How many prepared reports the shell keeps (each holds a copy of the
+/// profile's tables; samples are shared).
+const CACHED_PREPARATIONS: usize = 4;
+
 pub struct Shell {
     /// Shared with the thread that computes a report.
     profile: Arc<Profile>,
     /// Set by Ctrl-C while a report runs (terminal sessions only).
     interrupt: Option<Arc<AtomicBool>>,
     config: Config,
-    cache: Option<Cached>,
+    /// Prepared reports of the last few preparation keys, most recent
+    /// first: going back to `top` after `flame` or `list` reuses its work.
+    cache: Vec<Cached>,
     /// The last report's text, keyed by its command and full options: the
     /// same command again is answered without recomputing.
     last_output: Option<(String, driver::Output)>,
@@ -150,7 +156,7 @@ impl Shell {
             profile: Arc::new(profile),
             interrupt: None,
             config,
-            cache: None,
+            cache: Vec::new(),
             last_output: None,
         }
     }
@@ -249,7 +255,7 @@ impl Shell {
         // The command too: reports of one class share a preparation, not
         // their output (`dot` then `svg`, `png` then `pdf`).
         let full_key = format!("{key}|{}|{:?}|{cfg:?}", cmd.name(), cmd.arg);
-        if let (Some(c), Some((k, text))) = (&self.cache, &self.last_output) {
+        if let (Some(c), Some((k, text))) = (self.cache.first(), &self.last_output) {
             if *k == full_key && c.key == key {
                 for w in &c.warnings {
                     eprintln!("{}", escape_controls(w));
@@ -257,7 +263,11 @@ impl Shell {
                 return Ok(text.clone());
             }
         }
-        let cache = self.cache.take().filter(|c| c.key == key);
+        let cache = self
+            .cache
+            .iter()
+            .position(|c| c.key == key)
+            .map(|i| self.cache.remove(i));
         let profile = Arc::clone(&self.profile);
         let (command, config) = (cmd.clone(), cfg.clone());
         let job = move || compute(&profile, cache, key, &command, &config);
@@ -268,7 +278,10 @@ impl Shell {
         for w in &warnings {
             eprintln!("{}", escape_controls(w));
         }
-        self.cache = cache;
+        if let Some(c) = cache {
+            self.cache.insert(0, c);
+            self.cache.truncate(CACHED_PREPARATIONS);
+        }
         let text = result?;
         self.last_output = Some((full_key, text.clone()));
         Ok(text)

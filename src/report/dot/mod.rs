@@ -46,8 +46,19 @@ impl Report {
             output_unit: o.output_unit.clone(),
         };
         let drop_negative = o.drop_negative;
+        // With few kept nodes, the shell's index of samples by location
+        // (when built) gives the samples that can touch them.
+        let postings = self.postings.get();
         let build = |kept: Option<&[bool]>| {
-            let mut g = Graph::build_tagged(p, &table, sel, kept, true, Some(&spec));
+            let subset = kept.zip(postings).and_then(|(k, post)| {
+                Some((k, post.samples_touching(&table, k, p.locations.len())?))
+            });
+            let mut g = match subset {
+                Some((k, samples)) => {
+                    Graph::build_tagged_subset(p, &table, sel, k, &values, &samples, &spec)
+                }
+                None => Graph::build_tagged(p, &table, sel, kept, true, Some(&spec)),
+            };
             if drop_negative {
                 // Dropped from the list only: their edges stay, as in pprof.
                 let arena = &g.arena;

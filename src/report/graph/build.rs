@@ -12,6 +12,12 @@ pub struct NodeTable {
     /// Location `l`'s frames are `keys[start[l]..start[l + 1]]`, innermost first.
     start: Vec<u32>,
     keys: Vec<u32>,
+    /// Whether every location has exactly one frame (no inlining): then
+    /// `keys[l]` is location `l`'s node, and no edge is inline.
+    single: bool,
+    /// Nodes that are inlined into another frame somewhere (the callees
+    /// of inline edges).
+    pub inlined: Vec<bool>,
 }
 
 impl NodeTable {
@@ -22,6 +28,8 @@ impl NodeTable {
             infos: Vec::new(),
             start: Vec::with_capacity(p.locations.len() + 1),
             keys: Vec::new(),
+            single: false,
+            inlined: Vec::new(),
         };
         t.start.push(0);
         for loc in &p.locations {
@@ -61,6 +69,16 @@ impl NodeTable {
             }
             t.start.push(t.keys.len() as u32);
         }
+        t.single =
+            t.keys.len() == p.locations.len() && t.start.windows(2).all(|w| w[1] == w[0] + 1);
+        t.inlined = vec![false; t.infos.len()];
+        for w in t.start.windows(2) {
+            // Frames are innermost first: all but the last are inlined.
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            for &k in &t.keys[a..b.saturating_sub(1).max(a)] {
+                t.inlined[k as usize] = true;
+            }
+        }
         t
     }
 
@@ -68,6 +86,74 @@ impl NodeTable {
     pub fn frames(&self, loc: u32) -> &[u32] {
         &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
     }
+}
+
+/// A node's counters in a values-only pass over single-frame locations:
+/// one 16-byte slot per visit.
+#[derive(Clone, Copy)]
+struct Hot {
+    cum: i64,
+    seen: u32,
+}
+
+/// Node values (flat, cum) of samples `range` when no mean is asked for:
+/// the common values-only pass, without the general pass's edges and kept
+/// checks (and without frame lists when every location is one frame).
+/// The flat value goes to the innermost frame of the leaf location, the
+/// cum value once per sample to every node on the stack, as the general
+/// pass does.
+fn values_single(
+    p: &Profile,
+    table: &NodeTable,
+    index: usize,
+    range: std::ops::Range<usize>,
+) -> (Vec<i64>, Vec<i64>) {
+    let n_keys = table.infos.len();
+    let mut hot = vec![Hot { cum: 0, seen: NONE }; n_keys];
+    let mut flat = vec![0i64; n_keys];
+    let s = &p.samples;
+    let keys = &table.keys;
+    let single = table.single;
+    for i in range {
+        let w = s.values(i)[index];
+        if w == 0 {
+            continue;
+        }
+        let stamp = i as u32;
+        let stack = s.stack(i);
+        if single {
+            for &loc in stack {
+                let h = &mut hot[keys[loc as usize] as usize];
+                if h.seen != stamp {
+                    h.seen = stamp;
+                    h.cum = h.cum.wrapping_add(w);
+                }
+            }
+            if let Some(&leaf) = stack.first() {
+                let f = &mut flat[keys[leaf as usize] as usize];
+                *f = f.wrapping_add(w);
+            }
+            continue;
+        }
+        let mut leaf = NONE;
+        for &loc in stack {
+            for &k in table.frames(loc) {
+                if leaf == NONE {
+                    leaf = k;
+                }
+                let h = &mut hot[k as usize];
+                if h.seen != stamp {
+                    h.seen = stamp;
+                    h.cum = h.cum.wrapping_add(w);
+                }
+            }
+        }
+        if leaf != NONE {
+            let f = &mut flat[leaf as usize];
+            *f = f.wrapping_add(w);
+        }
+    }
+    (hot.into_iter().map(|h| h.cum).collect(), flat)
 }
 
 /// One pass over (part of) the samples: node values and edges.
@@ -182,10 +268,10 @@ impl Pass {
         kept: Option<(&[bool], &[bool])>,
         edges: bool,
         touching: Option<&[bool]>,
-        range: std::ops::Range<usize>,
+        samples: impl Iterator<Item = usize>,
     ) {
         let s = &p.samples;
-        for i in range {
+        for i in samples {
             let values = s.values(i);
             let w = values[sel.index];
             let dw = if sel.mean { values[0] } else { 0 };
@@ -318,6 +404,9 @@ impl Graph {
                 .collect()
         });
         let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
+        if !edges && kept.is_none() && !sel.mean {
+            return Graph::values_only(p, table, sel, threads);
+        }
         // Two halves on two threads when there is enough work; the partial
         // sums are then added (values and edge weights are plain sums).
         let acc = if threads > 1 && n >= 50_000 {
@@ -374,6 +463,158 @@ impl Graph {
         }
     }
 
+    /// The values-only graph over single-frame locations ([`values_single`]),
+    /// on two threads when there is enough work.
+    fn values_only(p: &Profile, table: &NodeTable, sel: ValueSel, threads: usize) -> Graph {
+        let n = p.samples.len();
+        let (cum, flat) = if threads > 1 && n >= 50_000 {
+            let mid = n / 2;
+            let (a, b) = std::thread::scope(|scope| {
+                let h = scope.spawn(|| values_single(p, table, sel.index, mid..n));
+                (values_single(p, table, sel.index, 0..mid), h.join())
+            });
+            let (mut cum, mut flat) = a;
+            let (c2, f2) = match b {
+                Ok(b) => b,
+                Err(_) => values_single(p, table, sel.index, mid..n),
+            };
+            for (a, b) in cum.iter_mut().zip(c2) {
+                *a = a.wrapping_add(b);
+            }
+            for (a, b) in flat.iter_mut().zip(f2) {
+                *a = a.wrapping_add(b);
+            }
+            (cum, flat)
+        } else {
+            values_single(p, table, sel.index, 0..n)
+        };
+        let arena: Vec<Node> = (0..table.infos.len())
+            .map(|k| Node {
+                info: table.infos[k],
+                flat: flat[k],
+                flat_div: 0,
+                cum: cum[k],
+                cum_div: 0,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        let nodes = (0..arena.len() as u32)
+            .filter(|&k| cum[k as usize] != 0 || flat[k as usize] != 0)
+            .collect();
+        Graph {
+            arena,
+            edges: Vec::new(),
+            nodes,
+            tags: Vec::new(),
+        }
+    }
+
+    /// [`Graph::build_edges`] over the listed samples only (ascending): the
+    /// edges of `Edges::Touching` nodes, from the samples that hold them
+    /// ([`Postings::samples_touching`]). Node values are partial: see
+    /// [`Graph::take_values`].
+    pub fn build_edges_subset(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: Option<&[bool]>,
+        mode: Edges,
+        samples: &[u32],
+    ) -> Graph {
+        let touching = match mode {
+            Edges::Touching(t) => Some(t),
+            _ => None,
+        };
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
+            (0..p.locations.len() as u32)
+                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
+                .collect()
+        });
+        let kept2 = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
+        let mut pass = Pass::with_kept(table.infos.len(), kept);
+        let edges = !matches!(mode, Edges::None);
+        pass.run(
+            p,
+            table,
+            sel,
+            kept2,
+            edges,
+            touching,
+            samples.iter().map(|&i| i as usize),
+        );
+        let mut arena: Vec<Node> = table
+            .infos
+            .iter()
+            .map(|&info| Node {
+                info,
+                flat: 0,
+                flat_div: 0,
+                cum: 0,
+                cum_div: 0,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        for (e, edge) in pass.edge_list.iter().enumerate() {
+            arena[edge.src as usize].outs.push(e as u32);
+            arena[edge.dest as usize].ins.push(e as u32);
+        }
+        Graph {
+            arena,
+            edges: pass.edge_list,
+            nodes: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// [`Graph::build_tagged`] with edges over the listed samples only
+    /// (those holding a kept node: [`Postings::samples_touching`]), node
+    /// values from `values` (the values-only graph of all samples).
+    pub fn build_tagged_subset(
+        p: &Profile,
+        table: &NodeTable,
+        sel: ValueSel,
+        kept: &[bool],
+        values: &Graph,
+        samples: &[u32],
+        tags: &TagSpec,
+    ) -> Graph {
+        let mut g = Graph::build_edges_subset(p, table, sel, Some(kept), Edges::All, samples);
+        g.take_values(values, Some(kept));
+        let it = samples.iter().map(|&i| i as usize);
+        g.tags = collect_tags(p, table, sel, Some(kept), tags, it);
+        g
+    }
+
+    /// Node values (and the node list) from the values-only graph of all
+    /// samples, for the nodes of `kept` (all when None): what a full
+    /// rebuild with `kept` gives them.
+    pub fn take_values(&mut self, values: &Graph, kept: Option<&[bool]>) {
+        for (n, v) in self.arena.iter_mut().zip(&values.arena) {
+            n.flat = v.flat;
+            n.flat_div = v.flat_div;
+            n.cum = v.cum;
+            n.cum_div = v.cum_div;
+        }
+        self.nodes = (0..self.arena.len() as u32)
+            .filter(|&k| {
+                let n = &self.arena[k as usize];
+                kept.is_none_or(|kept| kept[k as usize]) && (n.cum != 0 || n.flat != 0)
+            })
+            .collect();
+        if let Some(kept) = kept {
+            for (k, n) in self.arena.iter_mut().enumerate() {
+                if !kept[k] {
+                    n.flat = 0;
+                    n.flat_div = 0;
+                    n.cum = 0;
+                    n.cum_div = 0;
+                }
+            }
+        }
+    }
+
     /// [`Graph::build`], also collecting the samples' labels per node when
     /// `tags` is given (pprof's LabelTags and NumericTags, for drawings).
     pub fn build_tagged(
@@ -386,8 +627,67 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build(p, table, sel, kept, edges);
         if let Some(spec) = tags {
-            g.tags = collect_tags(p, table, sel, kept, spec);
+            g.tags = collect_tags(p, table, sel, kept, spec, 0..p.samples.len());
         }
         g
+    }
+}
+
+/// Which samples hold each location (a CSR index: location `l`'s samples
+/// are `samples[start[l]..start[l + 1]]`, ascending), so that reports about
+/// a few nodes visit only the samples that hold them.
+pub struct Postings {
+    start: Vec<u32>,
+    samples: Vec<u32>,
+}
+
+impl Postings {
+    pub fn new(s: &crate::profile::model::SampleData, n_locs: usize) -> Postings {
+        let mut start = vec![0u32; n_locs + 1];
+        for &l in &s.locs {
+            if let Some(c) = start.get_mut(l as usize + 1) {
+                *c += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut samples = vec![0u32; s.locs.len()];
+        for i in 0..s.len() {
+            for &l in s.stack(i) {
+                if let Some(f) = fill.get_mut(l as usize) {
+                    // A location twice in a stack is listed twice; the
+                    // sample list is deduplicated when read.
+                    samples[*f as usize] = i as u32;
+                    *f += 1;
+                }
+            }
+        }
+        Postings { start, samples }
+    }
+
+    /// The samples (ascending, once each) holding a frame of a `touching`
+    /// node, or None when they are too many for a partial pass to pay off.
+    pub fn samples_touching(
+        &self,
+        table: &NodeTable,
+        touching: &[bool],
+        n_locs: usize,
+    ) -> Option<Vec<u32>> {
+        let total = self.samples.len();
+        let mut out = Vec::new();
+        for l in 0..n_locs.min(self.start.len().saturating_sub(1)) {
+            if table.frames(l as u32).iter().any(|&k| touching[k as usize]) {
+                let (a, b) = (self.start[l] as usize, self.start[l + 1] as usize);
+                out.extend_from_slice(&self.samples[a..b]);
+                if out.len() > total / 8 {
+                    return None;
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
     }
 }

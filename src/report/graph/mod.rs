@@ -26,10 +26,10 @@ mod tags;
 mod tests;
 mod trim;
 
-pub use build::NodeTable;
+pub use build::{NodeTable, Postings};
 pub use tags::{sort_tags, NodeTags, Tag, TagSpec, MAX_NODELETS};
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
 
 /// What identifies a node. Mirrors the fields pprof keys nodes by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

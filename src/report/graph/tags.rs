@@ -222,12 +222,13 @@ pub(super) fn collect_tags(
     sel: ValueSel,
     kept: Option<&[bool]>,
     spec: &TagSpec,
+    samples: impl Iterator<Item = usize>,
 ) -> Vec<NodeTags> {
     let n_keys = table.infos.len();
     let mut tagger = Tagger::new(p, spec);
     let mut node_seen = vec![NONE; n_keys];
     let s = &p.samples;
-    for i in 0..s.len() {
+    for i in samples {
         let values = s.values(i);
         let w = values[sel.index];
         let dw = if sel.mean { values[0] } else { 0 };
