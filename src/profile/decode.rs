@@ -195,12 +195,16 @@ impl StringMap {
     }
 }
 
+/// Table ids → indexes. Seeded fast hashing: ids are untrusted input, and
+/// SipHash showed in the decoding of fleets of profiles.
+type IdMap = HashMap<u64, u32, foldhash::fast::RandomState>;
+
 /// Builds an id → table index map, rejecting id 0 and duplicates.
 fn index_ids(
     what: &str,
     ids: impl ExactSizeIterator<Item = u64>,
-) -> Result<HashMap<u64, u32>, DecodeError> {
-    let mut map = HashMap::new();
+) -> Result<IdMap, DecodeError> {
+    let mut map = IdMap::default();
     map.try_reserve(ids.len())
         .map_err(|_| out_of_memory(ids.len().saturating_mul(32)))?;
     for (i, id) in ids.enumerate() {
@@ -402,7 +406,7 @@ fn count_sample_items(raw: &[&[u8]]) -> SampleCounts {
 fn decode_samples(
     raw: &[&[u8]],
     width: usize,
-    location_ids: &HashMap<u64, u32>,
+    location_ids: &IdMap,
     strings: &StringMap,
 ) -> Result<Samples, DecodeError> {
     if width == 0 && !raw.is_empty() {
@@ -442,7 +446,7 @@ fn decode_samples(
 
 /// Location ids to indexes in a plain array when ids are dense (the common
 /// case: no hashing on the hot path); empty otherwise.
-fn dense_ids(location_ids: &HashMap<u64, u32>) -> Result<Vec<u32>, DecodeError> {
+fn dense_ids(location_ids: &IdMap) -> Result<Vec<u32>, DecodeError> {
     let max = location_ids.keys().copied().max().unwrap_or(0);
     if max as usize <= location_ids.len() * 2 + 16 {
         let mut v = Vec::new();
@@ -460,7 +464,7 @@ fn dense_ids(location_ids: &HashMap<u64, u32>) -> Result<Vec<u32>, DecodeError> 
 fn decode_part(
     raw: &[&[u8]],
     width: usize,
-    location_ids: &HashMap<u64, u32>,
+    location_ids: &IdMap,
     dense: &[u32],
     strings: &StringMap,
 ) -> Result<SampleData, DecodeError> {

@@ -488,6 +488,9 @@ impl Merger {
             functions: vec![None; src.functions.len()],
             locations: vec![None; src.locations.len()],
         };
+        if !self.out.locations.is_empty() {
+            self.prefill(src, &mut maps);
+        }
         // The first mapping of the first profile stays first: it names the
         // main binary in report headers.
         if self.out.mappings.is_empty() && !src.mappings.is_empty() {
@@ -662,43 +665,12 @@ impl Merger {
             let function = self.map_function(src, maps, ln.function as usize);
             lines.push(Line { function, ..*ln });
         }
-        // pprof's location key: the address relative to the mapping, the
-        // mapping, is_folded and the (function, line) of each line. (Fx
-        // mixes these regular addresses and ids too poorly: long probes.)
-        let mut h = std::hash::BuildHasher::build_hasher(&self.loc_hasher);
-        match mapping {
-            Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
-            None => address,
-        }
-        .hash(&mut h);
-        mapping.hash(&mut h);
-        sl.is_folded.hash(&mut h);
-        for l in &lines {
-            (l.function, l.line).hash(&mut h);
-        }
-        // Compared first on a compact copy of the key (one cache line per
-        // candidate); the line list only when there are several lines.
-        let key = LocKey {
-            address,
-            line0: lines.first().map_or(0, |l| l.line),
-            func0: lines.first().map_or(NONE, |l| l.function),
-            mapping: mapping.map_or(NONE, |m| m),
-            nlines: lines.len() as u32,
-            folded: sl.is_folded,
-        };
+        let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
         let out_locations = &self.out.locations;
         let loc_keys = &self.loc_keys;
-        let same = |j: u32| {
-            loc_keys[j as usize] == key
-                && (lines.len() <= 1
-                    || out_locations[j as usize]
-                        .lines
-                        .iter()
-                        .zip(&lines)
-                        .all(|(a, b)| a.function == b.function && a.line == b.line))
-        };
+        let same = |j: u32| same_location(loc_keys, out_locations, j, &key, &lines);
         let next = self.out.locations.len() as u32;
-        let ix = match self.locations.entry(h.finish()) {
+        let ix = match self.locations.entry(hash) {
             Entry::Vacant(e) => {
                 e.insert(next);
                 next
@@ -731,6 +703,146 @@ impl Merger {
         self.line_scratch = lines;
         maps.locations[i] = Some(ix);
         ix
+    }
+}
+
+/// Whether output location `j` has `key` and (beyond the first) `lines`.
+fn same_location(
+    loc_keys: &[LocKey],
+    out_locations: &[Location],
+    j: u32,
+    key: &LocKey,
+    lines: &[Line],
+) -> bool {
+    loc_keys[j as usize] == *key
+        && (lines.len() <= 1
+            || out_locations[j as usize]
+                .lines
+                .iter()
+                .zip(lines)
+                .all(|(a, b)| a.function == b.function && a.line == b.line))
+}
+
+impl Merger {
+    /// pprof's location key (the address relative to the mapping, the
+    /// mapping, is_folded and the (function, line) of each line), hashed,
+    /// and its compact copy. (Fx mixes these regular addresses and ids too
+    /// poorly: long probes.)
+    fn location_key(
+        &self,
+        address: u64,
+        mapping: Option<u32>,
+        folded: bool,
+        lines: &[Line],
+    ) -> (u64, LocKey) {
+        let mut h = std::hash::BuildHasher::build_hasher(&self.loc_hasher);
+        match mapping {
+            Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
+            None => address,
+        }
+        .hash(&mut h);
+        mapping.hash(&mut h);
+        folded.hash(&mut h);
+        for l in lines {
+            (l.function, l.line).hash(&mut h);
+        }
+        let key = LocKey {
+            address,
+            line0: lines.first().map_or(0, |l| l.line),
+            func0: lines.first().map_or(NONE, |l| l.function),
+            mapping: mapping.map_or(NONE, |m| m),
+            nlines: lines.len() as u32,
+            folded,
+        };
+        (h.finish(), key)
+    }
+
+    /// Fills `maps` with what the merged profile already holds of `src`
+    /// (strings, mappings, functions, locations), by lookups only: nothing
+    /// is added, so numbering stays that of the merge in sample order, but
+    /// the lookups run as one batch of independent probes instead of one
+    /// chain of dependent ones per location (fleets of profiles of one
+    /// program find nearly everything here).
+    fn prefill(&self, src: &Profile, maps: &mut SourceMaps) {
+        for (id, slot) in maps.strings.iter_mut().enumerate().skip(1) {
+            if let Some(found) = self.out.strings.find(src.str(id as StrId)) {
+                *slot = found;
+            }
+        }
+        let strs = &maps.strings;
+        let str_of = |id: StrId| -> Option<StrId> {
+            if id == 0 {
+                return Some(0);
+            }
+            strs.get(id as usize).copied().filter(|&x| x != NONE)
+        };
+        if !self.out.mappings.is_empty() {
+            for (i, sm) in src.mappings.iter().enumerate() {
+                let (Some(file), Some(build_id)) = (str_of(sm.file), str_of(sm.build_id)) else {
+                    continue;
+                };
+                let size = sm.limit.wrapping_sub(sm.start).wrapping_add(0xfff);
+                let key = MappingKey {
+                    size: size - size % 0x1000,
+                    offset: sm.offset,
+                    build_id_or_file: if build_id != 0 { build_id } else { file },
+                };
+                if let Some(&ix) = self.mappings.get(&key) {
+                    let off = (self.out.mappings[ix as usize].start as i64)
+                        .wrapping_sub(sm.start as i64);
+                    maps.mappings[i] = Some((ix, off));
+                }
+            }
+        }
+        for (i, sf) in src.functions.iter().enumerate() {
+            let (Some(name), Some(system_name), Some(filename)) =
+                (str_of(sf.name), str_of(sf.system_name), str_of(sf.filename))
+            else {
+                continue;
+            };
+            let key = FunctionKey {
+                start_line: sf.start_line,
+                name,
+                system_name,
+                filename,
+            };
+            if let Some(&ix) = self.functions.get(&key) {
+                maps.functions[i] = Some(ix);
+            }
+        }
+        let mut lines = Vec::new();
+        'locations: for (i, sl) in src.locations.iter().enumerate() {
+            let (mapping, offset) = match sl.mapping {
+                Some(m) => match maps.mappings.get(m as usize).copied().flatten() {
+                    Some((ix, off)) => (Some(ix), off),
+                    None => continue,
+                },
+                None => (None, 0),
+            };
+            let address = (sl.address as i64).wrapping_add(offset) as u64;
+            lines.clear();
+            for ln in &sl.lines {
+                match maps.functions.get(ln.function as usize).copied().flatten() {
+                    Some(function) => lines.push(Line { function, ..*ln }),
+                    None => continue 'locations,
+                }
+            }
+            let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
+            let Some(&first) = self.locations.get(&hash) else {
+                continue;
+            };
+            let mut j = first;
+            loop {
+                if same_location(&self.loc_keys, &self.out.locations, j, &key, &lines) {
+                    maps.locations[i] = Some(j);
+                    break;
+                }
+                j = self.loc_next[j as usize];
+                if j == NONE {
+                    break;
+                }
+            }
+        }
     }
 }
 
