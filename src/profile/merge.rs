@@ -899,3 +899,77 @@ pub fn renumber_as_merged(p: &mut Profile) {
     p.functions = functions;
     p.locations = locations;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Profile {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/go")
+            .join(name);
+        crate::profile::load(&path).expect("fixture loads")
+    }
+
+    /// Everything a merge decides: string numbering, tables, samples.
+    fn dump(p: &Profile) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?} {:?} {} {} {} {:?} {}",
+            p.strings.iter().collect::<Vec<_>>(),
+            p.mappings,
+            p.functions,
+            p.locations,
+            p.samples,
+            p.comments,
+            p.sample_types,
+            p.period_type,
+            p.period,
+            p.time_nanos,
+            p.duration_nanos,
+            p.default_sample_type,
+            p.drop_frames,
+        )
+    }
+
+    fn streamed(srcs: &[Profile]) -> Option<Profile> {
+        let mut m = Streaming::new(&srcs[0]);
+        for s in &srcs[1..] {
+            if !m.add(s) {
+                return None;
+            }
+        }
+        Some(m.finish())
+    }
+
+    #[test]
+    fn streamed_merge_is_the_merge_of_the_list() {
+        // Different profiles of one program, and the same one repeated
+        // (every lookup of the batch pre-pass hits).
+        for names in [
+            ["current.heap", "current2.heap", "base.heap"],
+            ["cpu.pb.gz", "cpu.pb.gz", "cpu.pb.gz"],
+        ] {
+            let srcs: Vec<Profile> = names.iter().map(|n| fixture(n)).collect();
+            let whole = merge(&srcs).expect("merge");
+            let stream = streamed(&srcs).expect("streamed");
+            assert_eq!(dump(&stream), dump(&whole), "{names:?}");
+        }
+    }
+
+    #[test]
+    fn streamed_merge_defers_to_the_list_merge() {
+        // Incompatible sample types, or a comment new to the merged
+        // strings: the caller merges the list instead.
+        let heap = fixture("current.heap");
+        let cpu = fixture("cpu.pb.gz");
+        assert!(streamed(&[heap.clone(), cpu]).is_none());
+        let mut commented = heap.clone();
+        let c = commented.strings.intern("a comment no one has");
+        commented.comments.push(c);
+        assert!(streamed(&[heap.clone(), commented.clone()]).is_none());
+        // A comment of the first profile is fine.
+        let stream = streamed(&[commented.clone(), heap.clone()]).expect("streamed");
+        let whole = merge(&[commented, heap]).expect("merge");
+        assert_eq!(dump(&stream), dump(&whole));
+    }
+}

@@ -166,6 +166,11 @@ fn pruned_lines(rpt: &mut Report, min_width_pct: f64) -> Option<(Vec<String>, u1
             total += w as u128;
         }
     }
+    // Every sum below is at most the total: with the total in an i64
+    // none overflows (larger totals go the folded way, which refuses them).
+    if total > i64::MAX as u128 {
+        return None;
+    }
     let names = frame_names(p, &table);
     let rank = name_ranks(&names);
     let threshold = min_width_pct / 100.0 * total as f64 * 0.5;
