@@ -1,6 +1,7 @@
 // rprof web UI: selection, refine, search, sortable top table, graph pan
-// and zoom, and the flame graph. Profile strings only ever go into the
-// page through textContent and attributes, never as HTML.
+// and zoom, the flame graph, and the source's expandable assembly. Profile
+// strings only ever go into the page through textContent and attributes,
+// never as HTML.
 (function () {
   'use strict';
   var view = document.body.getAttribute('data-view');
@@ -90,6 +91,19 @@
       }
     });
     if (view === 'peek' || view === 'source') { search.value = q.get('f') || ''; }
+  }
+
+  // Source: a click on a line with assembly shows or hides it, as in
+  // weblist's page (whose inline script the page's CSP would refuse).
+  var listing = document.getElementById('weblist');
+  if (listing) {
+    listing.addEventListener('click', function (e) {
+      var t = e.target;
+      while (t && t !== listing && !(t.classList && t.classList.contains('livesrc'))) { t = t.parentNode; }
+      if (!t || t === listing) { return; }
+      var asm = t.nextElementSibling;
+      if (asm && asm.classList.contains('asm')) { asm.classList.toggle('open'); }
+    });
   }
 
   // Graph: pan (drag), zoom (wheel), click selects a node.
