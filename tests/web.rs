@@ -425,13 +425,11 @@ fn source_and_disassemble_have_the_cli_numbers() {
     assert!(r.body.contains("no matches found for regexp: nomatch"));
 }
 
-/// A hostile function name stays text in the Source (weblist's listing,
-/// with the binary) and Disassemble views.
-#[test]
-fn hostile_names_stay_text_in_source_and_disassemble() {
+/// fixtures/godisasm's profile with main.hashLoop's name made markup,
+/// written in `dir`.
+pub fn hostile_godisasm(dir: &Path) -> std::path::PathBuf {
     use prost::Message;
-    let dir = common::fixtures().join("godisasm");
-    let gz = std::fs::read(dir.join("cpu.pb.gz")).expect("fixture");
+    let gz = std::fs::read(common::fixtures().join("godisasm/cpu.pb.gz")).expect("fixture");
     let mut raw = Vec::new();
     flate2::read::GzDecoder::new(gz.as_slice())
         .read_to_end(&mut raw)
@@ -442,9 +440,18 @@ fn hostile_names_stay_text_in_source_and_disassemble() {
             *s = "main.hashLoop</pre><script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">".into();
         }
     }
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let path = tmp.path().join("hostile.pb");
+    let path = dir.join("hostile.pb");
     std::fs::write(&path, p.encode_to_vec()).expect("write");
+    path
+}
+
+/// A hostile function name stays text in the Source (weblist's listing,
+/// with the binary) and Disassemble views.
+#[test]
+fn hostile_names_stay_text_in_source_and_disassemble() {
+    let dir = common::fixtures().join("godisasm");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = hostile_godisasm(tmp.path());
     let args = [
         "-source_path=../../tests/data",
         "hello_w",
