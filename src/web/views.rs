@@ -84,7 +84,7 @@ pub struct Ctx {
 
 /// The command a view shows and the options it runs with (pprof's
 /// per-view adjustments applied), or None when the view needs a regexp
-/// (`f`) that is not given, or is not available.
+/// (`f`) that is not given.
 pub fn command(view: View, cfg: &Config, q: &Query) -> Option<(Command, Config)> {
     let mut cfg = cfg.clone();
     let f = q.get("f").filter(|f| !f.is_empty());

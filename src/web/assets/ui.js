@@ -67,7 +67,8 @@
     });
   });
 
-  // Search: highlight as you type; Enter on peek/source asks for it.
+  // Search: highlight as you type; Enter on peek, source or disasm asks
+  // for it.
   var matchers = [];
   function compile(text) {
     if (!text) { return null; }
@@ -78,6 +79,8 @@
     if (re) { say(''); }
     matchers.forEach(function (m) { m(re); });
   }
+  // Views of the functions matching `f`: the search box holds it.
+  var regexpView = view === 'peek' || view === 'source' || view === 'disasm';
   if (search) {
     var q = new URLSearchParams(window.location.search);
     var timer = null;
@@ -86,11 +89,11 @@
       timer = setTimeout(runSearch, 150);
     });
     search.addEventListener('keydown', function (e) {
-      if (e.key === 'Enter' && (view === 'peek' || view === 'source')) {
+      if (e.key === 'Enter' && regexpView) {
         window.location.href = urlWith(window.location.pathname, { f: search.value.trim() });
       }
     });
-    if (view === 'peek' || view === 'source') { search.value = q.get('f') || ''; }
+    if (regexpView) { search.value = q.get('f') || ''; }
   }
 
   // Source: a click on a line with assembly shows or hides it, as in
