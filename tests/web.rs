@@ -246,6 +246,7 @@ fn views_answer_with_the_cli_numbers() {
     let r = web.get("/ui/source?f=main%5C.burn");
     assert_eq!(r.status, 200);
     assert!(r.body.contains("id=\"no-assembly\""), "{}", r.body);
+    assert!(r.body.contains("binary could not be read"));
     let cli = rprof_out(
         &go,
         &["-list=main\\.burn", "-focus=main\\.burn", "cpu.pb.gz"],
@@ -423,6 +424,16 @@ fn source_and_disassemble_have_the_cli_numbers() {
     let r = web.get("/ui/source?f=nomatch");
     assert_eq!(r.status, 400);
     assert!(r.body.contains("no matches found for regexp: nomatch"));
+    drop(web);
+
+    // The binary but no source files: list's text (its error), saying why.
+    let web = Web::start(&dir, &["hello_w", "cpu.pb.gz"], &[]);
+    let r = web.get(&format!("/ui/source?f={f}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("source files were not found"), "{}", r.body);
+    let list = godisasm_out(&[&format!("-list={re}"), &focus, "hello_w", "cpu.pb.gz"]);
+    assert!(list.contains("Error: could not find file"), "{list}");
+    assert_eq!(pre(&r.body), list);
 }
 
 /// fixtures/godisasm's profile with main.hashLoop's name made markup,

@@ -101,9 +101,11 @@ pub struct Listing {
     pub legend: String,
     /// The headings and `<pre>`s of the listings.
     pub body: String,
-    /// Some line has assembly: false when no binary could be read, or
-    /// none of its functions matched.
+    /// Some line has assembly: false when no binary could be read, none
+    /// of its functions matched, or their source files were not found.
     pub assembly: bool,
+    /// The binary gave instructions of the functions (with their lines).
+    pub instructions: bool,
 }
 
 /// The listings as [`fragment`] makes them, legend and body apart.
@@ -240,6 +242,7 @@ pub fn listing(
         legend,
         body: w,
         assembly,
+        instructions: !asm.is_empty(),
     })
 }
 

@@ -520,9 +520,8 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
     Reply::html(status, html)
 }
 
-/// The Source view where weblist found no assembly: `list`'s text, under a
-/// note saying so, with the warnings `why` (the binary that could not be
-/// opened...).
+/// The Source view where weblist found no assembly: `list`'s text, under
+/// `why`'s note, with its warnings (the binary that could not be opened...).
 fn source_as_list(
     state: &State,
     profile: &Profile,
@@ -530,7 +529,7 @@ fn source_as_list(
     cfg: &Config,
     q: &Query,
     ctx: &mut views::Ctx,
-    why: Vec<String>,
+    why: views::NoAssembly,
 ) -> String {
     let Some((cmd, cfg)) = views::list_command(cfg, q) else {
         return String::new();
@@ -544,14 +543,14 @@ fn source_as_list(
         }
     };
     // Both preparations warn alike (dropped samples...): once each.
-    for w in why.into_iter().chain(warnings) {
+    for w in why.warnings.into_iter().chain(warnings) {
         if !ctx.warnings.contains(&w) {
             ctx.warnings.push(w);
         }
     }
     let body = views::body(View::Source, &mut rpt, &cmd, ctx);
     if ctx.errors.is_empty() {
-        format!("{}{body}", views::NO_ASSEMBLY_NOTE)
+        format!("{}{body}", why.note)
     } else {
         body
     }

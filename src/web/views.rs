@@ -114,21 +114,45 @@ pub fn list_command(cfg: &Config, q: &Query) -> Option<(Command, Config)> {
     Command::new("list", Some(f)).ok().map(|c| (c, cfg.clone()))
 }
 
-/// Says why the Source view shows `list`'s text, above it.
-pub const NO_ASSEMBLY_NOTE: &str = "<p class=\"note\" id=\"no-assembly\">No assembly: the \
+/// Why the Source view shows `list`'s text, said above it: no
+/// instructions, or no source lines to put them under.
+const NO_BINARY_NOTE: &str = "<p class=\"note\" id=\"no-assembly\">No assembly: the \
      profile's binary could not be read, or holds none of these functions (give the binary on \
      the command line, or set PPROF_BINARY_PATH). The source as <code>list</code> shows it:</p>";
+const NO_SOURCE_NOTE: &str = "<p class=\"note\" id=\"no-assembly\">No assembly here: it is \
+     shown under the source lines, and the source files were not found (see source_path); \
+     Disassemble shows it alone. The source as <code>list</code> shows it:</p>";
+
+/// The Source view without assembly: the note to show above `list`'s text
+/// and the warnings saying why.
+pub struct NoAssembly {
+    pub note: &'static str,
+    pub warnings: Vec<String>,
+}
 
 /// The Source view: weblist's listings, each line with assembly expanding
-/// to it on a click (ui.js). Err with the warnings saying why when no line
-/// has assembly or the listing failed: the caller shows `list` instead,
-/// whose errors are the CLI's.
-pub fn source_body(rpt: &mut Report, ctx: &mut Ctx) -> Result<String, Vec<String>> {
+/// to it on a click (ui.js). Err when no line has assembly or the listing
+/// failed: the caller shows `list` instead, whose errors are the CLI's.
+pub fn source_body(rpt: &mut Report, ctx: &mut Ctx) -> Result<String, NoAssembly> {
     let mut ui: Vec<String> = Vec::new();
     let l = match weblist::listing(rpt, &mut ui, Fallbacks::from_env()) {
         Ok(l) if l.assembly => l,
-        Ok(_) => return Err(ui),
-        Err(_) => return Err(Vec::new()),
+        Ok(l) => {
+            return Err(NoAssembly {
+                note: if l.instructions {
+                    NO_SOURCE_NOTE
+                } else {
+                    NO_BINARY_NOTE
+                },
+                warnings: ui,
+            })
+        }
+        Err(_) => {
+            return Err(NoAssembly {
+                note: "",
+                warnings: Vec::new(),
+            })
+        }
     };
     ctx.warnings.extend(ui);
     ctx.header = rpt.profile_labels();
