@@ -42,9 +42,9 @@ mod symbolize_rust;
 mod tags;
 mod top;
 mod traces;
-mod weblist;
 mod web;
 mod web_browser;
+mod weblist;
 
 #[test]
 fn every_test_file_is_a_module() {

@@ -1,6 +1,7 @@
 //! `-http`: the web UI's server, over HTTP. Each view answers with the
 //! same numbers as the CLI's report for the same options (Top = `-top`,
-//! Peek = `-peek`, Source = `-list`), bad requests get a page saying what
+//! Peek = `-peek`, Source = `-list` and `-disasm`, Disassemble =
+//! `-disasm`), bad requests get a page saying what
 //! is wrong and the server keeps serving, profile strings stay text, and
 //! snapshots of a URL source can be compared.
 
@@ -241,9 +242,11 @@ fn views_answer_with_the_cli_numbers() {
     );
     assert_eq!(pre(&r.body), cli);
 
-    // Source = -list.
+    // Source = -list (its text: there is no binary for its assembly).
     let r = web.get("/ui/source?f=main%5C.burn");
     assert_eq!(r.status, 200);
+    assert!(r.body.contains("id=\"no-assembly\""), "{}", r.body);
+    assert!(r.body.contains("binary could not be read"));
     let cli = rprof_out(
         &go,
         &["-list=main\\.burn", "-focus=main\\.burn", "cpu.pb.gz"],
@@ -300,7 +303,7 @@ fn bad_requests_get_a_message_and_the_server_keeps_serving() {
         ("/ui/nothing/here", 404, "Not found"),
         ("/ui/../../etc/passwd", 404, "Not found"),
         ("/ui/snapshot", 405, "POST"),
-        ("/ui/disasm?f=main", 200, "not available"),
+        ("/ui/disasm", 200, "regexp"),
         ("/ui/peek", 200, "regexp"),
     ] {
         let r = web.get(path);
@@ -325,6 +328,166 @@ fn bad_requests_get_a_message_and_the_server_keeps_serving() {
     let r = web.get("/ui/top");
     assert_eq!(r.status, 200);
     assert!(r.body.contains("crypto/sha256.block"));
+}
+
+/// `rprof ARGS` in fixtures/godisasm (the Go binary and its profile).
+fn godisasm_out(args: &[&str]) -> String {
+    rprof_out(&common::fixtures().join("godisasm"), args)
+}
+
+/// Source with the binary at hand is weblist's listing: each line's flat
+/// and cum are `-list`'s, each instruction's (under its line, hidden
+/// until clicked) `-disasm`'s; Disassemble is `-disasm`'s text. `f` is
+/// also the focus, as in pprof's UI.
+#[test]
+fn source_and_disassemble_have_the_cli_numbers() {
+    let dir = common::fixtures().join("godisasm");
+    let src = "-source_path=../../tests/data";
+    let web = Web::start(&dir, &[src, "hello_w", "cpu.pb.gz"], &[]);
+    let re = "main\\.(hashLoop|sortLoop)";
+    let f = "main%5C.(hashLoop%7CsortLoop)";
+    let focus = format!("-focus={re}");
+
+    let r = web.get(&format!("/ui/source?f={f}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+    let csp = r.header("Content-Security-Policy").expect("CSP");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let b = &r.body;
+    // The UI's page (menus, header) around weblist's listing, whose
+    // toggling is ui.js's: no inline script or handler.
+    assert!(b.contains("id=\"view-disasm\"") && b.contains("id=\"header\""));
+    assert!(b.contains("<div id=\"weblist\" class=\"weblist\">"), "{b}");
+    assert!(!b.contains("no-assembly"));
+    assert_eq!(b.matches("<script").count(), 1, "ui.js only");
+    assert!(!b.contains("onclick") && !b.contains("rprofToggleAsm"));
+    // Line values: -list's, in its order.
+    let list = godisasm_out(&[&format!("-list={re}"), &focus, src, "hello_w", "cpu.pb.gz"]);
+    let want = crate::weblist::list_lines(&list);
+    assert!(want.len() > 20, "{list}");
+    assert_eq!(crate::weblist::source_lines(b), want);
+    assert!(b.contains("<div class=\"legend\">Total: 1.32s</div>"));
+    for t in list.lines().filter(|l| l.contains("(flat, cum)")) {
+        let (values, pct) = t.split_once(" (flat, cum) ").expect("totals");
+        let pct = pct.trim_end_matches(" of Total");
+        assert!(
+            b.contains(&format!("  Total:  {values} (flat, cum) {pct}\n")),
+            "{t}"
+        );
+    }
+    // Instruction values: -disasm's for the same addresses.
+    let disasm = godisasm_out(&[&format!("-disasm={re}"), &focus, "hello_w", "cpu.pb.gz"]);
+    let mut by_addr = std::collections::HashMap::new();
+    for l in disasm.lines() {
+        if l.len() > 34 && &l[32..34] == ": " {
+            let values = (l[..10].trim().to_string(), l[11..21].trim().to_string());
+            by_addr.insert(l[22..32].trim().to_string(), values);
+        }
+    }
+    let asm = regex::Regex::new(r"(?m)^ {10}( *\S+) ( *\S+) +([0-9a-f]+): ").expect("regex");
+    let mut n = 0;
+    for c in asm.captures_iter(b) {
+        let got = (c[1].trim().to_string(), c[2].trim().to_string());
+        match by_addr.get(&c[3]) {
+            Some(want) => {
+                assert_eq!(&got, want, "{}", &c[3]);
+                n += 1;
+            }
+            // A function's last byte, which disasm (as pprof's) leaves out.
+            None => assert_eq!(got, (".".into(), ".".into()), "{}", &c[3]),
+        }
+    }
+    assert!(n > 20, "{n} instructions");
+    assert!(b.contains("<span class=\"asm\">") && b.contains("imul   %rsi,%rdx"));
+
+    // Disassemble = -disasm, AT&T or (intel=1) Intel syntax.
+    let r = web.get(&format!("/ui/disasm?f={f}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert!(r.body.contains("id=\"view-disasm\" class=\"current"));
+    assert_eq!(pre(&r.body), disasm);
+    let r = web.get(&format!("/ui/disasm?f={f}&intel=true"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let intel = godisasm_out(&[
+        &format!("-disasm={re}"),
+        &focus,
+        "-intel_syntax",
+        "hello_w",
+        "cpu.pb.gz",
+    ]);
+    assert_ne!(intel, disasm);
+    assert_eq!(pre(&r.body), intel);
+    // Without a match: pprof's error, and the server goes on.
+    let r = web.get("/ui/disasm?f=nomatch");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("no matches found for regexp: nomatch"));
+    let r = web.get("/ui/source?f=nomatch");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("no matches found for regexp: nomatch"));
+    drop(web);
+
+    // The binary but no source files: list's text (its error), saying why.
+    let web = Web::start(&dir, &["hello_w", "cpu.pb.gz"], &[]);
+    let r = web.get(&format!("/ui/source?f={f}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("source files were not found"), "{}", r.body);
+    let list = godisasm_out(&[&format!("-list={re}"), &focus, "hello_w", "cpu.pb.gz"]);
+    assert!(list.contains("Error: could not find file"), "{list}");
+    assert_eq!(pre(&r.body), list);
+}
+
+/// fixtures/godisasm's profile with main.hashLoop's name made markup,
+/// written in `dir`.
+pub fn hostile_godisasm(dir: &Path) -> std::path::PathBuf {
+    use prost::Message;
+    let gz = std::fs::read(common::fixtures().join("godisasm/cpu.pb.gz")).expect("fixture");
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut raw)
+        .expect("gunzip");
+    let mut p = rprof::pb::Profile::decode(raw.as_slice()).expect("decode");
+    for s in p.string_table.iter_mut() {
+        if s == "main.hashLoop" {
+            *s = "main.hashLoop</pre><script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">".into();
+        }
+    }
+    let path = dir.join("hostile.pb");
+    std::fs::write(&path, p.encode_to_vec()).expect("write");
+    path
+}
+
+/// A hostile function name stays text in the Source (weblist's listing,
+/// with the binary) and Disassemble views.
+#[test]
+fn hostile_names_stay_text_in_source_and_disassemble() {
+    let dir = common::fixtures().join("godisasm");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = hostile_godisasm(tmp.path());
+    let args = [
+        "-source_path=../../tests/data",
+        "hello_w",
+        path.to_str().expect("utf-8"),
+    ];
+    let web = Web::start(&dir, &args, &[]);
+    for view in ["/ui/source?f=hashLoop", "/ui/disasm?f=hashLoop"] {
+        let r = web.get(view);
+        assert_eq!(r.status, 200, "{view}: {}", r.body);
+        let b = &r.body;
+        for bad in ["<script>window", "<img src=x", "</pre><script"] {
+            assert!(!b.contains(bad), "{view}: {bad:?} unescaped");
+        }
+        assert!(
+            b.contains("window.pwned=1"),
+            "{view}: the name is not shown"
+        );
+        assert_eq!(b.matches("<script").count(), 1, "{view}: ui.js only");
+    }
+    // The listing, with its assembly, names the function as text.
+    let r = web.get("/ui/source?f=hashLoop");
+    assert!(r.body.contains("id=\"weblist\"") && r.body.contains("<span class=\"asm\">"));
+    assert!(r
+        .body
+        .contains("<h2>main.hashLoop&lt;/pre&gt;&lt;script&gt;window.pwned=1"));
 }
 
 /// A profile whose names try to break out of every context they enter.

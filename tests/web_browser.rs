@@ -4,7 +4,9 @@
 //! refines by focus, switches the sample index, sorts Top, searches and
 //! zooms the flame graph, opens Peek and Source from a selection, takes a
 //! snapshot from a test server and compares two, and checks that a
-//! profile with hostile names runs no script. Screenshots are left in
+//! profile with hostile names runs no script. With a binary
+//! (fixtures/godisasm), Source expands a line to its assembly and the
+//! View menu opens Disassemble. Screenshots are left in
 //! `target/tmp/web-browser/` for a look.
 //!
 //! Tests install nothing: without `chromium` this test says so and
@@ -350,12 +352,16 @@ fn every_view_in_headless_chromium() {
         "peek of {chosen}: {text}"
     );
     b.screenshot("peek");
-    // Source of main.burn, typed in the search box.
+    // Source of main.burn: list's text, there being no binary.
     b.open(&format!("{base}/ui/source?f=main%5C.burn"));
     assert!(b
         .eval("document.getElementById('report').textContent")
         .as_str()
         .is_some_and(|t| t.contains("ROUTINE") && t.contains("main.burn")));
+    assert_eq!(
+        b.eval("document.getElementById('no-assembly') !== null"),
+        json!(true)
+    );
     b.screenshot("source");
 
     // Flame graph: search highlights, a click zooms, pivot.
@@ -456,5 +462,94 @@ fn every_view_in_headless_chromium() {
     b.eval(&click("#flame .frame[data-name^='main.']"));
     assert_eq!(b.eval("typeof window.pwned"), json!("undefined"));
     b.screenshot("hostile-flame");
+    eprintln!("screenshots in {}", out_dir().display());
+}
+
+/// Source with the binary: weblist's listing in the UI's page; a click on
+/// a line shows its assembly rows (ui.js, under the page's CSP), another
+/// hides them; the View menu opens Disassemble for the same regexp. A
+/// hostile function name runs nothing there.
+#[test]
+fn source_assembly_and_disassemble_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        eprintln!("web browser test skipped: no chromium on PATH");
+        return;
+    };
+    let dir = common::fixtures().join("godisasm");
+    let src = "-source_path=../../tests/data";
+    let web = Web::start(&dir, &[src, "hello_w", "cpu.pb.gz"], &[]);
+    let base = format!("http://127.0.0.1:{}", web.port);
+    let mut b = Browser::start(&chromium);
+    b.open(&format!("{base}/ui/source?f=main%5C.hashLoop"));
+    let lines = b.eval("document.querySelectorAll('#weblist .livesrc').length");
+    assert!(
+        lines.as_u64().unwrap_or(0) >= 4,
+        "lines with assembly: {lines}"
+    );
+    // Assembly hidden until asked for.
+    let shown = "Array.prototype.filter.call(document.querySelectorAll('#weblist .asm'), \
+                 function (e) { return getComputedStyle(e).display !== 'none'; }).length";
+    assert_eq!(b.eval(shown), json!(0));
+    // The line of the multiply: click, and its instructions show.
+    let line = "Array.prototype.find.call(document.querySelectorAll('#weblist .livesrc'), \
+                function (e) { return e.nextElementSibling.textContent.indexOf('imul') >= 0; })";
+    b.eval(&format!("{line}.click(), true"));
+    assert_eq!(b.eval(shown), json!(1));
+    let rows = b.eval(&format!(
+        "{line}.nextElementSibling.innerText.split('\\n').filter(function (l) {{ \
+         return /^ +\\S+ +\\S+ +[0-9a-f]+: /.test(l); }}).length"
+    ));
+    assert!(rows.as_u64().unwrap_or(0) >= 2, "assembly rows: {rows}");
+    let height = b.eval(&format!(
+        "{line}.nextElementSibling.getBoundingClientRect().height"
+    ));
+    assert!(height.as_f64().unwrap_or(0.0) > 20.0, "{height}");
+    let png = b.screenshot("source-assembly");
+    assert!(std::fs::metadata(png).map(|m| m.len()).unwrap_or(0) > 10_000);
+    b.eval(&format!("{line}.click(), true"));
+    assert_eq!(b.eval(shown), json!(0));
+    b.eval(&format!("{line}.click(), true"));
+
+    // View > Disassemble, for the regexp in the search box.
+    b.navigate_by(&click("#view-disasm"));
+    assert_eq!(b.eval("location.pathname"), json!("/ui/disasm"));
+    assert_eq!(
+        b.eval("new URLSearchParams(location.search).get('f')"),
+        json!("main\\.hashLoop")
+    );
+    let text = b.eval("document.getElementById('report').textContent");
+    assert!(
+        text.as_str().is_some_and(
+            |t| t.contains("ROUTINE ======================== main.hashLoop") && t.contains("imul")
+        ),
+        "{text}"
+    );
+    b.screenshot("disasm");
+    drop(web);
+
+    // A hostile name: text in the listing and the disassembly.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = crate::web::hostile_godisasm(tmp.path());
+    let args = [src, "hello_w", path.to_str().expect("utf-8")];
+    let hostile = Web::start(&dir, &args, &[]);
+    let base = format!("http://127.0.0.1:{}", hostile.port);
+    for view in ["/ui/source?f=hashLoop", "/ui/disasm?f=hashLoop"] {
+        b.open(&format!("{base}{view}"));
+        if view.starts_with("/ui/source") {
+            b.eval(&format!("{line}.click(), true"));
+            b.screenshot("hostile-source");
+        }
+        assert_eq!(b.eval("typeof window.pwned"), json!("undefined"), "{view}");
+        assert_eq!(
+            b.eval("document.querySelectorAll('main script, main img').length"),
+            json!(0),
+            "{view}"
+        );
+        assert_eq!(
+            b.eval("document.getElementById('main').textContent.includes('window.pwned=1')"),
+            json!(true),
+            "{view}"
+        );
+    }
     eprintln!("screenshots in {}", out_dir().display());
 }

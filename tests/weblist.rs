@@ -49,7 +49,7 @@ fn unescape(s: &str) -> String {
 }
 
 /// (line number, flat, cum, text) of each source line of the page.
-fn source_lines(page: &str) -> Vec<(i64, String, String, String)> {
+pub fn source_lines(page: &str) -> Vec<(i64, String, String, String)> {
     let re = regex::Regex::new(
         r#"<span class="line"> *(\d+)</span> <span class="(?:livesrc|nop)">  ( *\S+) ( *\S+) {11}(.*?) </span>"#,
     )
@@ -155,7 +155,7 @@ fn line_values_are_lists_and_instruction_values_disasms() {
 }
 
 /// (line number, flat, cum, text) of each source line `-list` printed.
-fn list_lines(list: &str) -> Vec<(i64, String, String, String)> {
+pub fn list_lines(list: &str) -> Vec<(i64, String, String, String)> {
     list.lines()
         .filter(|l| l.len() >= 29 && l.as_bytes()[28] == b':')
         .map(|l| {

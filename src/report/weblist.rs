@@ -34,8 +34,11 @@ h1 { font-size: 1.5em; }
 .asm { color: #008800; display: none; }
 </style>"#;
 
-/// Clicking a line with assembly shows or hides the block after it.
+/// Clicking a line with assembly shows or hides the block after it. One
+/// listener on the document, not an inline handler in the fragment: the
+/// web UI's Content-Security-Policy forbids those (its ui.js does this).
 const SCRIPT: &str = r#"<script type="text/javascript">
+document.addEventListener("click", rprofToggleAsm);
 function rprofToggleAsm(event) {
   var t = event.target;
   while (t && !(t.classList && t.classList.contains("livesrc"))) {
@@ -88,6 +91,29 @@ pub fn fragment(
     ui: &mut dyn Ui,
     fallbacks: Fallbacks,
 ) -> Result<String, ReportError> {
+    let l = listing(rpt, ui, fallbacks)?;
+    Ok(l.legend + &l.body)
+}
+
+/// A [`fragment`] in parts, for pages that show the legend their own way.
+pub struct Listing {
+    /// The profile's legend and total (`<div class="legend">`).
+    pub legend: String,
+    /// The headings and `<pre>`s of the listings.
+    pub body: String,
+    /// Some line has assembly: false when no binary could be read, none
+    /// of its functions matched, or their source files were not found.
+    pub assembly: bool,
+    /// The binary gave instructions of the functions (with their lines).
+    pub instructions: bool,
+}
+
+/// The listings as [`fragment`] makes them, legend and body apart.
+pub fn listing(
+    rpt: &mut Report,
+    ui: &mut dyn Ui,
+    fallbacks: Fallbacks,
+) -> Result<Listing, ReportError> {
     // The source lines' values are `list`'s, computed as it does at line
     // granularity (on a copy: this report is by address, for the
     // assembly, and a line reached twice in one stack, by recursion, counts
@@ -133,14 +159,14 @@ pub fn fragment(
         rows.dedup_by_key(|r| r.1.address);
     }
 
-    let mut w = String::new();
     let labels: Vec<String> = rpt.profile_labels().iter().map(|l| escape(l)).collect();
-    let _ = writeln!(
-        w,
-        "<div class=\"legend\">{}<br>Total: {}</div>",
+    let legend = format!(
+        "<div class=\"legend\">{}<br>Total: {}</div>\n",
         labels.join("<br>\n"),
         escape(&rpt.format_value(rpt.total))
     );
+    let mut w = String::new();
+    let mut assembly = false;
     for l in listings {
         let l = match l {
             Listed::NoSource(name) => {
@@ -155,7 +181,7 @@ pub fn fragment(
         };
         let _ = write!(
             w,
-            "<h2>{}</h2><p class=\"filename\">{}</p>\n<pre onclick=\"rprofToggleAsm(event)\">\n  Total:  {:>10} {:>10} (flat, cum) {}\n",
+            "<h2>{}</h2><p class=\"filename\">{}</p>\n<pre class=\"weblist\">\n  Total:  {:>10} {:>10} (flat, cum) {}\n",
             escape(&l.name),
             escape(&l.file),
             escape(&rpt.format_value(l.flat)),
@@ -183,6 +209,7 @@ pub fn fragment(
                 escape(&r.text)
             );
             if let Some(insts) = insts {
+                assembly = true;
                 w.push_str("<span class=\"asm\">");
                 let indent = indentation(&r.text) + 4;
                 let mut last: Option<usize> = None;
@@ -211,7 +238,12 @@ pub fn fragment(
         }
         w.push_str("</pre>\n");
     }
-    Ok(w)
+    Ok(Listing {
+        legend,
+        body: w,
+        assembly,
+        instructions: !asm.is_empty(),
+    })
 }
 
 /// The width of a line's leading white space, tabs to multiples of 8.

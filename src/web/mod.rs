@@ -1,7 +1,8 @@
 //! `-http`: the web UI. A small local HTTP server (tiny_http, a few
 //! threads) answers pprof's paths (`/ui/`, `/ui/top`, `/ui/flamegraph`,
-//! `/ui/peek`, `/ui/source`) with pages built from the command table's
-//! reports: each view is a command (`svg`, `top`, `flame`, `peek`, `list`)
+//! `/ui/peek`, `/ui/source`, `/ui/disasm`) with pages built from the
+//! command table's reports: each view is a command (`svg`, `top`, `flame`,
+//! `peek`, `weblist` — `list` where there is no assembly —, `disasm`)
 //! prepared and rendered by the driver, with URL parameters mapped onto the
 //! same [`Config`] the shell uses (pprof's names: `f`, `i`, `h`, `s`, `sf`,
 //! `si`, `g`, `n`...). Prepared reports are cached by the options that

@@ -503,7 +503,14 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
         }
     };
     ctx.warnings = warnings;
-    let body = views::body(view, &mut rpt, &cmd, &mut ctx);
+    let body = if cmd.spec.name == "weblist" {
+        match views::source_body(&mut rpt, &mut ctx) {
+            Ok(b) => b,
+            Err(why) => source_as_list(state, &profile, &profile_key, &cfg, q, &mut ctx, why),
+        }
+    } else {
+        views::body(view, &mut rpt, &cmd, &mut ctx)
+    };
     let status = if ctx.errors.is_empty() { 200 } else { 400 };
     let mut html = views::page(&ctx, &body);
     html.push_str(&format!(
@@ -511,6 +518,42 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
         started.elapsed().as_millis()
     ));
     Reply::html(status, html)
+}
+
+/// The Source view where weblist found no assembly: `list`'s text, under
+/// `why`'s note, with its warnings (the binary that could not be opened...).
+fn source_as_list(
+    state: &State,
+    profile: &Profile,
+    profile_key: &str,
+    cfg: &Config,
+    q: &Query,
+    ctx: &mut views::Ctx,
+    why: views::NoAssembly,
+) -> String {
+    let Some((cmd, cfg)) = views::list_command(cfg, q) else {
+        return String::new();
+    };
+    let (mut rpt, warnings) = match state.report(profile, profile_key, &cmd, &cfg) {
+        Ok(r) => r,
+        Err((e, warnings)) => {
+            ctx.warnings.extend(warnings);
+            ctx.errors.push(driver::error_chain(&e));
+            return String::new();
+        }
+    };
+    // Both preparations warn alike (dropped samples...): once each.
+    for w in why.warnings.into_iter().chain(warnings) {
+        if !ctx.warnings.contains(&w) {
+            ctx.warnings.push(w);
+        }
+    }
+    let body = views::body(View::Source, &mut rpt, &cmd, ctx);
+    if ctx.errors.is_empty() {
+        format!("{}{body}", why.note)
+    } else {
+        body
+    }
 }
 
 /// Serves the UI until the process is killed: prints where, opens a

@@ -9,6 +9,8 @@ use super::server::{Query, FILTER_PARAMS};
 use crate::driver::{self, Command};
 use crate::options::{Config, Granularity};
 use crate::report::dot::Drawing;
+use crate::report::source_path::Fallbacks;
+use crate::report::weblist;
 use crate::report::Report;
 use crate::units::percentage;
 
@@ -82,7 +84,7 @@ pub struct Ctx {
 
 /// The command a view shows and the options it runs with (pprof's
 /// per-view adjustments applied), or None when the view needs a regexp
-/// (`f`) that is not given, or is not available.
+/// (`f`) that is not given.
 pub fn command(view: View, cfg: &Config, q: &Query) -> Option<(Command, Config)> {
     let mut cfg = cfg.clone();
     let f = q.get("f").filter(|f| !f.is_empty());
@@ -98,28 +100,80 @@ pub fn command(view: View, cfg: &Config, q: &Query) -> Option<(Command, Config)>
             cfg.granularity = Granularity::Lines;
             Command::new("peek", Some(f?))
         }
-        View::Source => Command::new("list", Some(f?)),
-        View::Disasm | View::Snapshots => return None,
+        // As pprof's: its source view is weblist.
+        View::Source => Command::new("weblist", Some(f?)),
+        View::Disasm => Command::new("disasm", Some(f?)),
+        View::Snapshots => return None,
     };
     cmd.ok().map(|c| (c, cfg))
 }
 
+/// The Source view where no assembly can be had: the `list` report.
+pub fn list_command(cfg: &Config, q: &Query) -> Option<(Command, Config)> {
+    let f = q.get("f").filter(|f| !f.is_empty())?;
+    Command::new("list", Some(f)).ok().map(|c| (c, cfg.clone()))
+}
+
+/// Why the Source view shows `list`'s text, said above it: no
+/// instructions, or no source lines to put them under.
+const NO_BINARY_NOTE: &str = "<p class=\"note\" id=\"no-assembly\">No assembly: the \
+     profile's binary could not be read, or holds none of these functions (give the binary on \
+     the command line, or set PPROF_BINARY_PATH). The source as <code>list</code> shows it:</p>";
+const NO_SOURCE_NOTE: &str = "<p class=\"note\" id=\"no-assembly\">No assembly here: it is \
+     shown under the source lines, and the source files were not found (see source_path); \
+     Disassemble shows it alone. The source as <code>list</code> shows it:</p>";
+
+/// The Source view without assembly: the note to show above `list`'s text
+/// and the warnings saying why.
+pub struct NoAssembly {
+    pub note: &'static str,
+    pub warnings: Vec<String>,
+}
+
+/// The Source view: weblist's listings, each line with assembly expanding
+/// to it on a click (ui.js). Err when no line has assembly or the listing
+/// failed: the caller shows `list` instead, whose errors are the CLI's.
+pub fn source_body(rpt: &mut Report, ctx: &mut Ctx) -> Result<String, NoAssembly> {
+    let mut ui: Vec<String> = Vec::new();
+    let l = match weblist::listing(rpt, &mut ui, Fallbacks::from_env()) {
+        Ok(l) if l.assembly => l,
+        Ok(l) => {
+            return Err(NoAssembly {
+                note: if l.instructions {
+                    NO_SOURCE_NOTE
+                } else {
+                    NO_BINARY_NOTE
+                },
+                warnings: ui,
+            })
+        }
+        Err(_) => {
+            return Err(NoAssembly {
+                note: "",
+                warnings: Vec::new(),
+            })
+        }
+    };
+    ctx.warnings.extend(ui);
+    ctx.header = rpt.profile_labels();
+    Ok(format!(
+        "<div id=\"weblist\" class=\"weblist\"><div class=\"legend\">Total: {}</div>\n{}</div>",
+        html(&rpt.format_value(rpt.total)),
+        l.body
+    ))
+}
+
 /// The page for a view that has nothing to show yet.
 pub fn no_report_body(view: View) -> String {
-    match view {
-        View::Disasm => {
-            "<p class=\"note\">Disassembly is not available in this version of rprof.</p>".into()
-        }
-        _ => format!(
-            "<p class=\"note\">{} shows the functions matching a regexp: select nodes in the \
-             Graph, rows in Top or frames in the Flame Graph, or type a regexp, then choose \
-             {} again.</p><form method=\"get\" action=\"{}\"><input name=\"f\" \
-             placeholder=\"regexp\" size=\"40\"> <button type=\"submit\">Show</button></form>",
-            view.name(),
-            view.name(),
-            view.path()
-        ),
-    }
+    format!(
+        "<p class=\"note\">{} shows the functions matching a regexp: select nodes in the \
+         Graph, rows in Top or frames in the Flame Graph, or type a regexp, then choose \
+         {} again.</p><form method=\"get\" action=\"{}\"><input name=\"f\" \
+         placeholder=\"regexp\" size=\"40\"> <button type=\"submit\">Show</button></form>",
+        view.name(),
+        view.name(),
+        view.path()
+    )
 }
 
 /// A view's body from its prepared report.

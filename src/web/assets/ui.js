@@ -1,6 +1,7 @@
 // rprof web UI: selection, refine, search, sortable top table, graph pan
-// and zoom, and the flame graph. Profile strings only ever go into the
-// page through textContent and attributes, never as HTML.
+// and zoom, the flame graph, and the source's expandable assembly. Profile
+// strings only ever go into the page through textContent and attributes,
+// never as HTML.
 (function () {
   'use strict';
   var view = document.body.getAttribute('data-view');
@@ -66,7 +67,8 @@
     });
   });
 
-  // Search: highlight as you type; Enter on peek/source asks for it.
+  // Search: highlight as you type; Enter on peek, source or disasm asks
+  // for it.
   var matchers = [];
   function compile(text) {
     if (!text) { return null; }
@@ -77,6 +79,8 @@
     if (re) { say(''); }
     matchers.forEach(function (m) { m(re); });
   }
+  // Views of the functions matching `f`: the search box holds it.
+  var regexpView = view === 'peek' || view === 'source' || view === 'disasm';
   if (search) {
     var q = new URLSearchParams(window.location.search);
     var timer = null;
@@ -85,11 +89,24 @@
       timer = setTimeout(runSearch, 150);
     });
     search.addEventListener('keydown', function (e) {
-      if (e.key === 'Enter' && (view === 'peek' || view === 'source')) {
+      if (e.key === 'Enter' && regexpView) {
         window.location.href = urlWith(window.location.pathname, { f: search.value.trim() });
       }
     });
-    if (view === 'peek' || view === 'source') { search.value = q.get('f') || ''; }
+    if (regexpView) { search.value = q.get('f') || ''; }
+  }
+
+  // Source: a click on a line with assembly shows or hides it, as in
+  // weblist's page (whose inline script the page's CSP would refuse).
+  var listing = document.getElementById('weblist');
+  if (listing) {
+    listing.addEventListener('click', function (e) {
+      var t = e.target;
+      while (t && t !== listing && !(t.classList && t.classList.contains('livesrc'))) { t = t.parentNode; }
+      if (!t || t === listing) { return; }
+      var asm = t.nextElementSibling;
+      if (asm && asm.classList.contains('asm')) { asm.classList.toggle('open'); }
+    });
   }
 
   // Graph: pan (drag), zoom (wheel), click selects a node.
