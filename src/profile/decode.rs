@@ -200,10 +200,7 @@ impl StringMap {
 type IdMap = HashMap<u64, u32, foldhash::fast::RandomState>;
 
 /// Builds an id → table index map, rejecting id 0 and duplicates.
-fn index_ids(
-    what: &str,
-    ids: impl ExactSizeIterator<Item = u64>,
-) -> Result<IdMap, DecodeError> {
+fn index_ids(what: &str, ids: impl ExactSizeIterator<Item = u64>) -> Result<IdMap, DecodeError> {
     let mut map = IdMap::default();
     map.try_reserve(ids.len())
         .map_err(|_| out_of_memory(ids.len().saturating_mul(32)))?;

@@ -788,8 +788,8 @@ impl Merger {
                     build_id_or_file: if build_id != 0 { build_id } else { file },
                 };
                 if let Some(&ix) = self.mappings.get(&key) {
-                    let off = (self.out.mappings[ix as usize].start as i64)
-                        .wrapping_sub(sm.start as i64);
+                    let off =
+                        (self.out.mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64);
                     maps.mappings[i] = Some((ix, off));
                 }
             }
