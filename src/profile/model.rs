@@ -211,6 +211,17 @@ impl From<SampleData> for Samples {
 }
 
 impl Samples {
+    /// A weak reference to these shared sample arrays: it upgrades to the
+    /// same arrays (not just equal ones) while any copy holds them.
+    pub fn downgrade(&self) -> std::sync::Weak<SampleData> {
+        Arc::downgrade(&self.0)
+    }
+
+    /// Whether `w` refers to these very arrays.
+    pub fn is(&self, w: &std::sync::Weak<SampleData>) -> bool {
+        std::ptr::eq(w.as_ptr(), Arc::as_ptr(&self.0))
+    }
+
     pub fn new(width: usize) -> Self {
         SampleData::new(width).into()
     }

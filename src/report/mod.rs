@@ -155,6 +155,38 @@ pub fn compute_total(p: &Profile, sel: ValueSel) -> i64 {
     }
 }
 
+/// The sample index of another report on the same sample arrays, if one
+/// was started; otherwise `cell` is registered as the index of `samples`.
+/// Entries of dropped reports are forgotten (the registry holds only weak
+/// references to the indexes, and the samples they index).
+/// Reports on the same sample arrays, by weak references to the arrays and
+/// to their index.
+type PostingsRegistry = Vec<(
+    std::sync::Weak<crate::profile::model::SampleData>,
+    std::sync::Weak<std::sync::OnceLock<graph::Postings>>,
+)>;
+
+/// The sample index of another live report on the same sample arrays, if
+/// one was started; otherwise `cell` is registered as the index of
+/// `samples`. Nothing is kept alive by the registry.
+fn shared_postings(
+    samples: &crate::profile::model::Samples,
+    cell: &Arc<std::sync::OnceLock<graph::Postings>>,
+) -> Option<Arc<std::sync::OnceLock<graph::Postings>>> {
+    static REGISTRY: std::sync::Mutex<PostingsRegistry> = std::sync::Mutex::new(Vec::new());
+    let mut reg = REGISTRY.lock().ok()?;
+    reg.retain(|(s, c)| s.strong_count() > 0 && c.strong_count() > 0);
+    if let Some(found) = reg
+        .iter()
+        .find(|(s, _)| samples.is(s))
+        .and_then(|(_, c)| c.upgrade())
+    {
+        return Some(found);
+    }
+    reg.push((samples.downgrade(), Arc::downgrade(cell)));
+    None
+}
+
 impl Report {
     pub fn new(prof: Profile, opts: Options, total: i64) -> Report {
         Report {
@@ -220,6 +252,12 @@ impl Report {
         // The index of samples by location (for peek), built on another
         // thread while the user reads: reports use it once it is there.
         if self.postings.get().is_none() && self.prof.samples.len() >= 100_000 {
+            // Reports on the same (unfiltered) samples share one index:
+            // the web UI keeps a dozen prepared reports.
+            if let Some(shared) = shared_postings(&self.prof.samples, &self.postings) {
+                self.postings = shared;
+                return;
+            }
             let cell = self.postings.clone();
             let samples = self.prof.samples.clone();
             let n_locs = self.prof.locations.len();
