@@ -193,42 +193,11 @@ pub fn merge(srcs: &[Profile]) -> Result<Profile, MergeError> {
     data.label_start
         .reserve(srcs.iter().map(|s| s.samples.len()).sum());
     m.out.samples = data.into();
-    let o = &mut m.out;
     let mut seen_comments = Vec::new();
     for s in srcs {
-        if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
-            o.time_nanos = s.time_nanos;
-        }
-        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
-        if o.period == 0 || o.period < s.period {
-            o.period = s.period;
-        }
-        for &c in &s.comments {
-            let text = s.str(c);
-            if !seen_comments.iter().any(|x: &String| x == text) {
-                seen_comments.push(text.to_string());
-                let id = o.strings.intern(text);
-                o.comments.push(id);
-            }
-        }
-        if o.default_sample_type == 0 {
-            o.default_sample_type = o.strings.intern(s.str(s.default_sample_type));
-        }
+        m.header(s, &mut seen_comments);
     }
-    o.drop_frames = o.strings.intern(first.str(first.drop_frames));
-    o.keep_frames = o.strings.intern(first.str(first.keep_frames));
-    o.period_type = ValueType {
-        ty: o.strings.intern(first.str(first.period_type.ty)),
-        unit: o.strings.intern(first.str(first.period_type.unit)),
-    };
-    o.sample_types = first
-        .sample_types
-        .iter()
-        .map(|t| ValueType {
-            ty: o.strings.intern(first.str(t.ty)),
-            unit: o.strings.intern(first.str(t.unit)),
-        })
-        .collect();
+    m.first_types(first);
 
     for src in srcs {
         m.add(src);
@@ -264,47 +233,10 @@ impl Streaming {
             first: header,
             seen_comments: Vec::new(),
         };
-        st.header(first);
-        let o = &mut st.m.out;
-        o.drop_frames = o.strings.intern(first.str(first.drop_frames));
-        o.keep_frames = o.strings.intern(first.str(first.keep_frames));
-        o.period_type = ValueType {
-            ty: o.strings.intern(first.str(first.period_type.ty)),
-            unit: o.strings.intern(first.str(first.period_type.unit)),
-        };
-        o.sample_types = first
-            .sample_types
-            .iter()
-            .map(|t| ValueType {
-                ty: o.strings.intern(first.str(t.ty)),
-                unit: o.strings.intern(first.str(t.unit)),
-            })
-            .collect();
+        st.m.header(first, &mut st.seen_comments);
+        st.m.first_types(first);
         st.m.add(first);
         st
-    }
-
-    /// The header fields [`merge`] takes from each source.
-    fn header(&mut self, s: &Profile) {
-        let o = &mut self.m.out;
-        if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
-            o.time_nanos = s.time_nanos;
-        }
-        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
-        if o.period == 0 || o.period < s.period {
-            o.period = s.period;
-        }
-        for &c in &s.comments {
-            let text = s.str(c);
-            if !self.seen_comments.iter().any(|x: &String| x == text) {
-                self.seen_comments.push(text.to_string());
-                let id = o.strings.intern(text);
-                o.comments.push(id);
-            }
-        }
-        if o.default_sample_type == 0 {
-            o.default_sample_type = o.strings.intern(s.str(s.default_sample_type));
-        }
     }
 
     /// Adds the next profile; false (nothing added) when [`merge`] of the
@@ -313,18 +245,7 @@ impl Streaming {
     /// sample type new to the merged strings would have been numbered
     /// before every sample.
     pub fn add(&mut self, s: &Profile) -> bool {
-        let same = |a: &ValueType, b: &ValueType| {
-            self.first.str(a.ty) == s.str(b.ty) && self.first.str(a.unit) == s.str(b.unit)
-        };
-        if !same(&self.first.period_type, &s.period_type)
-            || self.first.sample_types.len() != s.sample_types.len()
-            || self
-                .first
-                .sample_types
-                .iter()
-                .zip(&s.sample_types)
-                .any(|(a, b)| !same(a, b))
-        {
+        if compatible(&self.first, s).is_err() {
             return false;
         }
         let o = &self.m.out;
@@ -337,7 +258,7 @@ impl Streaming {
         if new_comment || new_default {
             return false;
         }
-        self.header(s);
+        self.m.header(s, &mut self.seen_comments);
         self.m.add(s);
         true
     }
@@ -479,6 +400,49 @@ impl Merger {
             samples: FxMap::default(),
             next: Vec::new(),
         }
+    }
+
+    /// The header fields [`merge`] takes from each source, in source
+    /// order (comments once each by text).
+    fn header(&mut self, s: &Profile, seen_comments: &mut Vec<String>) {
+        let o = &mut self.out;
+        if o.time_nanos == 0 || s.time_nanos < o.time_nanos {
+            o.time_nanos = s.time_nanos;
+        }
+        o.duration_nanos = o.duration_nanos.wrapping_add(s.duration_nanos);
+        if o.period == 0 || o.period < s.period {
+            o.period = s.period;
+        }
+        for &c in &s.comments {
+            let text = s.str(c);
+            if !seen_comments.iter().any(|x: &String| x == text) {
+                seen_comments.push(text.to_string());
+                let id = o.strings.intern(text);
+                o.comments.push(id);
+            }
+        }
+        if o.default_sample_type == 0 {
+            o.default_sample_type = o.strings.intern(s.str(s.default_sample_type));
+        }
+    }
+
+    /// The fields taken from the first profile: frame regexps and types.
+    fn first_types(&mut self, first: &Profile) {
+        let o = &mut self.out;
+        o.drop_frames = o.strings.intern(first.str(first.drop_frames));
+        o.keep_frames = o.strings.intern(first.str(first.keep_frames));
+        o.period_type = ValueType {
+            ty: o.strings.intern(first.str(first.period_type.ty)),
+            unit: o.strings.intern(first.str(first.period_type.unit)),
+        };
+        o.sample_types = first
+            .sample_types
+            .iter()
+            .map(|t| ValueType {
+                ty: o.strings.intern(first.str(t.ty)),
+                unit: o.strings.intern(first.str(t.unit)),
+            })
+            .collect();
     }
 
     fn add(&mut self, src: &Profile) {
