@@ -80,7 +80,7 @@ fn main() {
             id: i as u64 + 1,
             mapping: Some(0),
             address: base + a,
-            lines: Vec::new(),
+            lines: Default::default(),
             is_folded: false,
         });
     }

@@ -115,7 +115,16 @@ fn field_cost(tag: u32, len: u64) -> u64 {
 /// Reads a varint at the start of `data`: `Ok(None)` when more bytes are
 /// needed, `Err` when it is invalid (as prost's decoder says: more than 10
 /// bytes, or over 64 bits).
+#[inline]
 fn varint(data: &[u8]) -> Result<Option<(u64, usize)>, ()> {
+    // Most keys, ids and lengths take a byte or two.
+    match *data {
+        [b, ..] if b < 0x80 => return Ok(Some((u64::from(b), 1))),
+        [b0, b1, ..] if b1 < 0x80 => {
+            return Ok(Some((u64::from(b0 & 0x7f) | u64::from(b1) << 7, 2)))
+        }
+        _ => {}
+    }
     let mut v = 0u64;
     for (i, &b) in data.iter().enumerate().take(10) {
         if i == 9 && b >= 0x02 {
@@ -137,6 +146,16 @@ fn varint(data: &[u8]) -> Result<Option<(u64, usize)>, ()> {
 /// it has none, `None` when the message does not parse (the decoder then
 /// says why).
 fn element_id(mut msg: &[u8]) -> Option<u64> {
+    // Written by every producer: the id first. A later id field would
+    // replace it; the decoder checks ids again, so only an empty or
+    // id-less message needs the walk below.
+    if let [0x08, rest @ ..] = msg {
+        if let Ok(Some((id, _))) = varint(rest) {
+            if id != 0 {
+                return Some(id);
+            }
+        }
+    }
     let mut id = 0;
     while !msg.is_empty() {
         let (key, n) = varint(msg).ok()??;

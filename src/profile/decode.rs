@@ -11,7 +11,7 @@ use prost::Message;
 
 use super::budget::{self, Counts, Stop};
 use super::model::{
-    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+    Function, Label, Line, Lines, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
 };
 use crate::pb;
 
@@ -72,7 +72,10 @@ struct Raw<'a> {
     sample_types: Vec<pb::ValueType>,
     samples: Vec<&'a [u8]>,
     mappings: Vec<pb::Mapping>,
-    locations: Vec<pb::Location>,
+    locations: Vec<RawLocation>,
+    /// The locations' lines, in order: location `i`'s end at
+    /// `locations[i].lines_end`.
+    lines: Vec<RawLine>,
     functions: Vec<pb::Function>,
     strings: Vec<&'a [u8]>,
     drop_frames: i64,
@@ -85,8 +88,145 @@ struct Raw<'a> {
     default_sample_type: i64,
 }
 
+/// A location as read (its lines in [`Raw::lines`]): read by hand into
+/// flat lists, as prost would allocate a line list per location.
+struct RawLocation {
+    id: u64,
+    mapping_id: u64,
+    address: u64,
+    lines_end: u32,
+    is_folded: bool,
+}
+
+struct RawLine {
+    function_id: u64,
+    line: i64,
+    column: i64,
+}
+
+/// Walks the fields of a message: `field` reads the value of the fields it
+/// knows (returning true), the others are skipped, as prost does.
+fn fields(
+    mut buf: &[u8],
+    mut field: impl FnMut(u32, WireType, &mut &[u8]) -> Result<bool, DecodeError>,
+) -> Result<(), DecodeError> {
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        if !field(tag, wt, &mut buf)? {
+            skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_location(buf: &mut &[u8], wt: WireType, raw: &mut Raw) -> Result<(), DecodeError> {
+    if wt != WireType::LengthDelimited {
+        return Err(DecodeError::Wire("unexpected wire type".into()));
+    }
+    let msg = take_bytes(buf)?;
+    let mut loc = RawLocation {
+        id: 0,
+        mapping_id: 0,
+        address: 0,
+        lines_end: 0,
+        is_folded: false,
+    };
+    let lines = &mut raw.lines;
+    fields(msg, |tag, wt, buf| {
+        match tag {
+            1 => loc.id = read_varint(buf, wt)?,
+            2 => loc.mapping_id = read_varint(buf, wt)?,
+            3 => loc.address = read_varint(buf, wt)?,
+            4 => {
+                if wt != WireType::LengthDelimited {
+                    return Err(DecodeError::Wire("unexpected wire type".into()));
+                }
+                let mut line = RawLine {
+                    function_id: 0,
+                    line: 0,
+                    column: 0,
+                };
+                fields(take_bytes(buf)?, |tag, wt, buf| {
+                    match tag {
+                        1 => line.function_id = read_varint(buf, wt)?,
+                        2 => line.line = read_varint(buf, wt)? as i64,
+                        3 => line.column = read_varint(buf, wt)? as i64,
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                })?;
+                if lines.len() >= u32::MAX as usize {
+                    return Err(malformed("too many location lines".into()));
+                }
+                // Amortized growth: the count of lines is not known ahead.
+                lines
+                    .try_reserve(1)
+                    .map_err(|_| out_of_memory(lines.len() * std::mem::size_of::<RawLine>()))?;
+                lines.push(line);
+            }
+            5 => loc.is_folded = read_varint(buf, wt)? != 0,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    loc.lines_end = raw.lines.len() as u32;
+    raw.locations.push(loc);
+    Ok(())
+}
+
+fn read_function(buf: &mut &[u8], wt: WireType) -> Result<pb::Function, DecodeError> {
+    if wt != WireType::LengthDelimited {
+        return Err(DecodeError::Wire("unexpected wire type".into()));
+    }
+    let mut f = pb::Function::default();
+    fields(take_bytes(buf)?, |tag, wt, buf| {
+        match tag {
+            1 => f.id = read_varint(buf, wt)?,
+            2 => f.name = read_varint(buf, wt)? as i64,
+            3 => f.system_name = read_varint(buf, wt)? as i64,
+            4 => f.filename = read_varint(buf, wt)? as i64,
+            5 => f.start_line = read_varint(buf, wt)? as i64,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(f)
+}
+
+/// A varint: one or two bytes (most keys, ids, lengths) inline, the rest
+/// (and every error) through prost.
+#[inline(always)]
+fn varint(buf: &mut &[u8]) -> Result<u64, DecodeError> {
+    match **buf {
+        [b, ref rest @ ..] if b < 0x80 => {
+            *buf = rest;
+            Ok(u64::from(b))
+        }
+        [b0, b1, ref rest @ ..] if b1 < 0x80 => {
+            *buf = rest;
+            Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
+        }
+        _ => decode_varint(buf).map_err(wire),
+    }
+}
+
+/// A field key: one byte inline (tags up to 15), else prost's checks.
+#[inline(always)]
+fn key(buf: &mut &[u8]) -> Result<(u32, WireType), DecodeError> {
+    if let [b, ref rest @ ..] = **buf {
+        if (0x08..0x80).contains(&b) {
+            if let Ok(wt) = WireType::try_from(u64::from(b & 7)) {
+                *buf = rest;
+                return Ok((u32::from(b >> 3), wt));
+            }
+        }
+    }
+    decode_key(buf).map_err(wire)
+}
+
+#[inline]
 fn take_bytes<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
-    let len = decode_varint(buf).map_err(wire)?;
+    let len = varint(buf)?;
     if len > buf.len() as u64 {
         return Err(DecodeError::Wire("truncated protobuf message".into()));
     }
@@ -98,7 +238,7 @@ fn take_bytes<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], DecodeError> {
 /// Reads a repeated integer field, packed or not.
 fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result<(), DecodeError> {
     match wt {
-        WireType::Varint => push(decode_varint(buf).map_err(wire)?),
+        WireType::Varint => push(varint(buf)?),
         WireType::LengthDelimited => {
             let mut packed = take_bytes(buf)?;
             while !packed.is_empty() {
@@ -122,11 +262,12 @@ fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result
     Ok(())
 }
 
+#[inline]
 fn read_varint(buf: &mut &[u8], wt: WireType) -> Result<u64, DecodeError> {
     if wt != WireType::Varint {
         return Err(DecodeError::Wire("unexpected wire type".into()));
     }
-    decode_varint(buf).map_err(wire)
+    varint(buf)
 }
 
 fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M, DecodeError> {
@@ -147,7 +288,7 @@ fn scan<'a>(mut buf: &'a [u8], max_samples: usize, n: &Counts) -> Result<Raw<'a>
     reserve(&mut raw.strings, n.strings)?;
     reserve(&mut raw.comments, n.comments)?;
     while !buf.is_empty() {
-        let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
+        let (tag, wt) = key(&mut buf)?;
         match tag {
             1 => raw.sample_types.push(read_message(&mut buf, wt)?),
             2 if wt == WireType::LengthDelimited => {
@@ -158,8 +299,8 @@ fn scan<'a>(mut buf: &'a [u8], max_samples: usize, n: &Counts) -> Result<Raw<'a>
                 raw.samples.push(take_bytes(&mut buf)?)
             }
             3 => raw.mappings.push(read_message(&mut buf, wt)?),
-            4 => raw.locations.push(read_message(&mut buf, wt)?),
-            5 => raw.functions.push(read_message(&mut buf, wt)?),
+            4 => read_location(&mut buf, wt, &mut raw)?,
+            5 => raw.functions.push(read_function(&mut buf, wt)?),
             6 if wt == WireType::LengthDelimited => raw.strings.push(take_bytes(&mut buf)?),
             7 => raw.drop_frames = read_varint(&mut buf, wt)? as i64,
             8 => raw.keep_frames = read_varint(&mut buf, wt)? as i64,
@@ -199,11 +340,38 @@ impl StringMap {
 /// SipHash showed in the decoding of fleets of profiles.
 type IdMap = HashMap<u64, u32, foldhash::fast::RandomState>;
 
+/// Table ids → indexes: most profiles number their tables 1..=n in order
+/// (nothing to look up), else ids are dense enough for an array, else a
+/// hash map.
+enum Ids {
+    Sequential(u64),
+    Dense(Vec<u32>),
+    Map(IdMap),
+}
+
+impl Ids {
+    fn get(&self, id: u64) -> Option<u32> {
+        match self {
+            Ids::Sequential(n) => (id >= 1 && id <= *n).then(|| (id - 1) as u32),
+            Ids::Dense(v) => v.get(id as usize).copied().filter(|&x| x != u32::MAX),
+            Ids::Map(m) => m.get(&id).copied(),
+        }
+    }
+}
+
 /// Builds an id → table index map, rejecting id 0 and duplicates.
-fn index_ids(what: &str, ids: impl ExactSizeIterator<Item = u64>) -> Result<IdMap, DecodeError> {
+fn index_ids(
+    what: &str,
+    ids: impl ExactSizeIterator<Item = u64> + Clone,
+) -> Result<Ids, DecodeError> {
+    let n = ids.len();
+    if ids.clone().enumerate().all(|(i, id)| id == i as u64 + 1) {
+        return Ok(Ids::Sequential(n as u64));
+    }
     let mut map = IdMap::default();
-    map.try_reserve(ids.len())
-        .map_err(|_| out_of_memory(ids.len().saturating_mul(32)))?;
+    map.try_reserve(n)
+        .map_err(|_| out_of_memory(n.saturating_mul(32)))?;
+    let mut max = 0;
     for (i, id) in ids.enumerate() {
         if id == 0 {
             return Err(malformed(format!("found {what} with reserved id=0")));
@@ -211,8 +379,18 @@ fn index_ids(what: &str, ids: impl ExactSizeIterator<Item = u64>) -> Result<IdMa
         if map.insert(id, i as u32).is_some() {
             return Err(malformed(format!("multiple {what}s with same id: {id}")));
         }
+        max = max.max(id);
     }
-    Ok(map)
+    if max as usize <= n * 2 + 16 {
+        let mut v = Vec::new();
+        reserve(&mut v, max as usize + 1)?;
+        v.resize(max as usize + 1, u32::MAX);
+        for (&id, &ix) in &map {
+            v[id as usize] = ix;
+        }
+        return Ok(Ids::Dense(v));
+    }
+    Ok(Ids::Map(map))
 }
 
 /// Decodes an uncompressed protobuf profile.
@@ -255,10 +433,16 @@ pub(crate) fn decode_counted(
     }
     let mut ids = Vec::new();
     reserve(&mut ids, raw.strings.len())?;
+    p.strings
+        .reserve(raw.strings.len(), raw.strings.iter().map(|s| s.len()).sum());
     ids.extend(
         raw.strings
             .iter()
-            .map(|s| p.strings.intern(&String::from_utf8_lossy(s))),
+            // The validation of valid text is the fast one (lossy's is not).
+            .map(|s| match std::str::from_utf8(s) {
+                Ok(text) => p.strings.intern(text),
+                Err(_) => p.strings.intern(&String::from_utf8_lossy(s)),
+            }),
     );
     let strings = StringMap { ids };
     if strings.ids.is_empty() && (!raw.samples.is_empty() || !raw.sample_types.is_empty()) {
@@ -317,11 +501,19 @@ pub(crate) fn decode_counted(
     }
     let location_ids = index_ids("location", raw.locations.iter().map(|l| l.id))?;
     reserve(&mut p.locations, raw.locations.len())?;
+    let mut line_start = 0;
     for l in &raw.locations {
-        let mut lines = Vec::new();
-        reserve(&mut lines, l.line.len())?;
-        for ln in &l.line {
-            let function = *function_ids.get(&ln.function_id).ok_or_else(|| {
+        let raw_lines = raw
+            .lines
+            .get(line_start..l.lines_end as usize)
+            .unwrap_or_default();
+        line_start = l.lines_end as usize;
+        let mut lines = Lines::new();
+        lines
+            .try_reserve_exact(raw_lines.len())
+            .map_err(|_| out_of_memory(std::mem::size_of_val(raw_lines)))?;
+        for ln in raw_lines {
+            let function = function_ids.get(ln.function_id).ok_or_else(|| {
                 malformed(format!(
                     "location id: {} has a line with nil function",
                     l.id
@@ -336,7 +528,7 @@ pub(crate) fn decode_counted(
         p.locations.push(Location {
             id: l.id,
             // An unknown mapping id leaves the location unmapped, as pprof does.
-            mapping: mapping_ids.get(&l.mapping_id).copied(),
+            mapping: mapping_ids.get(l.mapping_id),
             address: l.address,
             lines,
             is_folded: l.is_folded,
@@ -403,27 +595,26 @@ fn count_sample_items(raw: &[&[u8]]) -> SampleCounts {
 fn decode_samples(
     raw: &[&[u8]],
     width: usize,
-    location_ids: &IdMap,
+    location_ids: &Ids,
     strings: &StringMap,
 ) -> Result<Samples, DecodeError> {
     if width == 0 && !raw.is_empty() {
         return Err(malformed("missing sample type information".into()));
     }
-    let dense = dense_ids(location_ids)?;
     if raw.len() < 100_000 {
-        return Ok(decode_part(raw, width, location_ids, &dense, strings)?.into());
+        return Ok(decode_part(raw, width, location_ids, strings)?.into());
     }
     let (first, second) = raw.split_at(raw.len() / 2);
     let (a, b) = std::thread::scope(|scope| {
-        let h = scope.spawn(|| decode_part(second, width, location_ids, &dense, strings));
-        let a = decode_part(first, width, location_ids, &dense, strings);
+        let h = scope.spawn(|| decode_part(second, width, location_ids, strings));
+        let a = decode_part(first, width, location_ids, strings);
         (a, h.join())
     });
     let mut a = a?;
     let b = match b {
         Ok(b) => b?,
         // A panicking worker is a bug; redo its half here.
-        Err(_) => decode_part(second, width, location_ids, &dense, strings)?,
+        Err(_) => decode_part(second, width, location_ids, strings)?,
     };
     let (locs, labels) = (a.locs.len() as u32, a.labels.len() as u32);
     reserve(&mut a.values, b.values.len())?;
@@ -441,28 +632,10 @@ fn decode_samples(
     Ok(a.into())
 }
 
-/// Location ids to indexes in a plain array when ids are dense (the common
-/// case: no hashing on the hot path); empty otherwise.
-fn dense_ids(location_ids: &IdMap) -> Result<Vec<u32>, DecodeError> {
-    let max = location_ids.keys().copied().max().unwrap_or(0);
-    if max as usize <= location_ids.len() * 2 + 16 {
-        let mut v = Vec::new();
-        reserve(&mut v, max as usize + 1)?;
-        v.resize(max as usize + 1, u32::MAX);
-        for (&id, &ix) in location_ids {
-            v[id as usize] = ix;
-        }
-        Ok(v)
-    } else {
-        Ok(Vec::new())
-    }
-}
-
 fn decode_part(
     raw: &[&[u8]],
     width: usize,
-    location_ids: &IdMap,
-    dense: &[u32],
+    location_ids: &Ids,
     strings: &StringMap,
 ) -> Result<SampleData, DecodeError> {
     let mut s = SampleData::new(width);
@@ -475,18 +648,12 @@ fn decode_part(
     reserve(&mut s.values, raw.len().saturating_mul(width).min(n.values))?;
     reserve(&mut s.locs, n.locs)?;
     reserve(&mut s.labels, n.labels)?;
-    let resolve = |id: u64| -> Option<u32> {
-        if dense.is_empty() {
-            location_ids.get(&id).copied()
-        } else {
-            dense.get(id as usize).copied().filter(|&x| x != u32::MAX)
-        }
-    };
+    let resolve = |id: u64| location_ids.get(id);
     for &bytes in raw {
         let mut buf = bytes;
         let values_before = s.values.len();
         while !buf.is_empty() {
-            let (tag, wt) = decode_key(&mut buf).map_err(wire)?;
+            let (tag, wt) = key(&mut buf)?;
             match tag {
                 1 => {
                     let mut bad = None;

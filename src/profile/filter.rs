@@ -74,7 +74,7 @@ impl Profile {
                         hidden[i] = true;
                         any_hidden = true;
                     }
-                    self.locations[i].lines = lines;
+                    self.locations[i].lines = lines.into();
                 }
             }
             if let Some(re) = show {
@@ -86,7 +86,7 @@ impl Profile {
                         .filter(|ln| self.line_matches(ln, re))
                         .copied()
                         .collect();
-                    self.locations[i].lines = lines;
+                    self.locations[i].lines = lines.into();
                 }
                 if self.locations[i].lines.is_empty() {
                     hidden[i] = true;
@@ -582,7 +582,7 @@ impl Profile {
                                 id: next_loc,
                                 mapping: None,
                                 address: 0,
-                                lines: vec![Line {
+                                lines: smallvec::smallvec![Line {
                                     function: (self.functions.len() - 1) as u32,
                                     line: 0,
                                     column: 0,

@@ -52,11 +52,10 @@ struct Merger {
     out: Profile,
     mappings: FxMap<MappingKey, u32>,
     functions: FxMap<FunctionKey, u32>,
-    /// Location hash → first output location with it; collisions chain
-    /// via `loc_next` (no key is allocated per lookup).
-    locations: FxMap<u64, u32>,
-    loc_next: Vec<u32>,
-    loc_keys: Vec<LocKey>,
+    /// Output locations by key.
+    locations: LocTable,
+    /// Each output location's key hash (to grow the table).
+    loc_hashes: Vec<u64>,
     line_scratch: Vec<Line>,
     loc_hasher: foldhash::fast::FixedState,
     /// Sample hash → first output sample with it; collisions chain via `next`.
@@ -392,9 +391,8 @@ impl Merger {
             },
             mappings: FxMap::default(),
             functions: FxMap::default(),
-            locations: FxMap::default(),
-            loc_next: Vec::new(),
-            loc_keys: Vec::new(),
+            locations: LocTable::default(),
+            loc_hashes: Vec::new(),
             line_scratch: Vec::new(),
             loc_hasher: foldhash::fast::FixedState::default(),
             samples: FxMap::default(),
@@ -631,60 +629,140 @@ impl Merger {
         }
         let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
         let out_locations = &self.out.locations;
-        let loc_keys = &self.loc_keys;
-        let same = |j: u32| same_location(loc_keys, out_locations, j, &key, &lines);
-        let next = self.out.locations.len() as u32;
-        let ix = match self.locations.entry(hash) {
-            Entry::Vacant(e) => {
-                e.insert(next);
+        let found = self
+            .locations
+            .find(hash, &key, |j| same_lines(out_locations, j, &lines));
+        let ix = match found {
+            Some(j) => j,
+            None => {
+                let next = self.out.locations.len() as u32;
+                self.out.locations.push(Location {
+                    id: next as u64 + 1,
+                    mapping,
+                    address,
+                    lines: lines.as_slice().into(),
+                    is_folded: sl.is_folded,
+                });
+                self.loc_hashes.push(hash);
+                self.locations.insert(hash, key, next, &self.loc_hashes);
                 next
             }
-            Entry::Occupied(e) => {
-                let mut j = *e.get();
-                loop {
-                    if same(j) {
-                        break j;
-                    }
-                    if self.loc_next[j as usize] == NONE {
-                        self.loc_next[j as usize] = next;
-                        break next;
-                    }
-                    j = self.loc_next[j as usize];
-                }
-            }
         };
-        if ix == next {
-            self.out.locations.push(Location {
-                id: next as u64 + 1,
-                mapping,
-                address,
-                lines: lines.clone(),
-                is_folded: sl.is_folded,
-            });
-            self.loc_keys.push(key);
-            self.loc_next.push(NONE);
-        }
         self.line_scratch = lines;
         maps.locations[i] = Some(ix);
         ix
     }
 }
 
-/// Whether output location `j` has `key` and (beyond the first) `lines`.
-fn same_location(
-    loc_keys: &[LocKey],
-    out_locations: &[Location],
-    j: u32,
-    key: &LocKey,
-    lines: &[Line],
-) -> bool {
-    loc_keys[j as usize] == *key
-        && (lines.len() <= 1
-            || out_locations[j as usize]
-                .lines
-                .iter()
-                .zip(lines)
-                .all(|(a, b)| a.function == b.function && a.line == b.line))
+/// Whether output location `j`'s lines after the first are `lines`' (the
+/// first is in its key).
+fn same_lines(out_locations: &[Location], j: u32, lines: &[Line]) -> bool {
+    lines.len() <= 1
+        || out_locations[j as usize]
+            .lines
+            .iter()
+            .zip(lines)
+            .all(|(a, b)| a.function == b.function && a.line == b.line)
+}
+
+/// Hints the CPU to bring `r`'s cache line in (merging fleets is bound by
+/// memory latency: a batch of lookups prefetches its slots ahead).
+#[inline(always)]
+fn prefetch<T>(r: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, and `r` is a valid reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(r as *const T as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = r;
+}
+
+/// Output locations by key: open addressing with linear probing, each slot
+/// holding the compact key, so that a lookup touches one slot (one cache
+/// miss) instead of a bucket and then the key.
+#[derive(Default)]
+struct LocTable {
+    slots: Vec<LocSlot>,
+    len: usize,
+}
+
+#[derive(Clone, Copy)]
+struct LocSlot {
+    key: LocKey,
+    /// The output location, NONE when the slot is free.
+    ix: u32,
+}
+
+const EMPTY_SLOT: LocSlot = LocSlot {
+    key: LocKey {
+        address: 0,
+        line0: 0,
+        func0: 0,
+        mapping: 0,
+        nlines: 0,
+        folded: false,
+    },
+    ix: NONE,
+};
+
+impl LocTable {
+    fn home(&self, hash: u64) -> usize {
+        // The high bits: the low ones of an address-heavy key are regular.
+        (hash >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// The slot `hash` starts probing at (to prefetch).
+    fn first_slot(&self, hash: u64) -> Option<&LocSlot> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.slots.get(self.home(hash))
+    }
+
+    fn find(&self, hash: u64, key: &LocKey, same: impl Fn(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let slot = &self.slots[i];
+            if slot.ix == NONE {
+                return None;
+            }
+            if slot.key == *key && same(slot.ix) {
+                return Some(slot.ix);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds output location `ix` (not in the table); `hashes` holds every
+    /// output location's hash, to move them when the table grows.
+    fn insert(&mut self, hash: u64, key: LocKey, ix: u32, hashes: &[u64]) {
+        // At most half full: short probes.
+        if (self.len + 1) * 2 > self.slots.len() {
+            let size = (self.slots.len() * 2).max(1024);
+            let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; size]);
+            for slot in old.into_iter().filter(|s| s.ix != NONE) {
+                self.put(hashes[slot.ix as usize], slot);
+            }
+        }
+        self.put(hash, LocSlot { key, ix });
+        self.len += 1;
+    }
+
+    fn put(&mut self, hash: u64, slot: LocSlot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        while self.slots[i].ix != NONE {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
 }
 
 impl Merger {
@@ -774,6 +852,8 @@ impl Merger {
                 maps.functions[i] = Some(ix);
             }
         }
+        // Keys first, then the lookups, each prefetching a later one's slot.
+        let mut keys = Vec::with_capacity(src.locations.len());
         let mut lines = Vec::new();
         'locations: for (i, sl) in src.locations.iter().enumerate() {
             let (mapping, offset) = match sl.mapping {
@@ -792,19 +872,30 @@ impl Merger {
                 }
             }
             let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
-            let Some(&first) = self.locations.get(&hash) else {
-                continue;
+            keys.push((i as u32, hash, key));
+        }
+        const AHEAD: usize = 16;
+        for (k, (i, hash, key)) in keys.iter().enumerate() {
+            if let Some(slot) = keys
+                .get(k + AHEAD)
+                .and_then(|(_, h, _)| self.locations.first_slot(*h))
+            {
+                prefetch(slot);
+            }
+            let sl = &src.locations[*i as usize];
+            let same = |j: u32| {
+                sl.lines.len() <= 1
+                    || self.out.locations[j as usize]
+                        .lines
+                        .iter()
+                        .zip(&sl.lines)
+                        .all(|(a, b)| {
+                            maps.functions[b.function as usize] == Some(a.function)
+                                && a.line == b.line
+                        })
             };
-            let mut j = first;
-            loop {
-                if same_location(&self.loc_keys, &self.out.locations, j, &key, &lines) {
-                    maps.locations[i] = Some(j);
-                    break;
-                }
-                j = self.loc_next[j as usize];
-                if j == NONE {
-                    break;
-                }
+            if let Some(j) = self.locations.find(*hash, key, same) {
+                maps.locations[*i as usize] = Some(j);
             }
         }
     }

@@ -4,24 +4,49 @@
 //! refer to each other by position in their tables; samples live in flat
 //! arrays so a million samples cost a handful of allocations, not millions.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+/// A location's lines: one (the common case) is held inline.
+pub type Lines = smallvec::SmallVec<[Line; 1]>;
 
 /// Index into [`Strings`]. 0 is always the empty string.
 pub type StrId = u32;
 
-/// Interned strings: each distinct string is stored once.
-#[derive(Clone, Debug)]
+/// Interned strings: each distinct string is stored once, all of them in
+/// one buffer (no allocation per string), found through a table of ids.
+#[derive(Clone)]
 pub struct Strings {
-    list: Vec<Box<str>>,
-    index: HashMap<Box<str>, StrId, foldhash::fast::RandomState>,
+    text: String,
+    /// String `i` is `text[ends[i - 1]..ends[i]]` (`ends[-1]` = 0).
+    ends: Vec<usize>,
+    index: hashbrown::HashTable<StrId>,
+}
+
+impl std::fmt::Debug for Strings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// One seeded hash for every string table of the process (profile text is
+/// untrusted input), so that a string's hash is the same in any table.
+fn str_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static STATE: std::sync::OnceLock<foldhash::fast::FixedState> = std::sync::OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let seed = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64);
+            foldhash::fast::FixedState::with_seed(seed)
+        })
+        .hash_one(s)
 }
 
 impl Default for Strings {
     fn default() -> Self {
         let mut s = Strings {
-            list: Vec::new(),
-            index: HashMap::default(),
+            text: String::new(),
+            ends: Vec::new(),
+            index: hashbrown::HashTable::new(),
         };
         s.intern("");
         s
@@ -29,37 +54,68 @@ impl Default for Strings {
 }
 
 impl Strings {
+    /// Room for `n` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(n);
+        let ends = &self.ends;
+        let text = &self.text;
+        self.index
+            .reserve(n, |&id| str_hash(Self::slice(text, ends, id)));
+    }
+
+    fn slice<'a>(text: &'a str, ends: &[usize], id: StrId) -> &'a str {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { ends[i - 1] };
+        &text[start..ends[i]]
+    }
+
     pub fn intern(&mut self, s: &str) -> StrId {
-        if let Some(&id) = self.index.get(s) {
-            return id;
+        let hash = str_hash(s);
+        let (text, ends) = (&self.text, &self.ends);
+        let entry = self.index.entry(
+            hash,
+            |&id| Self::slice(text, ends, id) == s,
+            |&id| str_hash(Self::slice(text, ends, id)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let id = self.ends.len() as StrId;
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
+                e.insert(id);
+                id
+            }
         }
-        let id = self.list.len() as StrId;
-        let boxed: Box<str> = s.into();
-        self.list.push(boxed.clone());
-        self.index.insert(boxed, id);
-        id
     }
 
     pub fn get(&self, id: StrId) -> &str {
-        self.list.get(id as usize).map_or("", |s| s)
+        if (id as usize) < self.ends.len() {
+            Self::slice(&self.text, &self.ends, id)
+        } else {
+            ""
+        }
     }
 
     pub fn find(&self, s: &str) -> Option<StrId> {
-        self.index.get(s).copied()
+        self.index
+            .find(str_hash(s), |&id| self.get(id) == s)
+            .copied()
     }
 
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.ends.len()
     }
 
     /// Every string in id order (id 0, the empty string, first), as the
     /// profile format's string table lists them.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.list.iter().map(|s| &**s)
+        (0..self.ends.len()).map(|i| Self::slice(&self.text, &self.ends, i as StrId))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.len() <= 1
+        self.ends.len() <= 1
     }
 }
 
@@ -108,7 +164,7 @@ pub struct Location {
     pub mapping: Option<u32>,
     pub address: u64,
     /// Innermost (inlined callee) first, caller last, as in the format.
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     pub is_folded: bool,
 }
 

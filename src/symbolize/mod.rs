@@ -472,7 +472,7 @@ impl Symbolizer {
                 });
             }
             let loc = &mut p.locations[li];
-            loc.lines = lines;
+            loc.lines = lines.into();
             loc.is_folded = false;
             let m = &mut p.mappings[mi];
             m.has_functions |= has_func;
@@ -560,7 +560,7 @@ mod tests {
                 id: i as u64 + 1,
                 mapping: Some(0),
                 address: sym.addr + 1,
-                lines,
+                lines: lines.into(),
                 is_folded: false,
             });
         }
