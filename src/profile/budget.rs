@@ -217,6 +217,12 @@ impl PreScan {
         self.counts
     }
 
+    /// Where the complete top-level fields scanned so far end (None inside
+    /// an unknown group).
+    pub fn complete(&self) -> Option<usize> {
+        self.groups.is_empty().then_some(self.pos)
+    }
+
     /// How many complete top-level fields were scanned.
     pub fn fields(&self) -> usize {
         self.fields

@@ -206,6 +206,10 @@ fn varint(buf: &mut &[u8]) -> Result<u64, DecodeError> {
             *buf = rest;
             Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
         }
+        [b0, b1, b2, ref rest @ ..] if b2 < 0x80 => {
+            *buf = rest;
+            Ok(u64::from(b0 & 0x7f) | u64::from(b1 & 0x7f) << 7 | u64::from(b2) << 14)
+        }
         _ => decode_varint(buf).map_err(wire),
     }
 }
@@ -251,6 +255,11 @@ fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result
                     }
                     [b0, b1, rest @ ..] if *b1 < 0x80 => {
                         push((*b0 & 0x7f) as u64 | (*b1 as u64) << 7);
+                        packed = rest;
+                    }
+                    // Location ids up to 2M (a big table's) take three.
+                    [b0, b1, b2, rest @ ..] if *b2 < 0x80 => {
+                        push((*b0 & 0x7f) as u64 | ((*b1 & 0x7f) as u64) << 7 | (*b2 as u64) << 14);
                         packed = rest;
                     }
                     _ => push(decode_varint(&mut packed).map_err(wire)?),
@@ -412,7 +421,7 @@ pub fn decode_with_limits(data: &[u8], max_samples: usize) -> Result<Profile, De
         // The decoder says what is wrong.
         Err(Stop::Invalid) => Counts::default(),
     };
-    decode_counted(data, max_samples, &counts)
+    decode_counted(data, max_samples, &counts, None)
 }
 
 /// Decodes an uncompressed protobuf profile whose top-level fields were
@@ -421,6 +430,7 @@ pub(crate) fn decode_counted(
     data: &[u8],
     max_samples: usize,
     counts: &Counts,
+    early: Option<EarlySamples>,
 ) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
@@ -535,7 +545,14 @@ pub(crate) fn decode_counted(
         });
     }
 
-    p.samples = decode_samples(&raw.samples, p.sample_types.len(), &location_ids, &strings)?;
+    let width = p.sample_types.len();
+    let early = early
+        .filter(|_| width > 0)
+        .and_then(|e| e.resolve(raw.samples.len(), width, &location_ids, &strings));
+    p.samples = match early {
+        Some(s) => s.into(),
+        None => decode_samples(&raw.samples, width, &location_ids, &strings)?,
+    };
     Ok(p)
 }
 
@@ -648,56 +665,186 @@ fn decode_part(
     reserve(&mut s.values, raw.len().saturating_mul(width).min(n.values))?;
     reserve(&mut s.locs, n.locs)?;
     reserve(&mut s.labels, n.labels)?;
-    let resolve = |id: u64| location_ids.get(id);
+    let loc = |id: u64| location_ids.get(id);
+    let str_of = |i: i64| strings.get(i);
     for &bytes in raw {
-        let mut buf = bytes;
-        let values_before = s.values.len();
-        while !buf.is_empty() {
-            let (tag, wt) = key(&mut buf)?;
-            match tag {
-                1 => {
-                    let mut bad = None;
-                    read_ints(&mut buf, wt, |id| match resolve(id) {
-                        Some(ix) => s.locs.push(ix),
-                        None => bad = Some(id),
-                    })?;
-                    if let Some(id) = bad {
-                        return Err(malformed(format!(
-                            "sample refers to unknown location id {id}"
-                        )));
-                    }
-                }
-                2 => read_ints(&mut buf, wt, |v| s.values.push(v as i64))?,
-                3 => {
-                    let l: pb::Label = read_message(&mut buf, wt)?;
-                    let key = strings.get(l.key)?;
-                    if l.str != 0 {
-                        s.labels.push(Label {
-                            key,
-                            str: strings.get(l.str)?,
-                            num: 0,
-                            unit: 0,
-                        });
-                    } else if l.num != 0 || l.num_unit != 0 {
-                        s.labels.push(Label {
-                            key,
-                            str: 0,
-                            num: l.num,
-                            unit: strings.get(l.num_unit)?,
-                        });
-                    }
-                }
-                _ => skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?,
-            }
-        }
-        let n = s.values.len() - values_before;
-        if n != width {
-            return Err(malformed(format!(
-                "mismatch: sample has {n} values vs. {width} types"
-            )));
-        }
-        s.loc_start.push(s.locs.len() as u32);
-        s.label_start.push(s.labels.len() as u32);
+        decode_sample(&mut s, bytes, loc, str_of)?;
     }
     Ok(s)
+}
+
+/// Decodes one sample onto `s`, location ids and string indexes through
+/// `loc` and `str_of`.
+#[inline]
+fn decode_sample(
+    s: &mut SampleData,
+    bytes: &[u8],
+    loc: impl Fn(u64) -> Option<u32>,
+    str_of: impl Fn(i64) -> Result<StrId, DecodeError>,
+) -> Result<(), DecodeError> {
+    let width = s.width;
+    let mut buf = bytes;
+    let values_before = s.values.len();
+    while !buf.is_empty() {
+        let (tag, wt) = key(&mut buf)?;
+        match tag {
+            1 => {
+                let mut bad = None;
+                read_ints(&mut buf, wt, |id| match loc(id) {
+                    Some(ix) => s.locs.push(ix),
+                    None => bad = Some(id),
+                })?;
+                if let Some(id) = bad {
+                    return Err(malformed(format!(
+                        "sample refers to unknown location id {id}"
+                    )));
+                }
+            }
+            2 => read_ints(&mut buf, wt, |v| s.values.push(v as i64))?,
+            3 => {
+                let l: pb::Label = read_message(&mut buf, wt)?;
+                let key = str_of(l.key)?;
+                if l.str != 0 {
+                    s.labels.push(Label {
+                        key,
+                        str: str_of(l.str)?,
+                        num: 0,
+                        unit: 0,
+                    });
+                } else if l.num != 0 || l.num_unit != 0 {
+                    s.labels.push(Label {
+                        key,
+                        str: 0,
+                        num: l.num,
+                        unit: str_of(l.num_unit)?,
+                    });
+                }
+            }
+            _ => skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?,
+        }
+    }
+    let n = s.values.len() - values_before;
+    if n != width {
+        return Err(malformed(format!(
+            "mismatch: sample has {n} values vs. {width} types"
+        )));
+    }
+    s.loc_start.push(s.locs.len() as u32);
+    s.label_start.push(s.labels.len() as u32);
+    Ok(())
+}
+
+/// Samples decoded while the data still inflates, on another thread: fed
+/// the complete top-level fields as they arrive, it keeps location ids and
+/// string indexes as read, to be resolved once the tables (which follow
+/// the samples in the usual encoding) are known. It is only a head start:
+/// at anything unusual (a sample type after a sample, an id over 32 bits,
+/// an invalid sample) it gives up, and the samples are decoded after
+/// inflating, as without it, with the same errors.
+pub(crate) struct EarlySamples {
+    s: Option<SampleData>,
+    types: usize,
+    /// The largest string index a sample named (checked at the end).
+    max_string: i64,
+}
+
+impl EarlySamples {
+    pub(crate) fn new() -> Self {
+        EarlySamples {
+            s: None,
+            types: 0,
+            max_string: 0,
+        }
+    }
+
+    /// Decodes the samples among `fields` (complete top-level fields).
+    pub(crate) fn feed(&mut self, mut fields: &[u8]) {
+        if self.types == usize::MAX {
+            return;
+        }
+        if self.step(&mut fields).is_err() {
+            self.give_up();
+        }
+    }
+
+    /// How many samples it holds (0 once it gave up).
+    #[cfg(test)]
+    pub(crate) fn decoded(&self) -> usize {
+        self.s.as_ref().map_or(0, |s| s.len())
+    }
+
+    fn give_up(&mut self) {
+        self.types = usize::MAX;
+        self.s = None;
+    }
+
+    fn step(&mut self, buf: &mut &[u8]) -> Result<(), DecodeError> {
+        while !buf.is_empty() {
+            let (tag, wt) = key(buf)?;
+            match (tag, wt) {
+                (1, _) => {
+                    if self.s.is_some() {
+                        return Err(malformed(String::new()));
+                    }
+                    take_bytes(buf)?;
+                    self.types += 1;
+                }
+                (2, WireType::LengthDelimited) => {
+                    let bytes = take_bytes(buf)?;
+                    let width = self.types;
+                    let s = self.s.get_or_insert_with(|| SampleData::new(width));
+                    let max = std::cell::Cell::new(self.max_string);
+                    let str_of = |i: i64| {
+                        max.set(max.get().max(i));
+                        StrId::try_from(i).map_err(|_| malformed(String::new()))
+                    };
+                    decode_sample(s, bytes, |id| u32::try_from(id).ok(), str_of)?;
+                    self.max_string = max.get();
+                }
+                _ => skip_field(wt, tag, buf, DecodeContext::default()).map_err(wire)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The samples with their ids resolved, when every sample was decoded
+    /// early (`count` of them) and every id and index is known; None to
+    /// decode them again.
+    fn resolve(
+        self,
+        count: usize,
+        width: usize,
+        location_ids: &Ids,
+        strings: &StringMap,
+    ) -> Option<SampleData> {
+        let mut s = self.s?;
+        if s.len() != count || s.width != width || self.types == usize::MAX {
+            return None;
+        }
+        if usize::try_from(self.max_string).ok()? >= strings.ids.len() {
+            return None;
+        }
+        for l in &mut s.labels {
+            l.key = strings.ids[l.key as usize];
+            l.str = strings.ids[l.str as usize];
+            l.unit = strings.ids[l.unit as usize];
+        }
+        let ok = |part: &mut [u32]| {
+            part.iter_mut()
+                .all(|x| match location_ids.get(u64::from(*x)) {
+                    Some(ix) => {
+                        *x = ix;
+                        true
+                    }
+                    None => false,
+                })
+        };
+        let mid = s.locs.len() / 2;
+        let (a, b) = s.locs.split_at_mut(mid);
+        let both = std::thread::scope(|scope| {
+            let h = scope.spawn(|| ok(b));
+            ok(a) && h.join().unwrap_or(false)
+        });
+        both.then_some(s)
+    }
 }

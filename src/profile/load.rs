@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::budget::{self, Counts, PreScan, Stop};
-use super::decode::{decode_counted, DecodeError};
+use super::decode::{decode_counted, DecodeError, EarlySamples};
 use super::legacy::{self, LegacyError};
 use super::limits::Limits;
 use super::model::Profile;
@@ -172,7 +172,7 @@ fn scan_stop(stop: Stop, limits: &Limits) -> LoadError {
 /// malformed.
 fn decode_any(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
     match budget::scan_all(data, limits.max_samples, limits.max_memory_bytes) {
-        Ok(scan) => decode_scanned(data, limits, &scan.counts()),
+        Ok(scan) => decode_scanned(data, limits, &scan.counts(), None),
         Err(Stop::Invalid) => legacy_fallback(data, limits, invalid_protobuf()),
         Err(Stop::ZeroId(what)) => legacy_fallback(
             data,
@@ -188,8 +188,13 @@ fn invalid_protobuf() -> DecodeError {
     DecodeError::Wire("invalid protobuf".into())
 }
 
-fn decode_scanned(data: &[u8], limits: &Limits, counts: &Counts) -> Result<Profile, LoadError> {
-    match decode_counted(data, limits.max_samples, counts) {
+fn decode_scanned(
+    data: &[u8],
+    limits: &Limits,
+    counts: &Counts,
+    early: Option<EarlySamples>,
+) -> Result<Profile, LoadError> {
+    match decode_counted(data, limits.max_samples, counts, early) {
         Ok(p) => Ok(p),
         Err(e) if e.is_final() => Err(e.into()),
         Err(e) => legacy_fallback(data, limits, e),
@@ -353,16 +358,18 @@ impl<'a> Inflater<'a> {
     }
 }
 
-/// Inflated data, with the pre-scan's counts when it is a protobuf.
+/// Inflated data, with the pre-scan's counts when it is a protobuf, and
+/// the samples decoded while it inflated.
 struct Inflated {
     data: Vec<u8>,
     counts: Option<Counts>,
+    early: Option<EarlySamples>,
 }
 
 impl Inflated {
     fn decode(self, limits: &Limits) -> Result<Profile, LoadError> {
         match &self.counts {
-            Some(counts) => decode_scanned(&self.data, limits, counts),
+            Some(counts) => decode_scanned(&self.data, limits, counts, self.early),
             None => legacy_fallback(&self.data, limits, invalid_protobuf()),
         }
     }
@@ -373,6 +380,44 @@ impl Inflated {
 /// when its start looks like a legacy format), and so does an estimate of
 /// the decoder's allocations over the memory budget.
 fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> {
+    if data.len() < EARLY_MIN {
+        return inflate_scanning(data, limits, None);
+    }
+    // Samples come first in the usual encoding: a second thread decodes
+    // them while the rest inflates (copies of the scanned fields, so that
+    // the buffer can keep growing).
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let early = scope.spawn(move || {
+            let mut early = EarlySamples::new();
+            for fields in rx {
+                early.feed(&fields);
+            }
+            early
+        });
+        let inflated = inflate_scanning(data, limits, Some(tx));
+        let early = early.join().ok();
+        inflated.map(|mut i| {
+            if i.counts.is_some() {
+                i.early = early;
+            }
+            i
+        })
+    })
+}
+
+/// Compressed inputs from which samples are decoded while inflating: a
+/// smaller profile is not worth a thread (and fleets of them are loaded
+/// on two threads already).
+const EARLY_MIN: usize = 4 << 20;
+
+/// [`inflate_scanned`], sending the scanned fields to `early` as they come.
+fn inflate_scanning(
+    data: &[u8],
+    limits: &Limits,
+    mut early: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+) -> Result<Inflated, LoadError> {
+    let mut sent = 0;
     let mut inf = Inflater::new(data, limits);
     let most = (data.len() as u64).saturating_mul(MAX_DEFLATE_RATIO as u64);
     let mut scan = PreScan::new(limits.max_samples);
@@ -385,6 +430,15 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
             Err(Stop::Invalid) => break false,
             Err(stop) => return Err(scan_stop(stop, limits)),
         }
+        if let (Some(tx), Some(end)) = (&early, scan.complete()) {
+            if end > sent {
+                let fields = inf.buf[sent..end].to_vec();
+                sent = end;
+                if tx.send(fields).is_err() {
+                    early = None;
+                }
+            }
+        }
         if !more {
             break scan.finish(&inf.buf).is_ok();
         }
@@ -396,6 +450,7 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
         return Ok(Inflated {
             data: inf.buf,
             counts: Some(scan.counts()),
+            early: None,
         });
     }
     // No protobuf: perhaps a legacy profile, gzipped.
@@ -405,6 +460,7 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
         return Ok(Inflated {
             data: inf.buf,
             counts: None,
+            early: None,
         });
     }
     // Not a profile; but a damaged stream or one over the size limit is
@@ -499,4 +555,167 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
         return inflated.decode(limits);
     }
     parse_with(&data, limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pb;
+    use prost::Message;
+
+    /// A profile whose gzip (stored, uncompressed) passes [`EARLY_MIN`], so
+    /// that its samples are decoded while it inflates.
+    fn big_profile() -> pb::Profile {
+        let mut strings: Vec<String> = ["", "samples", "count", "cpu", "nanoseconds", "worker"]
+            .map(String::from)
+            .to_vec();
+        let mut function = Vec::new();
+        for i in 0..3000u64 {
+            strings.push(format!("pkg.F{i}"));
+            function.push(pb::Function {
+                id: i + 1,
+                name: strings.len() as i64 - 1,
+                system_name: strings.len() as i64 - 1,
+                filename: 0,
+                start_line: 0,
+            });
+        }
+        strings.push("w1".into());
+        let location = (0..30_000u64)
+            .map(|i| pb::Location {
+                id: i + 1,
+                address: 0x1000 + i,
+                line: vec![pb::Line {
+                    function_id: i % 3000 + 1,
+                    line: i as i64,
+                    column: 0,
+                }],
+                ..Default::default()
+            })
+            .collect();
+        let mut x = 12345u64;
+        let sample = (0..80_000)
+            .map(|i| {
+                let location_id = (0..20)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x % 30_000 + 1
+                    })
+                    .collect();
+                let label = match i % 3 {
+                    0 => vec![pb::Label {
+                        key: 5,
+                        str: strings.len() as i64 - 1,
+                        ..Default::default()
+                    }],
+                    1 => vec![pb::Label {
+                        key: 5,
+                        num: i,
+                        num_unit: 2,
+                        ..Default::default()
+                    }],
+                    _ => vec![],
+                };
+                pb::Sample {
+                    location_id,
+                    value: vec![1, i],
+                    label,
+                }
+            })
+            .collect();
+        pb::Profile {
+            sample_type: vec![
+                pb::ValueType { r#type: 1, unit: 2 },
+                pb::ValueType { r#type: 3, unit: 4 },
+            ],
+            sample,
+            location,
+            function,
+            string_table: strings,
+            ..Default::default()
+        }
+    }
+
+    fn stored_gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        w.write_all(bytes).expect("in memory");
+        w.finish().expect("in memory")
+    }
+
+    /// Loading gzipped (samples decoded early) and plain gives the same
+    /// profile, or the same error.
+    fn same_both_ways(p: &pb::Profile) -> Result<Vec<u8>, String> {
+        let bytes = p.encode_to_vec();
+        let gz = stored_gzip(&bytes);
+        assert!(gz.len() >= EARLY_MIN, "{} bytes", gz.len());
+        let early = parse(&gz).map(|p| crate::profile::encode::encode(&p));
+        let plain = parse(&bytes).map(|p| crate::profile::encode::encode(&p));
+        match (early, plain) {
+            (Ok(a), Ok(b)) => {
+                assert!(a == b, "profiles differ");
+                Ok(a)
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                Err(a.to_string())
+            }
+            (a, b) => panic!("early {:?} vs plain {:?}", a.err(), b.err()),
+        }
+    }
+
+    #[test]
+    fn samples_decoded_while_inflating_equal_the_plain_decode() {
+        let mut p = big_profile();
+        let gz = stored_gzip(&p.encode_to_vec());
+        let inflated = inflate_scanned(&gz, &Limits::default()).expect("inflates");
+        assert_eq!(inflated.early.as_ref().map(|e| e.decoded()), Some(80_000));
+        let encoded = same_both_ways(&p).expect("valid");
+        assert!(encoded.len() > 1000);
+        // A sample type after the samples: decoded after inflating.
+        let t = p.sample_type.pop().expect("two types");
+        let moved = pb::Profile {
+            sample_type: vec![],
+            ..p.clone()
+        };
+        let mut bytes = moved.encode_to_vec();
+        for vt in [p.sample_type[0], t] {
+            // Field 1, after every other field.
+            bytes.push(0x0a);
+            bytes.push(vt.encoded_len() as u8);
+            bytes.extend(vt.encode_to_vec());
+        }
+        let gz = stored_gzip(&bytes);
+        let a = parse(&gz).map(|p| crate::profile::encode::encode(&p));
+        let b = parse(&bytes).map(|p| crate::profile::encode::encode(&p));
+        assert!(a.is_ok() && a.ok() == b.ok());
+    }
+
+    #[test]
+    fn bad_samples_give_the_plain_decode_errors() {
+        let base = big_profile();
+        let mut p = base.clone();
+        p.sample[70_000].location_id[3] = 99_999;
+        assert_eq!(
+            same_both_ways(&p).err().as_deref(),
+            Some("malformed profile: sample refers to unknown location id 99999")
+        );
+        let mut p = base.clone();
+        p.sample[60_000].label[0].key = 1 << 40;
+        assert!(same_both_ways(&p)
+            .err()
+            .is_some_and(|e| e.contains("string index 1099511627776 out of range")));
+        let mut p = base.clone();
+        p.sample[10].label[0].key = 10_000;
+        assert!(same_both_ways(&p)
+            .err()
+            .is_some_and(|e| e.contains("string index 10000 out of range")));
+        let mut p = base;
+        p.sample[50_000].value.push(3);
+        assert!(same_both_ways(&p)
+            .err()
+            .is_some_and(|e| e.contains("mismatch: sample has 3 values vs. 2 types")));
+    }
 }
