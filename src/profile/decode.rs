@@ -71,6 +71,7 @@ fn malformed(msg: String) -> DecodeError {
 struct Raw<'a> {
     sample_types: Vec<pb::ValueType>,
     samples: Vec<&'a [u8]>,
+    sample_count: usize,
     mappings: Vec<pb::Mapping>,
     locations: Vec<RawLocation>,
     /// The locations' lines, in order: location `i`'s end at
@@ -286,11 +287,20 @@ fn read_message<M: Message + Default>(buf: &mut &[u8], wt: WireType) -> Result<M
     M::decode(take_bytes(buf)?).map_err(wire)
 }
 
-fn scan<'a>(mut buf: &'a [u8], max_samples: usize, n: &Counts) -> Result<Raw<'a>, DecodeError> {
+/// The top-level fields; the samples' bytes are listed when `samples`
+/// (else only counted: they were decoded early).
+fn scan<'a>(
+    mut buf: &'a [u8],
+    max_samples: usize,
+    n: &Counts,
+    samples: bool,
+) -> Result<Raw<'a>, DecodeError> {
     let mut raw = Raw::default();
     // Sized from the pre-scan: the lists never regrow.
     reserve(&mut raw.sample_types, n.sample_types)?;
-    reserve(&mut raw.samples, n.samples.min(max_samples))?;
+    if samples {
+        reserve(&mut raw.samples, n.samples.min(max_samples))?;
+    }
     reserve(&mut raw.mappings, n.mappings)?;
     reserve(&mut raw.locations, n.locations)?;
     reserve(&mut raw.functions, n.functions)?;
@@ -302,10 +312,14 @@ fn scan<'a>(mut buf: &'a [u8], max_samples: usize, n: &Counts) -> Result<Raw<'a>
             1 => raw.sample_types.push(read_message(&mut buf, wt)?),
             2 if wt == WireType::LengthDelimited => {
                 // Checked while scanning: the sample list itself is big.
-                if raw.samples.len() >= max_samples {
+                if raw.sample_count >= max_samples {
                     return Err(DecodeError::TooManySamples(max_samples));
                 }
-                raw.samples.push(take_bytes(&mut buf)?)
+                raw.sample_count += 1;
+                let bytes = take_bytes(&mut buf)?;
+                if samples {
+                    raw.samples.push(bytes);
+                }
             }
             3 => raw.mappings.push(read_message(&mut buf, wt)?),
             4 => read_location(&mut buf, wt, &mut raw)?,
@@ -435,7 +449,7 @@ pub(crate) fn decode_counted(
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
     }
-    let raw = scan(data, max_samples, counts)?;
+    let raw = scan(data, max_samples, counts, early.is_none())?;
     let mut p = Profile::default();
 
     if raw.strings.first().is_some_and(|s| !s.is_empty()) {
@@ -455,7 +469,7 @@ pub(crate) fn decode_counted(
             }),
     );
     let strings = StringMap { ids };
-    if strings.ids.is_empty() && (!raw.samples.is_empty() || !raw.sample_types.is_empty()) {
+    if strings.ids.is_empty() && (raw.sample_count > 0 || !raw.sample_types.is_empty()) {
         return Err(malformed("missing string table".into()));
     }
     let vt = |v: &pb::ValueType| -> Result<ValueType, DecodeError> {
@@ -548,10 +562,18 @@ pub(crate) fn decode_counted(
     let width = p.sample_types.len();
     let early = early
         .filter(|_| width > 0)
-        .and_then(|e| e.resolve(raw.samples.len(), width, &location_ids, &strings));
+        .and_then(|e| e.resolve(raw.sample_count, width, &location_ids, &strings));
     p.samples = match early {
         Some(s) => s.into(),
-        None => decode_samples(&raw.samples, width, &location_ids, &strings)?,
+        None if raw.samples.len() == raw.sample_count => {
+            decode_samples(&raw.samples, width, &location_ids, &strings)?
+        }
+        // Early samples that could not be used: their bytes, again (the
+        // walk already succeeded once).
+        None => {
+            let raw = scan(data, max_samples, counts, true)?;
+            decode_samples(&raw.samples, width, &location_ids, &strings)?
+        }
     };
     Ok(p)
 }
@@ -829,15 +851,26 @@ impl EarlySamples {
             l.str = strings.ids[l.str as usize];
             l.unit = strings.ids[l.unit as usize];
         }
-        let ok = |part: &mut [u32]| {
-            part.iter_mut()
+        let ok = |part: &mut [u32]| match location_ids {
+            // The usual numbering, 1..=n: a loop the compiler vectorizes.
+            &Ids::Sequential(n) => {
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
+                let mut bad = false;
+                for x in part.iter_mut() {
+                    bad |= x.wrapping_sub(1) >= n;
+                    *x = x.wrapping_sub(1);
+                }
+                !bad
+            }
+            _ => part
+                .iter_mut()
                 .all(|x| match location_ids.get(u64::from(*x)) {
                     Some(ix) => {
                         *x = ix;
                         true
                     }
                     None => false,
-                })
+                }),
         };
         let mid = s.locs.len() / 2;
         let (a, b) = s.locs.split_at_mut(mid);

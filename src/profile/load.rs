@@ -57,6 +57,8 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
         return Err(LoadError::Io("not a regular file or a pipe".into()));
     }
     let mut data = Vec::new();
+    // Sized from the file (a hint: a pipe says 0): no regrowing copies.
+    let _ = data.try_reserve_exact(meta.len().min(max_bytes.saturating_add(1)) as usize);
     std::fs::File::open(path)
         .and_then(|f| f.take(max_bytes.saturating_add(1)).read_to_end(&mut data))
         .map_err(|e| LoadError::Io(io_message(&e)))?;
