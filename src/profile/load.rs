@@ -390,14 +390,18 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
     // the buffer can keep growing).
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        // Used buffers go back to be filled again: fresh ones would cost
+        // page faults on the inflating thread.
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let early = scope.spawn(move || {
             let mut early = EarlySamples::new();
             for fields in rx {
                 early.feed(&fields);
+                let _ = back_tx.send(fields);
             }
             early
         });
-        let inflated = inflate_scanning(data, limits, Some(tx));
+        let inflated = inflate_scanning(data, limits, Some((tx, back_rx)));
         let early = early.join().ok();
         inflated.map(|mut i| {
             if i.counts.is_some() {
@@ -417,7 +421,10 @@ const EARLY_MIN: usize = 4 << 20;
 fn inflate_scanning(
     data: &[u8],
     limits: &Limits,
-    mut early: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    mut early: Option<(
+        std::sync::mpsc::SyncSender<Vec<u8>>,
+        std::sync::mpsc::Receiver<Vec<u8>>,
+    )>,
 ) -> Result<Inflated, LoadError> {
     let mut sent = 0;
     let mut inf = Inflater::new(data, limits);
@@ -432,9 +439,11 @@ fn inflate_scanning(
             Err(Stop::Invalid) => break false,
             Err(stop) => return Err(scan_stop(stop, limits)),
         }
-        if let (Some(tx), Some(end)) = (&early, scan.complete()) {
+        if let (Some((tx, back)), Some(end)) = (&early, scan.complete()) {
             if end > sent {
-                let fields = inf.buf[sent..end].to_vec();
+                let mut fields = back.try_recv().unwrap_or_default();
+                fields.clear();
+                fields.extend_from_slice(&inf.buf[sent..end]);
                 sent = end;
                 if tx.send(fields).is_err() {
                     early = None;
