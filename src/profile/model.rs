@@ -303,7 +303,6 @@ impl Samples {
         let d = self.data_mut();
         let n = d.len();
         let w = d.width;
-        let mut index = crate::profile::merge::SampleIndex::new(n);
         let hashes = crate::profile::merge::SampleIndex::hashes(d, 0..n);
         // Only samples whose hash is shared can be duplicates: find those
         // hashes by sorting (cheaper than a table of every sample); most
@@ -320,6 +319,8 @@ impl Samples {
         if shared.is_empty() && (0..n).all(|i| d.values(i).iter().any(|&v| v != 0)) {
             return;
         }
+        // Sized for every sample only now (most profiles returned above).
+        let mut index = crate::profile::merge::SampleIndex::new(n);
         let mut scratch = Vec::new();
         // Write cursors; they never pass the read position, so reading
         // sample r (whose bounds are saved before being overwritten) is safe.
