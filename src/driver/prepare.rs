@@ -398,19 +398,11 @@ fn compile_argument(cmd: &Command) -> Result<Option<Regex>, Error> {
 }
 
 #[cfg(test)]
-use crate::pb;
-
-#[cfg(test)]
-#[path = "../../benches/support/synthetic.rs"]
-#[allow(dead_code)]
-mod synthetic;
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::driver::render;
 
-    use super::synthetic;
+    use crate::report::graph::tests::synthetic;
 
     fn fixture(name: &str) -> Profile {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/go");

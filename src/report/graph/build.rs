@@ -801,11 +801,11 @@ impl Derived {
         let mut out = Vec::new();
         let mut touched = vec![false; n_locs];
         let mut any = false;
-        for l in 0..n_locs {
+        for (l, t) in touched.iter_mut().enumerate() {
             if !table.frames(l as u32).iter().any(|&k| touching[k as usize]) {
                 continue;
             }
-            touched[l] = true;
+            *t = true;
             any = true;
             if self.changed[l] {
                 continue;

@@ -23,7 +23,7 @@ mod build;
 mod call_tree;
 mod tags;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod trim;
 
 pub use build::{sample_sums, NodeTable, Postings};
