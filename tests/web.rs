@@ -217,6 +217,16 @@ fn views_answer_with_the_cli_numbers() {
             "?g=lines&sort=cum",
             vec!["-top", "-nodecount=500", "-lines", "-cum"],
         ),
+        // Filtered views derived from the unfiltered ones prepared above.
+        ("?i=json", vec!["-top", "-nodecount=500", "-ignore=json"]),
+        (
+            "?h=sha256&i=Less",
+            vec!["-top", "-nodecount=500", "-hide=sha256", "-ignore=Less"],
+        ),
+        (
+            "?si=0&i=sort",
+            vec!["-top", "-nodecount=500", "-sample_index=0", "-ignore=sort"],
+        ),
     ] {
         let r = web.get(&format!("/ui/top{query}"));
         assert_eq!(r.status, 200, "{query}: {}", r.body);

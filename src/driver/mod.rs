@@ -15,7 +15,7 @@ pub use load::{
     combine, fetch_profiles, fetch_profiles_with, is_build_id, is_object_file, normalize, Sources,
 };
 pub use output::{deliver, open_url, render, render_and_deliver, write_output, Output};
-pub use prepare::{prepare_report, set_output_options};
+pub use prepare::{prepare_report, prepare_report_from, set_output_options};
 
 use crate::options::Config;
 use crate::profile::{self, Profile};

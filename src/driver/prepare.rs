@@ -5,11 +5,12 @@
 use regex::Regex;
 
 use super::commands::Command;
-use super::filters::{aggregate, apply_focus, last_line, warn_no_match};
+use super::filters::{aggregate, apply_focus, compile, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
+use crate::profile::model::{Line, Location, SampleData};
 use crate::profile::Profile;
-use crate::report::{self, graph::ValueSel, Format, Report};
+use crate::report::{self, graph::ValueSel, Derivation, Format, Report};
 use crate::ui::{NoUi, Ui};
 
 /// Prepares a report for a command: copies the profile, filters and
@@ -24,14 +25,230 @@ pub fn prepare_report(
     let base = match (&p.base, cmd.spec.format) {
         // Differential flame graphs need the base on its own, filtered
         // the same way (its warnings were given for the main profile).
-        (Some(b), Format::Flame) => {
-            Some(Box::new(prepare_with((**b).clone(), cmd, &cfg, &mut NoUi)?))
-        }
+        (Some(b), Format::Flame) => Some(Box::new(prepare_with(
+            (**b).clone(),
+            cmd,
+            &cfg,
+            &mut NoUi,
+            &mut Filter::Full,
+        )?)),
         _ => None,
     };
-    let mut rpt = prepare_with(p.clone(), cmd, &cfg, ui)?;
+    let mut rpt = prepare_with(p.clone(), cmd, &cfg, ui, &mut Filter::Full)?;
     rpt.base = base;
     Ok(rpt)
+}
+
+/// [`prepare_report`] for a server that keeps prepared reports: when only
+/// focus, ignore and hide select the samples, they are filtered in one
+/// pass that records which samples it kept and changed, and `parent` (the
+/// report prepared from `p` with the same options but no filters, if at
+/// hand) then gives the node values and the sample index without a pass
+/// over all samples. The result is the same report either way.
+pub fn prepare_report_from(
+    p: &Profile,
+    parent: Option<&Report>,
+    cmd: &Command,
+    cfg: &Config,
+    ui: &mut dyn Ui,
+) -> Result<Report, Error> {
+    let c = cmd.spec.configure(cfg);
+    let simple = p.base.is_none()
+        && !matches!(cmd.spec.format, Format::Raw | Format::Proto)
+        && (!c.focus.is_empty() || !c.ignore.is_empty() || !c.hide.is_empty())
+        && [
+            &c.show,
+            &c.show_from,
+            &c.tagfocus,
+            &c.tagignore,
+            &c.tagshow,
+            &c.taghide,
+            &c.prune_from,
+            &c.tagroot,
+            &c.tagleaf,
+        ]
+        .iter()
+        .all(|v| v.is_empty());
+    if !simple {
+        return prepare_report(p, cmd, cfg, ui);
+    }
+    let mut filter = Filter::Fast(None);
+    let mut rpt = prepare_with(p.clone(), cmd, &c, ui, &mut filter)?;
+    if let (Filter::Fast(Some(d)), Some(parent)) = (filter, parent) {
+        // The parent must hold these very samples, unfiltered.
+        if std::ptr::eq(&*parent.prof.samples, &*p.samples) {
+            rpt.derive(parent, d);
+        }
+    }
+    Ok(rpt)
+}
+
+/// How [`prepare_with`] filters samples: as the command line does, or
+/// (focus, ignore and hide only) in one pass recording what it did.
+enum Filter {
+    Full,
+    Fast(Option<Derivation>),
+}
+
+/// pprof's line match of hide: the function's name or file.
+fn line_matches(p: &Profile, ln: &Line, re: &Regex) -> bool {
+    let f = p.function(ln);
+    re.is_match(p.str(f.name)) || re.is_match(p.str(f.filename))
+}
+
+fn mapping_matches(p: &Profile, loc: &Location, re: &Regex) -> bool {
+    loc.mapping.is_some() && re.is_match(p.mapping_file(loc))
+}
+
+/// `apply_focus` for focus, ignore and hide alone (the web UI's Refine
+/// menu), with the same results and warnings as
+/// `Profile::filter_samples_by_name`, but copying kept samples by runs,
+/// and returning which samples were dropped or rewritten.
+fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivation, Error> {
+    const NONE: u32 = u32::MAX;
+    const FOCUSED: u8 = 1;
+    const IGNORED: u8 = 2;
+    const CHANGED: u8 = 4;
+    let focus = compile("focus", &cfg.focus)?;
+    let ignore = compile("ignore", &cfg.ignore)?;
+    let hide = compile("hide", &cfg.hide)?;
+    let n_locs = p.locations.len();
+    let (mut fm, mut im, mut hm) = (false, false, false);
+    // Per location: 0 = neither, 1 = focused, 2 = ignored (as pprof:
+    // decided on the location's frames before hide removes any).
+    let mut verdict = vec![0u8; n_locs];
+    let mut hidden = vec![false; n_locs];
+    let mut changed = vec![false; n_locs];
+    for i in 0..n_locs {
+        let loc = &p.locations[i];
+        if ignore
+            .as_ref()
+            .is_some_and(|re| p.location_matches(loc, re))
+        {
+            im = true;
+            verdict[i] = 2;
+        } else if focus.as_ref().is_none_or(|re| p.location_matches(loc, re)) {
+            fm = true;
+            verdict[i] = 1;
+        }
+        if let Some(re) = &hide {
+            if p.location_matches(loc, re) {
+                hm = true;
+                let lines: Vec<Line> = if mapping_matches(p, loc, re) {
+                    Vec::new()
+                } else {
+                    loc.lines
+                        .iter()
+                        .filter(|ln| !line_matches(p, ln, re))
+                        .copied()
+                        .collect()
+                };
+                hidden[i] = lines.is_empty();
+                changed[i] = true;
+                p.locations[i].lines = lines;
+            }
+        }
+    }
+    warn_no_match(focus.is_none() || fm, "Focus", ui);
+    warn_no_match(ignore.is_none() || im, "Ignore", ui);
+    warn_no_match(hide.is_none() || hm, "Hide", ui);
+    let s = &p.samples;
+    let n = s.len();
+    let w = s.width;
+    let mut d = Derivation {
+        p2c: vec![NONE; n],
+        images: Vec::new(),
+        redo: Vec::new(),
+        changed,
+    };
+    let mut out = SampleData::new(w);
+    out.values.reserve(s.values.len());
+    out.locs.reserve(s.locs.len());
+    out.labels.reserve(s.labels.len());
+    out.loc_start.reserve(n);
+    out.label_start.reserve(n);
+    // Samples kept as they are are copied by runs of consecutive ones.
+    let mut run = 0usize;
+    let flush = |out: &mut SampleData, from: usize, to: usize| {
+        if from == to {
+            return;
+        }
+        let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
+        let (b0, b1) = (s.label_start[from] as usize, s.label_start[to] as usize);
+        out.values.extend_from_slice(&s.values[from * w..to * w]);
+        let (lbase, bbase) = (out.locs.len() as u32, out.labels.len() as u32);
+        out.locs.extend_from_slice(&s.locs[l0..l1]);
+        out.labels.extend_from_slice(&s.labels[b0..b1]);
+        let (dl, db) = (lbase.wrapping_sub(l0 as u32), bbase.wrapping_sub(b0 as u32));
+        out.loc_start.extend(
+            s.loc_start[from + 1..=to]
+                .iter()
+                .map(|&x| x.wrapping_add(dl)),
+        );
+        out.label_start.extend(
+            s.label_start[from + 1..=to]
+                .iter()
+                .map(|&x| x.wrapping_add(db)),
+        );
+    };
+    // Per sample: the union of its locations' marks, on two threads for
+    // large profiles (the only pass over every frame).
+    let marks: Vec<u8> = (0..n_locs)
+        .map(|l| {
+            let v = match verdict[l] {
+                1 => FOCUSED,
+                2 => IGNORED,
+                _ => 0,
+            };
+            v | if d.changed[l] { CHANGED } else { 0 }
+        })
+        .collect();
+    let mut status = vec![0u8; n];
+    let classify = |from: usize, out: &mut [u8]| {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = s
+                .stack(from + k)
+                .iter()
+                .fold(0u8, |m, &l| m | marks[l as usize]);
+        }
+    };
+    if n >= 100_000 {
+        let (a, b) = status.split_at_mut(n / 2);
+        std::thread::scope(|scope| {
+            scope.spawn(|| classify(n / 2, b));
+            classify(0, a);
+        });
+    } else {
+        classify(0, &mut status);
+    }
+    let mut next = 0u32;
+    let mut scratch: Vec<u32> = Vec::new();
+    for (i, &m) in status.iter().enumerate() {
+        if m & FOCUSED == 0 || m & IGNORED != 0 {
+            flush(&mut out, run, i);
+            run = i + 1;
+            d.redo.push(i as u32);
+            continue;
+        }
+        if m & CHANGED == 0 {
+            d.p2c[i] = next;
+            next += 1;
+            continue;
+        }
+        flush(&mut out, run, i);
+        run = i + 1;
+        d.redo.push(i as u32);
+        scratch.clear();
+        scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
+        if !scratch.is_empty() {
+            d.images.push(next);
+            next += 1;
+            out.push(s.values(i), &scratch, s.labels(i));
+        }
+    }
+    flush(&mut out, run, n);
+    p.samples = out.into();
+    Ok(d)
 }
 
 /// [`prepare_report`] on an owned copy, with the command overrides applied.
@@ -40,17 +257,27 @@ fn prepare_with(
     cmd: &Command,
     cfg: &Config,
     ui: &mut dyn Ui,
+    filter: &mut Filter,
 ) -> Result<Report, Error> {
     if matches!(cmd.spec.format, Format::Raw | Format::Proto) {
         // These show the tables: numbered as pprof's merge numbers them.
         crate::profile::merge::renumber_as_merged(&mut p);
     }
     let units = p.num_label_units();
+    let mut apply = |p: &mut Profile, ui: &mut dyn Ui| -> Result<(), Error> {
+        match filter {
+            Filter::Full => apply_focus(p, &units, cfg, ui),
+            Filter::Fast(d) => {
+                *d = Some(fast_filter(p, cfg, ui)?);
+                Ok(())
+            }
+        }
+    };
     // Before filtering, so that filters can match the new frames.
     add_label_frames(&mut p, cfg, ui);
     let relative = cfg.relative_percentages;
     if relative {
-        apply_focus(&mut p, &units, cfg, ui)?;
+        apply(&mut p, ui)?;
     }
     let index = p.sample_index(&cfg.sample_index).map_err(Error::Usage)?;
     let st = p.sample_types[index];
@@ -93,7 +320,7 @@ fn prepare_with(
     set_output_fields(&mut opts, cmd, cfg)?;
     let total = report::compute_total(&p, sel);
     if !relative {
-        apply_focus(&mut p, &units, cfg, ui)?;
+        apply(&mut p, ui)?;
     }
     aggregate(&mut p, cfg);
     Ok(Report::new(p, opts, total))
@@ -168,4 +395,157 @@ fn compile_argument(cmd: &Command) -> Result<Option<Regex>, Error> {
             })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::render;
+
+    use crate::report::graph::tests::synthetic;
+
+    fn fixture(name: &str) -> Profile {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/go");
+        crate::profile::load(&path.join(name)).expect("fixture")
+    }
+
+    /// Profiles with inlined frames, several sample types, labels.
+    fn profiles() -> Vec<(&'static str, Profile)> {
+        let bytes = synthetic::gzipped(&synthetic::random_stacks_profile(3_000, 600, 3));
+        vec![
+            ("cpu", fixture("cpu.pb.gz")),
+            ("allocs", fixture("allocs.pb.gz")),
+            (
+                "random",
+                crate::profile::parse(&bytes).expect("synthetic profile"),
+            ),
+        ]
+    }
+
+    fn out(rpt: &mut Report, cmd: &Command, warnings: &[String]) -> String {
+        let mut ui: Vec<String> = Vec::new();
+        let text = match render(rpt, cmd, &mut ui) {
+            Ok(o) => o.into_text(),
+            Err(e) => format!("error: {e}"),
+        };
+        format!("{warnings:?}\n{ui:?}\n{text}")
+    }
+
+    /// A filtered report prepared in one pass and derived from its
+    /// unfiltered parent prints exactly what the command line prints.
+    #[test]
+    fn derived_reports_equal_prepared_ones() {
+        let filters: &[&[(&str, &str)]] = &[
+            &[("ignore", "json")],
+            &[("hide", "json|sort")],
+            &[("focus", "encoding")],
+            &[
+                ("focus", "runtime"),
+                ("ignore", "Less"),
+                ("hide", "memmove"),
+            ],
+            &[("ignore", "T1[0-9]\\)"), ("hide", "T2[0-9]\\)")],
+            &[("hide", "Method[0-3]")],
+            &[("hide", "server")],
+            &[("ignore", "no such function")],
+            &[("hide", ".")],
+        ];
+        let commands: &[(&str, Option<&str>)] = &[
+            ("top", None),
+            ("dot", None),
+            ("peek", Some("Less|Method0|encode")),
+            ("list", Some("Less|Method1")),
+            ("traces", None),
+        ];
+        let options: &[&[(&str, &str)]] = &[
+            &[],
+            &[("mean", "true")],
+            &[("sample_index", "0"), ("granularity", "lines")],
+            &[("relative_percentages", "true"), ("nodecount", "8")],
+        ];
+        let mut derived = (0, 0);
+        for (name, p) in profiles() {
+            for opts in options {
+                for (c, arg) in commands {
+                    let Ok(cmd) = Command::new(c, *arg) else {
+                        panic!("command {c}");
+                    };
+                    let mut base = Config::default();
+                    for (k, v) in *opts {
+                        base.set(k, v).expect("option");
+                    }
+                    let mut parent = prepare_report(&p, &cmd, &base, &mut NoUi).expect("parent");
+                    parent.prime();
+                    parent.index_samples();
+                    for f in filters {
+                        let mut cfg = base.clone();
+                        for (k, v) in *f {
+                            cfg.set(k, v).expect("filter");
+                        }
+                        let what = format!("{name} {c} {opts:?} {f:?}");
+                        let mut w1: Vec<String> = Vec::new();
+                        let slow = prepare_report(&p, &cmd, &cfg, &mut w1)
+                            .map(|mut r| out(&mut r, &cmd, &w1))
+                            .map_err(|e| e.to_string());
+                        let mut w2: Vec<String> = Vec::new();
+                        let fast = prepare_report_from(&p, Some(&parent), &cmd, &cfg, &mut w2)
+                            .map(|mut r| {
+                                let (v, i) = r.derived_parts();
+                                derived.0 += v as usize;
+                                derived.1 += i as usize;
+                                r.prime();
+                                out(&mut r, &cmd, &w2)
+                            })
+                            .map_err(|e| e.to_string());
+                        assert_eq!(slow, fast, "{what}");
+                    }
+                }
+            }
+        }
+        // The derivations were made, not skipped.
+        assert!(derived.0 > 100 && derived.1 > 100, "{derived:?}");
+    }
+
+    /// The one-pass filter leaves the profile as `apply_focus` does.
+    #[test]
+    fn fast_filter_equals_apply_focus() {
+        for (name, p) in profiles() {
+            for (k, v) in [
+                ("ignore", "json|T1"),
+                ("hide", "json|sort|Method2"),
+                ("focus", "encoding|T3"),
+                ("hide", "."),
+                ("focus", "zzz"),
+            ] {
+                let mut cfg = Config::default();
+                cfg.set(k, v).expect("filter");
+                let (mut a, mut b) = (p.clone(), p.clone());
+                let (mut wa, mut wb): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+                apply_focus(&mut a, &p.num_label_units(), &cfg, &mut wa).expect("filter");
+                let d = fast_filter(&mut b, &cfg, &mut wb).expect("filter");
+                let what = format!("{name} {k}={v}");
+                assert_eq!(wa, wb, "{what}");
+                let (sa, sb) = (&a.samples, &b.samples);
+                assert_eq!(sa.values, sb.values, "{what}");
+                assert_eq!(sa.loc_start, sb.loc_start, "{what}");
+                assert_eq!(sa.locs, sb.locs, "{what}");
+                assert_eq!(sa.label_start, sb.label_start, "{what}");
+                assert_eq!(sa.labels, sb.labels, "{what}");
+                for (la, lb) in a.locations.iter().zip(&b.locations) {
+                    assert_eq!(format!("{la:?}"), format!("{lb:?}"), "{what}");
+                }
+                // Kept unchanged samples map to themselves.
+                for (i, &j) in d.p2c.iter().enumerate() {
+                    if j != u32::MAX {
+                        assert_eq!(p.samples.stack(i), b.samples.stack(j as usize));
+                    }
+                }
+                assert_eq!(
+                    d.p2c.iter().filter(|&&j| j != u32::MAX).count() + d.images.len(),
+                    b.samples.len(),
+                    "{what}"
+                );
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! formatting and the header lines every text report starts with.
 
 pub mod callgrind;
+mod derive;
 pub mod disasm;
 pub mod dot;
 pub mod error;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use crate::paths;
 use crate::profile::Profile;
 use crate::units;
+pub use derive::Derivation;
 use graph::{Graph, NodeTable, ValueSel};
 
 /// Output formats.

@@ -179,8 +179,17 @@ impl<'a> Stacks<'a> {
         let n = self.entries.len();
         let mut alive: Vec<u32> = (0..n as u32).collect();
         let mut node_of: Vec<u32> = vec![0; n];
-        // (node, name) → slot; per slot: node, name, sums, child.
+        // (node, name) → slot; per slot: node, name, sums, child. A name's
+        // first node in a pass is found by the name alone (`first`), the
+        // map holds the others: most names sit under one node per depth.
         let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        let n_names = self
+            .srcs
+            .iter()
+            .filter_map(|s| s.names.iter().max())
+            .max()
+            .map_or(0, |&m| m as usize + 1);
+        let mut first: Vec<(u32, u32)> = vec![(NONE, NONE); n_names];
         let mut slots: Vec<(u32, u32, i64, i64, i64, u32)> = Vec::new();
         let mut slot_of: Vec<u32> = Vec::with_capacity(n);
         while !alive.is_empty() {
@@ -199,7 +208,15 @@ impl<'a> Stacks<'a> {
                     }
                     Some(k) => {
                         let next = slots.len() as u32;
-                        let slot = *index.entry((parent, k)).or_insert(next);
+                        let f = &mut first[k as usize];
+                        let slot = if f.0 == parent {
+                            f.1
+                        } else if f.0 == NONE {
+                            *f = (parent, next);
+                            next
+                        } else {
+                            *index.entry((parent, k)).or_insert(next)
+                        };
                         if slot == next {
                             slots.push((parent, k, 0, 0, 0, NONE));
                         }
@@ -210,6 +227,9 @@ impl<'a> Stacks<'a> {
                         slot_of.push(slot);
                     }
                 }
+            }
+            for &(_, name, ..) in &slots {
+                first[name as usize] = (NONE, NONE);
             }
             // Children in (parent, name) order, for a stable tree.
             let mut order: Vec<u32> = (0..slots.len() as u32).collect();

@@ -158,6 +158,13 @@ impl Reply {
     }
 }
 
+/// A view's rendered body and what the page shows around it.
+struct Body {
+    body: String,
+    header: Vec<String>,
+    warnings: Vec<String>,
+}
+
 /// A request's decoded query: parameters in order, and the raw text.
 #[derive(Clone, Debug, Default)]
 pub struct Query {
@@ -226,6 +233,9 @@ pub struct State {
     compared: Mutex<Lru<Arc<Profile>>>,
     prepared: Mutex<Lru<Arc<Report>>>,
     pages: Mutex<Lru<Reply>>,
+    /// Rendered view bodies by view and options (whatever the URL's
+    /// spelling), with the header and warnings shown around them.
+    bodies: Mutex<Lru<Arc<Body>>>,
     /// Host header values accepted (empty: any), against DNS rebinding.
     hosts: Vec<String>,
     /// Only one snapshot is fetched at a time.
@@ -247,6 +257,7 @@ impl State {
             compared: Mutex::new(Lru::new(4)),
             prepared: Mutex::new(Lru::new(PREPARED_CACHE)),
             pages: Mutex::new(Lru::new(PAGE_CACHE)),
+            bodies: Mutex::new(Lru::new(PAGE_CACHE)),
             hosts: Vec::new(),
             fetching: Mutex::new(()),
         }
@@ -305,12 +316,30 @@ impl State {
             Some(r) => r,
             None => {
                 let mut ui: Vec<String> = Vec::new();
-                let mut r = driver::prepare_report(profile, cmd, cfg, &mut ui)
-                    .map_err(|e| (e, ui.clone()))?;
+                let t = Instant::now();
+                // The same report without focus, ignore and hide, if
+                // prepared, gives the filtered one's values and index.
+                let mut unfiltered = cfg.clone();
+                unfiltered.focus.clear();
+                unfiltered.ignore.clear();
+                unfiltered.hide.clear();
+                let parent_key = format!(
+                    "{profile_key}|{}",
+                    crate::shell::preparation_key(cmd, &unfiltered)
+                );
+                let parent = (parent_key != key)
+                    .then(|| self.prepared.lock().ok()?.get(&parent_key))
+                    .flatten();
+                let mut r =
+                    driver::prepare_report_from(profile, parent.as_deref(), cmd, cfg, &mut ui)
+                        .map_err(|e| (e, ui.clone()))?;
+                timed("prepare", t);
                 warnings.extend(ui);
+                let t = Instant::now();
                 if cmd.spec.class != driver::PrepClass::Own {
                     r.prime();
                 }
+                timed("prime", t);
                 let r = Arc::new(r);
                 if let Ok(mut c) = self.prepared.lock() {
                     c.put(key, r.clone());
@@ -363,6 +392,9 @@ impl State {
         if let Ok(mut pages) = self.pages.lock() {
             pages.clear();
         }
+        if let Ok(mut bodies) = self.bodies.lock() {
+            bodies.clear();
+        }
         Ok(n)
     }
 }
@@ -379,6 +411,13 @@ fn compare(cur: &Profile, base: &Profile) -> Result<Profile, String> {
     let mut p = driver::combine(&mut [c, b]).map_err(|e| driver::error_chain(&e))?;
     p.base = Some(Arc::new(kept));
     Ok(p)
+}
+
+/// With `RPROF_TIMINGS` set, says on stderr how long a step took.
+fn timed(what: &str, since: Instant) {
+    if std::env::var_os("RPROF_TIMINGS").is_some() {
+        eprintln!("rprof web: {what} {:?}", since.elapsed());
+    }
 }
 
 /// Answers one request. Never panics on input: bad paths and parameters
@@ -489,10 +528,32 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
         .map(|st| profile.str(st.ty).to_string())
         .collect();
     ctx.title = snaps.first().map(|s| s.label.clone()).unwrap_or_default();
-    let Some((cmd, cfg)) = views::command(view, &cfg, q) else {
+    let Some((cmd, mut cfg)) = views::command(view, &cfg, q) else {
         let body = views::no_report_body(view);
         return Reply::html(200, views::page(&ctx, &body));
     };
+    // One spelling per sample type (si=0 is si=samples), so that both
+    // share a preparation and a body.
+    if let Ok(i) = profile.sample_index(&cfg.sample_index) {
+        if let Some(st) = profile.sample_types.get(i) {
+            let name = profile.str(st.ty);
+            if profile.sample_index(name) == Ok(i) {
+                cfg.sample_index = name.to_string();
+            }
+        }
+    }
+    // Bodies depend on the options, not on how the URL spells them.
+    let body_key = format!(
+        "{}|{profile_key}|{}|{:?}|{cfg:?}",
+        view.path(),
+        cmd.name(),
+        cmd.arg
+    );
+    if let Some(b) = state.bodies.lock().ok().and_then(|mut c| c.get(&body_key)) {
+        ctx.warnings = b.warnings.clone();
+        ctx.header = b.header.clone();
+        return Reply::html(200, views::page(&ctx, &b.body));
+    }
     let started = Instant::now();
     let (mut rpt, warnings) = match state.report(&profile, &profile_key, &cmd, &cfg) {
         Ok(r) => r,
@@ -511,6 +572,19 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
     } else {
         views::body(view, &mut rpt, &cmd, &mut ctx)
     };
+    timed("render", started);
+    if ctx.errors.is_empty() && body.len() <= PAGE_CACHE_MAX_BYTES {
+        if let Ok(mut c) = state.bodies.lock() {
+            c.put(
+                body_key,
+                Arc::new(Body {
+                    body: body.clone(),
+                    header: ctx.header.clone(),
+                    warnings: ctx.warnings.clone(),
+                }),
+            );
+        }
+    }
     let status = if ctx.errors.is_empty() { 200 } else { 400 };
     let mut html = views::page(&ctx, &body);
     html.push_str(&format!(
@@ -656,6 +730,8 @@ fn warm(state: &State, host: Option<&str>) {
             let _ = handle(state, "GET", &format!("{path}{q}"), host);
         }
     }
+    // Source lines: what Peek and a granularity change use.
+    let _ = handle(state, "GET", "/ui/top?g=lines", host);
 }
 
 fn worker(server: &tiny_http::Server, state: &State) {

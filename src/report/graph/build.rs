@@ -3,7 +3,9 @@
 
 use super::tags::{collect_tags, TagSpec};
 use super::{Edge, Edges, FastMap, Graph, Node, NodeInfo, ValueSel, NONE};
+use crate::profile::model::Samples;
 use crate::profile::Profile;
+use std::sync::{Arc, OnceLock};
 
 /// Node identities per location, computed once per profile/granularity and
 /// reused for every graph built from it.
@@ -12,9 +14,9 @@ pub struct NodeTable {
     /// Location `l`'s frames are `keys[start[l]..start[l + 1]]`, innermost first.
     start: Vec<u32>,
     keys: Vec<u32>,
-    /// Whether every location has exactly one frame (no inlining): then
-    /// `keys[l]` is location `l`'s node, and no edge is inline.
-    single: bool,
+    /// Per location: its node when it has one frame, else [`MULTI`]; the
+    /// values pass reads one array instead of `start` then `keys`.
+    one: Vec<u32>,
     /// Nodes that are inlined into another frame somewhere (the callees
     /// of inline edges).
     pub inlined: Vec<bool>,
@@ -28,7 +30,7 @@ impl NodeTable {
             infos: Vec::new(),
             start: Vec::with_capacity(p.locations.len() + 1),
             keys: Vec::new(),
-            single: false,
+            one: Vec::new(),
             inlined: Vec::new(),
         };
         t.start.push(0);
@@ -69,8 +71,17 @@ impl NodeTable {
             }
             t.start.push(t.keys.len() as u32);
         }
-        t.single =
-            t.keys.len() == p.locations.len() && t.start.windows(2).all(|w| w[1] == w[0] + 1);
+        t.one = t
+            .start
+            .windows(2)
+            .map(|w| {
+                if w[1] == w[0] + 1 {
+                    t.keys[w[0] as usize]
+                } else {
+                    MULTI
+                }
+            })
+            .collect();
         t.inlined = vec![false; t.infos.len()];
         for w in t.start.windows(2) {
             // Frames are innermost first: all but the last are inlined.
@@ -88,6 +99,9 @@ impl NodeTable {
     }
 }
 
+/// [`NodeTable::one`]'s mark of a location with several frames (or none).
+const MULTI: u32 = u32::MAX - 1;
+
 /// A node's counters in a values-only pass over single-frame locations:
 /// one 16-byte slot per visit.
 #[derive(Clone, Copy)]
@@ -98,7 +112,7 @@ struct Hot {
 
 /// Node values (flat, cum) of samples `range` when no mean is asked for:
 /// the common values-only pass, without the general pass's edges and kept
-/// checks (and without frame lists when every location is one frame).
+/// checks (and without frame lists for single-frame locations).
 /// The flat value goes to the innermost frame of the leaf location, the
 /// cum value once per sample to every node on the stack, as the general
 /// pass does.
@@ -112,31 +126,27 @@ fn values_single(
     let mut hot = vec![Hot { cum: 0, seen: NONE }; n_keys];
     let mut flat = vec![0i64; n_keys];
     let s = &p.samples;
-    let keys = &table.keys;
-    let single = table.single;
+    let one = &table.one;
     for i in range {
         let w = s.values(i)[index];
         if w == 0 {
             continue;
         }
         let stamp = i as u32;
-        let stack = s.stack(i);
-        if single {
-            for &loc in stack {
-                let h = &mut hot[keys[loc as usize] as usize];
+        let mut leaf = NONE;
+        for &loc in s.stack(i) {
+            let k = one[loc as usize];
+            if k != MULTI {
+                if leaf == NONE {
+                    leaf = k;
+                }
+                let h = &mut hot[k as usize];
                 if h.seen != stamp {
                     h.seen = stamp;
                     h.cum = h.cum.wrapping_add(w);
                 }
+                continue;
             }
-            if let Some(&leaf) = stack.first() {
-                let f = &mut flat[keys[leaf as usize] as usize];
-                *f = f.wrapping_add(w);
-            }
-            continue;
-        }
-        let mut leaf = NONE;
-        for &loc in stack {
             for &k in table.frames(loc) {
                 if leaf == NONE {
                     leaf = k;
@@ -633,12 +643,53 @@ impl Graph {
     }
 }
 
+/// Node sums `[cum, cum_div, flat, flat_div]` per key of the listed
+/// samples, counted as a values pass counts them (cum once per sample).
+pub fn sample_sums(
+    p: &Profile,
+    table: &NodeTable,
+    sel: ValueSel,
+    samples: &[u32],
+) -> Vec<[i64; 4]> {
+    let mut pass = Pass::new(table.infos.len());
+    pass.run(
+        p,
+        table,
+        sel,
+        None,
+        false,
+        None,
+        samples.iter().map(|&i| i as usize),
+    );
+    pass.acc
+        .iter()
+        .map(|a| [a.cum, a.cum_div, a.flat, a.flat_div])
+        .collect()
+}
+
 /// Which samples hold each location (a CSR index: location `l`'s samples
 /// are `samples[start[l]..start[l + 1]]`, ascending), so that reports about
-/// a few nodes visit only the samples that hold them.
+/// a few nodes visit only the samples that hold them. A filtered report's
+/// index can instead be derived from its parent's ([`Postings::derived`]).
 pub struct Postings {
     start: Vec<u32>,
     samples: Vec<u32>,
+    derived: Option<Derived>,
+}
+
+/// The index of a filtered profile's samples through the index of the
+/// samples they were filtered from.
+struct Derived {
+    parent: Arc<OnceLock<Postings>>,
+    /// Parent sample → this profile's sample, for samples kept unchanged;
+    /// [`NONE`] for dropped or rewritten ones.
+    p2c: Vec<u32>,
+    /// This profile's samples that were rewritten (ascending).
+    images: Vec<u32>,
+    /// Locations whose frames the filter changed: the parent's lists do
+    /// not tell which samples hold them now.
+    changed: Vec<bool>,
+    samples: Samples,
 }
 
 impl Postings {
@@ -664,7 +715,44 @@ impl Postings {
                 }
             }
         }
-        Postings { start, samples }
+        Postings {
+            start,
+            samples,
+            derived: None,
+        }
+    }
+
+    /// The index of `samples`, filtered from the samples `parent` indexes:
+    /// `p2c` maps the parent's samples kept unchanged, `images` lists the
+    /// samples the filter rewrote, `changed` the locations it changed.
+    /// None unless the parent's index is built (and not itself derived).
+    pub fn derived(
+        parent: Arc<OnceLock<Postings>>,
+        p2c: Vec<u32>,
+        images: Vec<u32>,
+        changed: Vec<bool>,
+        samples: Samples,
+    ) -> Option<Postings> {
+        let built = parent.get()?;
+        if built.derived.is_some() || built.start.len() != changed.len() + 1 {
+            return None;
+        }
+        Some(Postings {
+            start: Vec::new(),
+            samples: Vec::new(),
+            derived: Some(Derived {
+                parent,
+                p2c,
+                images,
+                changed,
+                samples,
+            }),
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_derived(&self) -> bool {
+        self.derived.is_some()
     }
 
     /// The samples (ascending, once each) holding a frame of a `touching`
@@ -675,6 +763,9 @@ impl Postings {
         touching: &[bool],
         n_locs: usize,
     ) -> Option<Vec<u32>> {
+        if let Some(d) = &self.derived {
+            return d.samples_touching(table, touching, n_locs);
+        }
         let total = self.samples.len();
         let mut out = Vec::new();
         for l in 0..n_locs.min(self.start.len().saturating_sub(1)) {
@@ -683,6 +774,62 @@ impl Postings {
                 out.extend_from_slice(&self.samples[a..b]);
                 if out.len() > total / 8 {
                     return None;
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Some(out)
+    }
+}
+
+impl Derived {
+    /// [`Postings::samples_touching`]: the parent's samples of unchanged
+    /// locations that were kept unchanged, and the rewritten samples that
+    /// hold a touching location.
+    fn samples_touching(
+        &self,
+        table: &NodeTable,
+        touching: &[bool],
+        n_locs: usize,
+    ) -> Option<Vec<u32>> {
+        let parent = self.parent.get()?;
+        if n_locs != self.changed.len() || parent.start.len() != n_locs + 1 {
+            return None;
+        }
+        let total = self.samples.locs.len();
+        let mut out = Vec::new();
+        let mut touched = vec![false; n_locs];
+        let mut any = false;
+        for (l, t) in touched.iter_mut().enumerate() {
+            if !table.frames(l as u32).iter().any(|&k| touching[k as usize]) {
+                continue;
+            }
+            *t = true;
+            any = true;
+            if self.changed[l] {
+                continue;
+            }
+            let (a, b) = (parent.start[l] as usize, parent.start[l + 1] as usize);
+            for &i in &parent.samples[a..b] {
+                let j = *self.p2c.get(i as usize)?;
+                if j != NONE {
+                    out.push(j);
+                }
+            }
+            if out.len() > total / 8 {
+                return None;
+            }
+        }
+        if any {
+            for &j in &self.images {
+                if self
+                    .samples
+                    .stack(j as usize)
+                    .iter()
+                    .any(|&l| touched.get(l as usize).copied().unwrap_or(false))
+                {
+                    out.push(j);
                 }
             }
         }

@@ -23,10 +23,10 @@ mod build;
 mod call_tree;
 mod tags;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 mod trim;
 
-pub use build::{NodeTable, Postings};
+pub use build::{sample_sums, NodeTable, Postings};
 pub use tags::{sort_tags, NodeTags, Tag, TagSpec, MAX_NODELETS};
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;

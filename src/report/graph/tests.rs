@@ -3,7 +3,7 @@ use crate::pb;
 
 #[path = "../../../benches/support/synthetic.rs"]
 #[allow(dead_code)]
-mod synthetic;
+pub(crate) mod synthetic;
 
 #[test]
 fn two_threads_build_the_same_graph_as_one() {
