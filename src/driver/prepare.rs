@@ -145,7 +145,7 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
                 };
                 hidden[i] = lines.is_empty();
                 changed[i] = true;
-                p.locations[i].lines = lines;
+                p.locations[i].lines = lines.into();
             }
         }
     }
