@@ -18,16 +18,8 @@ for n in 100000 1000000; do
 	[ -f "$DIR/$n.pb.gz" ] || ./target/release/examples/gen_profile "$n" "$DIR/$n.pb.gz"
 done
 
-# median of RUNS runs of a command: prints "seconds maxrss_kb"
-measure() {
-	local i t
-	t=$(mktemp)
-	for ((i = 0; i < RUNS; i++)); do
-		/usr/bin/time -o "$t" -f "%e %M %U %S" "$@" >/dev/null 2>&1
-		tail -1 "$t"
-	done | sort -n | awk -v r="$RUNS" 'NR == int((r + 1) / 2) { print }'
-	rm -f "$t"
-}
+# shellcheck source=benches/measure.sh
+. benches/measure.sh
 
 echo "| profile | tool | wall (s) | CPU (s) | peak RSS (MB) |"
 echo "|---|---|---:|---:|---:|"

@@ -22,20 +22,12 @@ F=$DIR/r1m.pb.gz
 [ -f "$DIR/fleet/profile-200.pb.gz" ] || "$GEN" --many 200 5000 "$DIR/fleet"
 RE='T100\).Method3$'
 
-# median of RUNS runs of a command: prints "seconds maxrss_kb"
-measure() {
-	local i t
-	t=$(mktemp)
-	for ((i = 0; i < RUNS; i++)); do
-		/usr/bin/time -o "$t" -f "%e %M" "$@" >/dev/null 2>&1
-		tail -1 "$t"
-	done | sort -n | awk -v r="$RUNS" 'NR == int((r + 1) / 2) { print }'
-	rm -f "$t"
-}
+# shellcheck source=benches/measure.sh
+. benches/measure.sh
 row() {
 	local name=$1 s kb
 	shift
-	read -r s kb < <(measure "$@")
+	read -r s kb _ < <(measure "$@")
 	printf '| %s | %.2f s | %d MB |\n' "$name" "$s" $((kb / 1024))
 }
 
