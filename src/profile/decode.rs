@@ -1,8 +1,10 @@
 //! Decoding the pprof protobuf format into the compact model.
 //!
-//! The top-level `Profile` message and its samples are walked by hand so that
-//! samples go straight into flat arrays (no per-sample allocation); the small
-//! tables (mappings, locations, functions) use the prost-generated types.
+//! The top-level `Profile` message, its samples, locations and functions
+//! are walked by hand so that they go straight into flat arrays (no
+//! allocation per sample or location); mappings, sample types and labels
+//! use the prost-generated types. Large gzipped inputs have their samples
+//! decoded on another thread while the rest inflates ([`EarlySamples`]).
 
 use std::collections::HashMap;
 
