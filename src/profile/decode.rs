@@ -4,7 +4,7 @@
 //! are walked by hand so that they go straight into flat arrays (no
 //! allocation per sample or location); mappings, sample types and labels
 //! use the prost-generated types. Large gzipped inputs have their samples
-//! decoded on another thread while the rest inflates ([`EarlySamples`]).
+//! decoded on another thread while the rest inflates (`EarlySamples`).
 
 use std::collections::HashMap;
 
