@@ -417,14 +417,17 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
 /// on two threads already).
 const EARLY_MIN: usize = 4 << 20;
 
+/// Where scanned fields go to be decoded early, and their buffers come back.
+type EarlyChannel = (
+    std::sync::mpsc::SyncSender<Vec<u8>>,
+    std::sync::mpsc::Receiver<Vec<u8>>,
+);
+
 /// [`inflate_scanned`], sending the scanned fields to `early` as they come.
 fn inflate_scanning(
     data: &[u8],
     limits: &Limits,
-    mut early: Option<(
-        std::sync::mpsc::SyncSender<Vec<u8>>,
-        std::sync::mpsc::Receiver<Vec<u8>>,
-    )>,
+    mut early: Option<EarlyChannel>,
 ) -> Result<Inflated, LoadError> {
     let mut sent = 0;
     let mut inf = Inflater::new(data, limits);
