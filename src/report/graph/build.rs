@@ -134,28 +134,20 @@ fn values_single(
         }
         let stamp = i as u32;
         let mut leaf = NONE;
-        for &loc in s.stack(i) {
-            let k = one[loc as usize];
-            if k != MULTI {
-                if leaf == NONE {
-                    leaf = k;
-                }
-                let h = &mut hot[k as usize];
-                if h.seen != stamp {
-                    h.seen = stamp;
-                    h.cum = h.cum.wrapping_add(w);
-                }
-                continue;
+        let mut visit = |k: u32| {
+            if leaf == NONE {
+                leaf = k;
             }
-            for &k in table.frames(loc) {
-                if leaf == NONE {
-                    leaf = k;
-                }
-                let h = &mut hot[k as usize];
-                if h.seen != stamp {
-                    h.seen = stamp;
-                    h.cum = h.cum.wrapping_add(w);
-                }
+            let h = &mut hot[k as usize];
+            if h.seen != stamp {
+                h.seen = stamp;
+                h.cum = h.cum.wrapping_add(w);
+            }
+        };
+        for &loc in s.stack(i) {
+            match one[loc as usize] {
+                MULTI => table.frames(loc).iter().for_each(|&k| visit(k)),
+                k => visit(k),
             }
         }
         if leaf != NONE {
