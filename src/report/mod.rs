@@ -386,10 +386,9 @@ impl Report {
         // Edges touching a few nodes come from the few samples that hold
         // them; node values are then the values pass's (a rebuild gives
         // kept nodes the same values).
-        let subset = touching.as_ref().and_then(|t| {
-            self.postings
-                .get()?
-                .samples_touching(&table, t, p.locations.len())
+        let subset = touching.as_ref().and_then(|t| match self.postings.get() {
+            Some(idx) => idx.samples_touching(&table, t, p.locations.len()),
+            None => graph::scan_samples_touching(&p.samples, &table, t, p.locations.len()),
         });
         g = match subset {
             Some(samples) => {

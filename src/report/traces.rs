@@ -2,7 +2,6 @@
 //! value and its call stack, leaf first.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use super::graph::NodeTable;
 use super::Report;
@@ -11,6 +10,10 @@ use crate::profile::{Label, Profile, StrId};
 use crate::units;
 
 const SEPARATOR: &str = "-----------+-------------------------------------------------------";
+/// The blank value column of a stack's further lines.
+const INDENT: &str = "          ";
+/// The most text of locations' frames made once (and u32 offsets fit).
+const LOC_TEXT_MAX: usize = 256 << 20;
 
 /// Prints the report as `go tool pprof -traces` does.
 pub fn print_traces(rpt: &mut Report) -> String {
@@ -22,7 +25,7 @@ pub fn print_traces(rpt: &mut Report) -> String {
 
 /// Writes the traces report to `w` sample by sample (it can be far larger
 /// than the profile: nothing but one sample's text is held). Control
-/// characters are escaped here, block by block
+/// characters of names and labels are escaped here
 /// ([`crate::ui::escape_controls`]), as for every text report.
 pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut out = rpt.profile_labels().join("\n");
@@ -31,8 +34,43 @@ pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Re
     clean_file_names(&mut rpt.prof);
     let p = &rpt.prof;
     let table = NodeTable::new(p, false);
-    // Names once per distinct frame, not once per sample.
-    let names: Vec<String> = table.infos.iter().map(|i| i.printable_name(p)).collect();
+    // Each location's frame lines once, escaped, each line indented by
+    // `INDENT` columns that the sample's first line fills with its value:
+    // a sample is then one copy per location.
+    let names: Vec<String> = table
+        .infos
+        .iter()
+        .map(|i| crate::ui::escape_controls(&i.printable_name(p)).into_owned())
+        .collect();
+    let push_frames = |t: &mut String, loc: u32| {
+        let frames = table.frames(loc);
+        for (j, &key) in frames.iter().enumerate() {
+            t.push_str(INDENT);
+            t.push_str("   ");
+            t.push_str(&names[key as usize]);
+            if j + 1 != frames.len() {
+                t.push_str(" (inline)");
+            }
+            t.push('\n');
+        }
+    };
+    // Many locations can share one long name: past a bound the text is made
+    // per sample instead.
+    let text_len: usize = (0..p.locations.len() as u32)
+        .flat_map(|l| table.frames(l))
+        .map(|&k| names[k as usize].len() + INDENT.len() + 13)
+        .fold(0usize, usize::saturating_add);
+    let mut text = String::new();
+    let loc_text: Option<Vec<u32>> = (text_len <= LOC_TEXT_MAX).then(|| {
+        text.reserve(text_len);
+        let mut ends = Vec::with_capacity(p.locations.len() + 1);
+        ends.push(0);
+        for loc in 0..p.locations.len() as u32 {
+            push_frames(&mut text, loc);
+            ends.push(text.len() as u32);
+        }
+        ends
+    });
     let units: HashMap<StrId, &str> = rpt
         .opts
         .num_label_units
@@ -43,10 +81,26 @@ pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Re
 
     let s = &p.samples;
     let rpt = &*rpt;
+    let (text, loc_text) = (&text, loc_text.as_deref());
+    let frame_text = |loc: u32| -> std::borrow::Cow<'_, str> {
+        match loc_text {
+            Some(o) => match (o.get(loc as usize), o.get(loc as usize + 1)) {
+                (Some(&a), Some(&b)) => text.get(a as usize..b as usize).unwrap_or("").into(),
+                _ => "".into(),
+            },
+            None => {
+                let mut t = String::new();
+                push_frames(&mut t, loc);
+                t.into()
+            }
+        }
+    };
     // The text of samples `range`, escaped.
     let format = |range: std::ops::Range<usize>| -> String {
         let mut out = String::new();
         let mut label_lines: Vec<String> = Vec::new();
+        // Sample values repeat: each is formatted once per block.
+        let mut value_text: HashMap<i64, String> = HashMap::new();
         for i in range {
             let stack = s.stack(i);
             if stack.iter().all(|&l| table.frames(l).is_empty()) {
@@ -61,7 +115,7 @@ pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Re
                 collect_label_lines(p, s.labels(i), numeric, &units, &mut label_lines);
                 label_lines.sort_unstable();
                 for l in &label_lines {
-                    out.push_str(l);
+                    out.push_str(&crate::ui::escape_controls(l));
                 }
             }
 
@@ -72,27 +126,23 @@ pub fn write_traces(rpt: &mut Report, w: &mut dyn std::io::Write) -> std::io::Re
             }
             let mut first = true;
             for &loc in stack {
-                let frames = table.frames(loc);
-                for (j, &key) in frames.iter().enumerate() {
-                    if first {
-                        let _ = write!(out, "{:>10}", rpt.format_value(v));
-                        first = false;
-                    } else {
-                        out.push_str("          ");
-                    }
-                    out.push_str("   ");
-                    out.push_str(&names[key as usize]);
-                    if j + 1 != frames.len() {
-                        out.push_str(" (inline)");
-                    }
-                    out.push('\n');
+                let t = frame_text(loc);
+                if t.is_empty() {
+                    continue;
+                }
+                if first {
+                    first = false;
+                    let value = value_text
+                        .entry(v)
+                        .or_insert_with(|| format!("{:>10}", rpt.format_value(v)));
+                    out.push_str(value);
+                    out.push_str(t.get(INDENT.len()..).unwrap_or(""));
+                } else {
+                    out.push_str(&t);
                 }
             }
         }
-        match crate::ui::escape_controls(&out) {
-            std::borrow::Cow::Borrowed(_) => out,
-            std::borrow::Cow::Owned(safe) => safe,
-        }
+        out
     };
     w.write_all(crate::ui::escape_controls(&out).as_bytes())?;
     // Blocks of samples are formatted on two threads, in turns, and

@@ -775,6 +775,35 @@ impl Postings {
     }
 }
 
+/// [`Postings::samples_touching`] without an index: one scan of the
+/// stacks (the one-shot commands build no index). None when more than half
+/// the samples hold a touching node: a full pass then costs no more.
+pub fn scan_samples_touching(
+    s: &crate::profile::model::SampleData,
+    table: &NodeTable,
+    touching: &[bool],
+    n_locs: usize,
+) -> Option<Vec<u32>> {
+    let touched: Vec<bool> = (0..n_locs as u32)
+        .map(|l| {
+            table
+                .frames(l)
+                .iter()
+                .any(|&k| touching.get(k as usize).copied().unwrap_or(false))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for i in 0..s.len() {
+        if s.stack(i)
+            .iter()
+            .any(|&l| touched.get(l as usize).copied().unwrap_or(false))
+        {
+            out.push(i as u32);
+        }
+    }
+    (out.len() <= s.len() / 2).then_some(out)
+}
+
 impl Derived {
     /// [`Postings::samples_touching`]: the parent's samples of unchanged
     /// locations that were kept unchanged, and the rewritten samples that

@@ -26,7 +26,7 @@ mod tags;
 pub(crate) mod tests;
 mod trim;
 
-pub use build::{sample_sums, NodeTable, Postings};
+pub use build::{sample_sums, scan_samples_touching, NodeTable, Postings};
 pub use tags::{sort_tags, NodeTags, Tag, TagSpec, MAX_NODELETS};
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
