@@ -668,13 +668,20 @@ fn same_lines(out_locations: &[Location], j: u32, lines: &[Line]) -> bool {
 /// Hints the CPU to bring `r`'s cache line in (merging fleets is bound by
 /// memory latency: a batch of lookups prefetches its slots ahead).
 #[inline(always)]
-fn prefetch<T>(r: &T) {
+pub(crate) fn prefetch<T>(r: &T) {
+    prefetch_ptr(r as *const T);
+}
+
+/// [`prefetch`] of an address that need not be valid (a prefetch never
+/// faults).
+#[inline(always)]
+pub(crate) fn prefetch_ptr<T>(r: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults, and `r` is a valid reference.
     #[allow(unused_unsafe)]
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(r as *const T as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(r as *const i8);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = r;

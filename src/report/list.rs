@@ -7,11 +7,11 @@ use std::fmt::Write;
 use std::io::Read;
 
 use super::error::ListError;
-use super::graph::Node;
+use super::graph::{Node, NodeInfo};
 use super::peek::NoMatches;
 use super::source_path::{go_getwd, Fallbacks, SourceSearch};
 use super::Report;
-use crate::profile::StrId;
+use crate::profile::{Profile, StrId};
 use crate::units::percentage;
 
 /// Lines shown before the first and after the last sampled line.
@@ -97,8 +97,8 @@ pub fn listings(rpt: &mut Report, fallbacks: Fallbacks) -> Result<Vec<Listed>, L
     let Some(symbol) = rpt.opts.symbol.clone() else {
         return Err(ListError::NoRegexp);
     };
-    // Node values are all a listing needs: the report's shared values graph.
-    let g = rpt.values_graph();
+    // Node values of the matching functions are all a listing needs.
+    let g = rpt.values_graph_for(&|p: &Profile, info: &NodeInfo| symbol.is_match(p.str(info.name)));
     let p = &rpt.prof;
 
     // Matching nodes, grouped by function name.

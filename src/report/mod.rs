@@ -29,7 +29,7 @@ use crate::paths;
 use crate::profile::Profile;
 use crate::units;
 pub use derive::Derivation;
-use graph::{Graph, NodeTable, ValueSel};
+use graph::{Graph, NodeInfo, NodeTable, ValueSel};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +282,33 @@ impl Report {
         let g = Arc::new(Graph::build(&self.prof, &table, sel, None, false));
         self.values = Some((sel, g.clone()));
         g
+    }
+
+    /// [`Report::values_graph`] for a report that reads only the nodes
+    /// `wanted` picks (`list`): unless the whole graph is already made,
+    /// only the samples holding such a node are visited. The other nodes'
+    /// values are then partial.
+    pub fn values_graph_for(&mut self, wanted: &dyn Fn(&Profile, &NodeInfo) -> bool) -> Arc<Graph> {
+        let sel = self.opts.sample;
+        if self
+            .values
+            .as_ref()
+            .is_some_and(|(s, _)| s.index == sel.index && s.mean == sel.mean)
+        {
+            return self.values_graph();
+        }
+        let table = self.node_table();
+        let p = &self.prof;
+        let touching: Vec<bool> = table.infos.iter().map(|i| wanted(p, i)).collect();
+        let n_locs = p.locations.len();
+        let subset = match self.postings.get() {
+            Some(idx) => idx.samples_touching(&table, &touching, n_locs),
+            None => graph::scan_samples_touching(&p.samples, &table, &touching, n_locs),
+        };
+        match subset {
+            Some(samples) => Arc::new(Graph::values_subset(p, &table, sel, &samples)),
+            None => self.values_graph(),
+        }
     }
 
     /// Builds the graph and trims it by nodefraction, nodecount and

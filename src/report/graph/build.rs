@@ -127,6 +127,27 @@ fn values_single(
     let mut flat = vec![0i64; n_keys];
     let s = &p.samples;
     let one = &table.one;
+    // Stacks are random walks over the tables, so each visit would wait
+    // for its node's slot and its location's entry: both are fetched ahead,
+    // by position in the flat stack array.
+    const AHEAD: usize = 8;
+    let locs = &s.locs;
+    // A raw pointer: the visits below borrow `hot` mutably.
+    let hot_base = hot.as_ptr();
+    let fetch = |q: usize| {
+        if let Some(&l) = locs.get(q + 2 * AHEAD) {
+            if let Some(e) = one.get(l as usize) {
+                crate::profile::merge::prefetch(e);
+            }
+        }
+        if let Some(&l) = locs.get(q + AHEAD) {
+            if let Some(&k) = one.get(l as usize) {
+                if (k as usize) < n_keys {
+                    crate::profile::merge::prefetch_ptr(hot_base.wrapping_add(k as usize));
+                }
+            }
+        }
+    };
     for i in range {
         let w = s.values(i)[index];
         if w == 0 {
@@ -144,7 +165,9 @@ fn values_single(
                 h.cum = h.cum.wrapping_add(w);
             }
         };
-        for &loc in s.stack(i) {
+        let (a, b) = (s.loc_start[i] as usize, s.loc_start[i + 1] as usize);
+        for (q, &loc) in locs.iter().enumerate().take(b).skip(a) {
+            fetch(q);
             match one[loc as usize] {
                 MULTI => table.frames(loc).iter().for_each(|&k| visit(k)),
                 k => visit(k),
@@ -330,6 +353,40 @@ impl Pass {
         }
     }
 
+    /// The graph of this pass's sums and edges.
+    fn into_graph(self, table: &NodeTable) -> Graph {
+        let n_keys = table.infos.len();
+        let Pass {
+            acc: sums,
+            edge_list,
+            ..
+        } = self;
+        let mut arena: Vec<Node> = (0..n_keys)
+            .map(|k| Node {
+                info: table.infos[k],
+                flat: sums[k].flat,
+                flat_div: sums[k].flat_div,
+                cum: sums[k].cum,
+                cum_div: sums[k].cum_div,
+                ins: Vec::new(),
+                outs: Vec::new(),
+            })
+            .collect();
+        for (e, edge) in edge_list.iter().enumerate() {
+            arena[edge.src as usize].outs.push(e as u32);
+            arena[edge.dest as usize].ins.push(e as u32);
+        }
+        let nodes = (0..n_keys as u32)
+            .filter(|&n| sums[n as usize].cum != 0 || sums[n as usize].flat != 0)
+            .collect();
+        Graph {
+            arena,
+            edges: edge_list,
+            nodes,
+            tags: Vec::new(),
+        }
+    }
+
     /// Adds another pass's sums to this one.
     fn absorb(&mut self, other: Pass) {
         for (a, b) in self.acc.iter_mut().zip(&other.acc) {
@@ -434,35 +491,16 @@ impl Graph {
             a.run(p, table, sel, kept, edges, touching, 0..n);
             a
         };
-        let Pass {
-            acc: sums,
-            edge_list,
-            ..
-        } = acc;
-        let mut arena: Vec<Node> = (0..n_keys)
-            .map(|k| Node {
-                info: table.infos[k],
-                flat: sums[k].flat,
-                flat_div: sums[k].flat_div,
-                cum: sums[k].cum,
-                cum_div: sums[k].cum_div,
-                ins: Vec::new(),
-                outs: Vec::new(),
-            })
-            .collect();
-        for (e, edge) in edge_list.iter().enumerate() {
-            arena[edge.src as usize].outs.push(e as u32);
-            arena[edge.dest as usize].ins.push(e as u32);
-        }
-        let nodes = (0..n_keys as u32)
-            .filter(|&n| sums[n as usize].cum != 0 || sums[n as usize].flat != 0)
-            .collect();
-        Graph {
-            arena,
-            edges: edge_list,
-            nodes,
-            tags: Vec::new(),
-        }
+        acc.into_graph(table)
+    }
+
+    /// Node values (no edges) of the listed samples only: exact for the
+    /// nodes those samples all hold ([`scan_samples_touching`]).
+    pub fn values_subset(p: &Profile, table: &NodeTable, sel: ValueSel, samples: &[u32]) -> Graph {
+        let mut pass = Pass::new(table.infos.len());
+        let it = samples.iter().map(|&i| i as usize);
+        pass.run(p, table, sel, None, false, None, it);
+        pass.into_graph(table)
     }
 
     /// The values-only graph over single-frame locations ([`values_single`]),
