@@ -506,6 +506,31 @@ mod tests {
         assert!(derived.0 > 100 && derived.1 > 100, "{derived:?}");
     }
 
+    /// A listing made while the values graph is computed on another
+    /// thread prints what a listing from the whole graph prints, and so
+    /// do the reports after it.
+    #[test]
+    fn listings_do_not_wait_for_the_values_graph() {
+        let bytes = synthetic::gzipped(&synthetic::random_stacks_profile(120_000, 600, 5));
+        let p = crate::profile::parse(&bytes).expect("synthetic profile");
+        let list = Command::new("list", Some("T1[0-9]\\)")).expect("list");
+        let cfg = Config::default();
+        let mut primed = prepare_report(&p, &list, &cfg, &mut NoUi).expect("report");
+        let mut later = primed.clone();
+        primed.prime();
+        later.prime_later();
+        let mut first = later.clone();
+        let want = out(&mut primed.clone(), &list, &[]);
+        assert!(want.contains("ROUTINE"), "{want}");
+        assert_eq!(out(&mut first, &list, &[]), want);
+        let (a, b) = (primed.values_graph(), later.values_graph());
+        assert_eq!(a.nodes, b.nodes);
+        for (x, y) in a.arena.iter().zip(&b.arena) {
+            assert_eq!((x.flat, x.cum), (y.flat, y.cum));
+        }
+        assert_eq!(out(&mut later, &list, &[]), want);
+    }
+
     /// The one-pass filter leaves the profile as `apply_focus` does.
     #[test]
     fn fast_filter_equals_apply_focus() {

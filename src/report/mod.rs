@@ -104,6 +104,15 @@ pub struct Report {
     /// Which samples hold each location, made the first time a report
     /// about a few nodes (peek) needs it; shared by clones.
     postings: Arc<std::sync::OnceLock<graph::Postings>>,
+    /// The values-only graph [`Report::prime_later`] computes on another
+    /// thread; shared by clones.
+    primed: Option<Arc<Primed>>,
+}
+
+/// A values-only graph being computed for one sample selection.
+struct Primed {
+    sel: ValueSel,
+    graph: std::sync::OnceLock<Arc<Graph>>,
 }
 
 /// Trimming results that the header reports.
@@ -199,6 +208,7 @@ impl Report {
             values: None,
             base: None,
             postings: Arc::default(),
+            primed: None,
         }
     }
 
@@ -269,19 +279,66 @@ impl Report {
         }
     }
 
+    /// [`Report::prime`] for reports that read few nodes (`list`): they
+    /// need not wait for the values graph, so it is made on another thread
+    /// for the reports after them (large profiles only).
+    pub fn prime_later(&mut self) {
+        let sel = self.opts.sample;
+        if self.values.is_some() || self.primed.is_some() {
+            return;
+        }
+        if self.prof.samples.len() < 100_000 {
+            return self.prime();
+        }
+        let table = self.node_table();
+        let primed = Arc::new(Primed {
+            sel,
+            graph: std::sync::OnceLock::new(),
+        });
+        self.primed = Some(primed.clone());
+        let prof = self.prof.clone();
+        let spawned = std::thread::Builder::new()
+            .name("rprof-prime".into())
+            .spawn(move || {
+                primed
+                    .graph
+                    .get_or_init(|| Arc::new(Graph::build(&prof, &table, sel, None, false)));
+            });
+        if spawned.is_err() {
+            self.primed = None;
+        }
+    }
+
     /// The values-only graph for the report's sample selection, computed
-    /// once per selection.
+    /// once per selection (or waited for, when [`Report::prime_later`] is
+    /// making it).
     pub fn values_graph(&mut self) -> Arc<Graph> {
         let sel = self.opts.sample;
+        let same = |s: &ValueSel| s.index == sel.index && s.mean == sel.mean;
         if let Some((s, g)) = &self.values {
-            if s.index == sel.index && s.mean == sel.mean {
+            if same(s) {
                 return g.clone();
             }
         }
         let table = self.node_table();
-        let g = Arc::new(Graph::build(&self.prof, &table, sel, None, false));
+        let build = || Arc::new(Graph::build(&self.prof, &table, sel, None, false));
+        let g = match &self.primed {
+            Some(pr) if same(&pr.sel) => pr.graph.get_or_init(build).clone(),
+            _ => build(),
+        };
         self.values = Some((sel, g.clone()));
         g
+    }
+
+    /// Whether [`Report::values_graph`] is at hand without a pass.
+    fn values_ready(&self) -> bool {
+        let sel = self.opts.sample;
+        let same = |s: &ValueSel| s.index == sel.index && s.mean == sel.mean;
+        self.values.as_ref().is_some_and(|(s, _)| same(s))
+            || self
+                .primed
+                .as_ref()
+                .is_some_and(|pr| same(&pr.sel) && pr.graph.get().is_some())
     }
 
     /// [`Report::values_graph`] for a report that reads only the nodes
@@ -290,11 +347,7 @@ impl Report {
     /// values are then partial.
     pub fn values_graph_for(&mut self, wanted: &dyn Fn(&Profile, &NodeInfo) -> bool) -> Arc<Graph> {
         let sel = self.opts.sample;
-        if self
-            .values
-            .as_ref()
-            .is_some_and(|(s, _)| s.index == sel.index && s.mean == sel.mean)
-        {
+        if self.values_ready() {
             return self.values_graph();
         }
         let table = self.node_table();

@@ -107,8 +107,12 @@ fn compute(
             }
         }
     };
-    if cmd.spec.class != PrepClass::Own {
-        cached.report.prime();
+    match cmd.spec.class {
+        PrepClass::Graph => cached.report.prime(),
+        // A listing reads a few functions' samples; the whole graph, for
+        // the next reports, is made meanwhile.
+        PrepClass::List => cached.report.prime_later(),
+        PrepClass::Own => {}
     }
     let mut rpt = cached.report.clone();
     let mut ui: Vec<String> = Vec::new();
