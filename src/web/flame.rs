@@ -19,6 +19,9 @@ use crate::report::Report;
 /// Frames below `total / PRUNE_DIVISOR` are aggregated into their parent.
 pub const PRUNE_DIVISOR: i64 = 2000;
 
+/// No name: a sample without frames.
+const NO_FRAME: u32 = u32::MAX;
+
 /// A node of the sent (pruned) tree.
 struct Node {
     name: u32,
@@ -69,9 +72,30 @@ struct Src<'a> {
     table: Arc<NodeTable>,
     /// Node key → name id.
     names: Vec<u32>,
+    /// The samples' values are also the base's.
+    base: bool,
 }
 
 impl Src<'_> {
+    /// Each sample's root frame name ([`NO_FRAME`] when it has no frame).
+    fn root_names(&self) -> Vec<u32> {
+        let p = &self.rpt.prof;
+        // Per location: the name of its outermost frame.
+        let outer: Vec<u32> = (0..p.locations.len() as u32)
+            .map(|l| {
+                let frames = self.table.frames(l);
+                frames.last().map_or(NO_FRAME, |&k| self.names[k as usize])
+            })
+            .collect();
+        let s = &p.samples;
+        (0..s.len())
+            .map(|i| {
+                let mut names = s.stack(i).iter().rev().map(|&l| outer[l as usize]);
+                names.find(|&k| k != NO_FRAME).unwrap_or(NO_FRAME)
+            })
+            .collect()
+    }
+
     /// The name of the entry's next frame, moving it on; None at its leaf.
     fn next(&self, e: &mut Entry) -> Option<u32> {
         let stack = self.rpt.prof.samples.stack(e.sample as usize);
@@ -97,6 +121,11 @@ impl Src<'_> {
 struct Stacks<'a> {
     srcs: Vec<Src<'a>>,
     entries: Vec<Entry>,
+    /// The root's sums (value, count, base value) over every sample.
+    root: (i64, i64, i64),
+    /// The root's callees too narrow to send, found before the entries
+    /// are made: their samples get none.
+    root_pruned: i64,
 }
 
 impl<'a> Stacks<'a> {
@@ -105,14 +134,74 @@ impl<'a> Stacks<'a> {
         let table = rpt.node_table();
         let rpt: &'a Report = rpt;
         let p = &rpt.prof;
-        let sel = rpt.opts.sample;
         let key_map: Vec<u32> = table
             .infos
             .iter()
             .map(|info| names.intern(info.printable_name(p)))
             .collect();
-        let src = self.srcs.len() as u32;
-        let s = &p.samples;
+        self.srcs.push(Src {
+            rpt,
+            table,
+            names: key_map,
+            base,
+        });
+    }
+
+    /// The total and the pruning threshold, and the entries of the samples
+    /// under a root callee at least that wide (or with no frame): in a
+    /// profile of unrelated stacks most roots are narrow, and their
+    /// samples never reach the tree.
+    fn fill(&mut self, n_names: usize) -> (i64, i64) {
+        let mut sums = vec![(0i64, 0i64); n_names];
+        let mut root = (0i64, 0i64, 0i64);
+        let roots: Vec<Vec<u32>> = self.srcs.iter().map(Src::root_names).collect();
+        for (src, roots) in self.srcs.iter().zip(&roots) {
+            let s = &src.rpt.prof.samples;
+            let sel = src.rpt.opts.sample;
+            for (i, &k) in roots.iter().enumerate() {
+                let values = s.values(i);
+                let w = values[sel.index];
+                let d = if sel.mean { values[0] } else { 0 };
+                root.0 = root.0.wrapping_add(w);
+                root.1 = root.1.wrapping_add(d);
+                if src.base {
+                    root.2 = root.2.wrapping_add(w);
+                }
+                if let Some(t) = sums.get_mut(k as usize) {
+                    *t = (t.0.wrapping_add(w), t.1.wrapping_add(d));
+                }
+            }
+        }
+        let total = value(root.0, root.1).max(0);
+        let threshold = (total / PRUNE_DIVISOR).max(1);
+        let mut pruned = 0i64;
+        let kept: Vec<bool> = sums
+            .iter()
+            .map(|&(w, d)| {
+                let v = value(w, d).max(0);
+                if v < threshold {
+                    pruned = pruned.wrapping_add(v);
+                }
+                v >= threshold
+            })
+            .collect();
+        self.root = root;
+        self.root_pruned = pruned;
+        for (src, roots) in roots.iter().enumerate() {
+            let wanted = |i: usize| kept.get(roots[i] as usize).is_none_or(|&k| k);
+            self.entries_of(src, &wanted);
+        }
+        (total, threshold)
+    }
+
+    /// The entries of source `src`'s `wanted` samples.
+    fn entries_of(&mut self, src: usize, wanted: &dyn Fn(usize) -> bool) {
+        let srcs = &self.srcs;
+        let sr = &srcs[src];
+        let (rpt, base) = (sr.rpt, sr.base);
+        let s = &rpt.prof.samples;
+        let sel = rpt.opts.sample;
+        let src = src as u32;
         let entry = |i: usize| {
             let values = s.values(i);
             let w = values[sel.index];
@@ -135,7 +224,7 @@ impl<'a> Stacks<'a> {
         if distinct.len() * 10 < probe * 7 {
             let mut first: FxHashMap<&[u32], u32> = FxHashMap::default();
             first.reserve(distinct.len() * 4);
-            for i in 0..s.len() {
+            for i in (0..s.len()).filter(|&i| wanted(i)) {
                 let e = entry(i);
                 let next = self.entries.len() as u32;
                 let at = *first.entry(s.stack(i)).or_insert(next);
@@ -149,14 +238,9 @@ impl<'a> Stacks<'a> {
                 }
             }
         } else {
-            self.entries.reserve(s.len());
-            self.entries.extend((0..s.len()).map(entry));
+            self.entries
+                .extend((0..s.len()).filter(|&i| wanted(i)).map(entry));
         }
-        self.srcs.push(Src {
-            rpt,
-            table,
-            names: key_map,
-        });
     }
 
     /// The call tree, expanded only where frames are at least `threshold`
@@ -170,11 +254,8 @@ impl<'a> Stacks<'a> {
         let mut nodes = vec![Node::new(NONE)];
         {
             let root = &mut nodes[0];
-            for e in &self.entries {
-                root.cum = root.cum.wrapping_add(e.w);
-                root.cum_div = root.cum_div.wrapping_add(e.d);
-                root.before = root.before.wrapping_add(e.before);
-            }
+            (root.cum, root.cum_div, root.before) = self.root;
+            root.pruned = self.root_pruned;
         }
         let n = self.entries.len();
         let mut alive: Vec<u32> = (0..n as u32).collect();
@@ -321,13 +402,7 @@ pub fn flame_json(rpt: &mut Report) -> FlameJson {
             stacks.add(b, &mut names, true);
         }
         stacks.add(rpt, &mut names, false);
-        let (mut w, mut d) = (0i64, 0i64);
-        for e in &stacks.entries {
-            w = w.wrapping_add(e.w);
-            d = d.wrapping_add(e.d);
-        }
-        let total = value(w, d).max(0);
-        let threshold = (total / PRUNE_DIVISOR).max(1);
+        let (total, threshold) = stacks.fill(names.list.len());
         (stacks.tree(threshold), total, threshold)
     };
     let (nodes, total, threshold) = nodes;
@@ -437,6 +512,57 @@ fn write_tree(
         stack.push(Step::Close);
         for (i, &(_, c)) in kids.iter().enumerate().rev() {
             stack.push(Step::Open(c, i == 0));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::{prepare_report, Command, NoUi};
+    use crate::options::Config;
+
+    use crate::report::graph::tests::synthetic;
+
+    /// Checks that every node's value is its self, its pruned callees and
+    /// its callees; returns the nodes and the root's pruned value.
+    fn check(n: &serde_json::Value) -> usize {
+        let v = |i: usize| n[i].as_i64().expect("number");
+        let kids = n[5].as_array().expect("children");
+        let sum: i64 = kids.iter().map(|k| k[1].as_i64().expect("value")).sum();
+        assert_eq!(v(1), v(2) + v(3) + sum, "node {n:.80}");
+        1 + kids.iter().map(check).sum::<usize>()
+    }
+
+    /// Narrow roots are pruned before the tree is made: the totals stay
+    /// exact, in a profile of unrelated stacks (most roots narrow) and in
+    /// one of shared paths (most of the value under wide roots).
+    #[test]
+    fn pruned_roots_keep_the_totals() {
+        for (p, wide) in [
+            (synthetic::random_stacks_profile(30_000, 4_000, 7), false),
+            (synthetic::cpu_profile(30_000, 500), true),
+        ] {
+            let bytes = synthetic::gzipped(&p);
+            let p = crate::profile::parse(&bytes).expect("parse");
+            let total: i64 = (0..p.samples.len()).map(|i| p.samples.values(i)[1]).sum();
+            let cmd = Command::new("flame", None).expect("flame");
+            let mut rpt = prepare_report(&p, &cmd, &Config::default(), &mut NoUi).expect("report");
+            let f = flame_json(&mut rpt);
+            let data: serde_json::Value = serde_json::from_str(&f.json).expect("JSON");
+            assert_eq!(data["total"].as_i64(), Some(total));
+            assert_eq!(data["root"][1].as_i64(), Some(total));
+            let nodes = check(&data["root"]);
+            assert_eq!(nodes, f.sent);
+            let root_pruned = data["root"][3].as_i64().expect("pruned");
+            if wide {
+                assert!(
+                    nodes > 20 && root_pruned < total / 2,
+                    "{nodes} {root_pruned}"
+                );
+            } else {
+                assert!(root_pruned > total / 2, "{nodes} {root_pruned}");
+            }
         }
     }
 }
