@@ -42,11 +42,28 @@ pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
     out.push('\n');
 
     let g = &t.graph;
+    // Names of the nodes and edge ends only (the arena holds every key).
+    let mut shown = vec![false; g.arena.len()];
+    for &n in &g.nodes {
+        shown[n as usize] = true;
+    }
+    for e in g.edges.iter().filter(|e| !e.removed) {
+        shown[e.src as usize] = true;
+        shown[e.dest as usize] = true;
+    }
     let names: Vec<String> = g
         .arena
         .iter()
-        .map(|n| n.info.printable_name(&rpt.prof))
+        .zip(&shown)
+        .map(|(n, &s)| {
+            if s {
+                n.info.printable_name(&rpt.prof)
+            } else {
+                String::new()
+            }
+        })
         .collect();
+    let rank = name_ranks(&names, &shown);
     let rx = rpt.opts.symbol.as_ref();
     let mut matched = 0usize;
     let mut flat_sum = 0i64;
@@ -64,7 +81,7 @@ pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
 
         edges.clear();
         edges.extend(g.in_edges(n));
-        edges.sort_by(|a, b| edge_order(a, b, &names));
+        edges.sort_by(|a, b| edge_order(a, b, &rank));
         for e in &edges {
             write_edge(&mut out, rpt, e, cum, &names[e.src as usize]);
         }
@@ -83,7 +100,7 @@ pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
 
         edges.clear();
         edges.extend(g.out_edges(n));
-        edges.sort_by(|a, b| edge_order(a, b, &names));
+        edges.sort_by(|a, b| edge_order(a, b, &rank));
         for e in &edges {
             write_edge(&mut out, rpt, e, cum, &names[e.dest as usize]);
         }
@@ -114,11 +131,29 @@ fn write_edge(out: &mut String, rpt: &Report, e: &Edge, cum: i64, other: &str) {
 /// name, then by callee name. pprof leaves weights of equal magnitude and
 /// opposite signs unordered; the sign breaks that tie here so the order is
 /// total.
-fn edge_order(a: &Edge, b: &Edge, names: &[String]) -> Ordering {
+fn edge_order(a: &Edge, b: &Edge, rank: &[u32]) -> Ordering {
     b.weight
         .unsigned_abs()
         .cmp(&a.weight.unsigned_abs())
-        .then_with(|| names[a.src as usize].cmp(&names[b.src as usize]))
-        .then_with(|| names[a.dest as usize].cmp(&names[b.dest as usize]))
+        .then_with(|| rank[a.src as usize].cmp(&rank[b.src as usize]))
+        .then_with(|| rank[a.dest as usize].cmp(&rank[b.dest as usize]))
         .then_with(|| b.weight.cmp(&a.weight))
+}
+
+/// Each name's place in name order (equal names, equal places): edges
+/// are sorted by it, without comparing their strings again and again.
+fn name_ranks(names: &[String], shown: &[bool]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..names.len() as u32)
+        .filter(|&n| shown[n as usize])
+        .collect();
+    order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut rank = vec![u32::MAX; names.len()];
+    let mut r = 0u32;
+    for (i, &n) in order.iter().enumerate() {
+        if i > 0 && names[order[i - 1] as usize] != names[n as usize] {
+            r += 1;
+        }
+        rank[n as usize] = r;
+    }
+    rank
 }

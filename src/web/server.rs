@@ -66,6 +66,9 @@ pub const FILTER_PARAMS: &[&str] = &[
 
 /// How many prepared reports and rendered pages are kept.
 const PREPARED_CACHE: usize = 12;
+/// Profiles from this many samples prepare a filtered view's unfiltered
+/// parent first, to derive it (and later ones) from.
+const DERIVE_MIN_SAMPLES: usize = 100_000;
 const PAGE_CACHE: usize = 48;
 /// Pages larger than this are not kept in the page cache.
 const PAGE_CACHE_MAX_BYTES: usize = 8 << 20;
@@ -327,9 +330,21 @@ impl State {
                     "{profile_key}|{}",
                     crate::shell::preparation_key(cmd, &unfiltered)
                 );
-                let parent = (parent_key != key)
+                let mut parent = (parent_key != key)
                     .then(|| self.prepared.lock().ok()?.get(&parent_key))
                     .flatten();
+                // On a large profile, the unfiltered report is prepared
+                // (and kept) first: this filter and the next ones of the
+                // same sample selection derive from it.
+                if parent.is_none()
+                    && parent_key != key
+                    && profile.samples.len() >= DERIVE_MIN_SAMPLES
+                {
+                    parent = self
+                        .report(profile, profile_key, cmd, &unfiltered)
+                        .ok()
+                        .and_then(|_| self.prepared.lock().ok()?.get(&parent_key));
+                }
                 let mut r =
                     driver::prepare_report_from(profile, parent.as_deref(), cmd, cfg, &mut ui)
                         .map_err(|e| (e, ui.clone()))?;
@@ -801,6 +816,29 @@ mod tests {
         assert_eq!(q.get("x"), Some(""));
         assert_eq!(q.with(&[("si", "samples")], &["f"]), "?x=&si=samples");
         assert_eq!(q.with(&[("f", "")], &["x", "si"]), "");
+    }
+
+    /// A filtered view of a large profile prepares its unfiltered parent
+    /// first and keeps it, so the next filters derive from it.
+    #[test]
+    fn filtered_views_keep_their_unfiltered_parent() {
+        use crate::report::graph::tests::synthetic;
+        let bytes = synthetic::gzipped(&synthetic::random_stacks_profile(120_000, 600, 9));
+        let p = crate::profile::parse(&bytes).expect("profile");
+        let s = State::new(p, Config::default(), Sources::default(), "r".into());
+        let keys = |s: &State| -> Vec<String> {
+            let c = s.prepared.lock().expect("lock");
+            c.entries.iter().map(|(k, _)| k.clone()).collect()
+        };
+        let r = handle(&s, "GET", "/ui/top?si=samples&h=T1", None);
+        assert_eq!(r.status, 200);
+        let first = keys(&s);
+        assert_eq!(first.len(), 2, "{first:?}");
+        let r = handle(&s, "GET", "/ui/top?si=samples&i=T2", None);
+        assert_eq!(r.status, 200);
+        let then = keys(&s);
+        assert_eq!(then.len(), 3, "{then:?}");
+        assert!(then.contains(&first[1]), "parent kept: {then:?}");
     }
 
     #[test]
