@@ -300,9 +300,10 @@ impl Report {
         let spawned = std::thread::Builder::new()
             .name("rprof-prime".into())
             .spawn(move || {
-                primed
-                    .graph
-                    .get_or_init(|| Arc::new(Graph::build(&prof, &table, sel, None, false)));
+                // One thread: the other core is the listing's.
+                let build =
+                    || Graph::build_threads(&prof, &table, sel, None, graph::Edges::None, 1);
+                primed.graph.get_or_init(|| Arc::new(build()));
             });
         if spawned.is_err() {
             self.primed = None;

@@ -441,7 +441,7 @@ impl Graph {
         Graph::build_threads(p, table, sel, kept, mode, threads)
     }
 
-    pub(super) fn build_threads(
+    pub(crate) fn build_threads(
         p: &Profile,
         table: &NodeTable,
         sel: ValueSel,
