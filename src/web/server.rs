@@ -66,6 +66,7 @@ pub const FILTER_PARAMS: &[&str] = &[
 
 /// How many prepared reports and rendered pages are kept.
 const PREPARED_CACHE: usize = 12;
+const UNFILTERED_CACHE: usize = 12;
 /// Profiles from this many samples prepare a filtered view's unfiltered
 /// parent first, to derive it (and later ones) from.
 const DERIVE_MIN_SAMPLES: usize = 100_000;
@@ -235,6 +236,10 @@ pub struct State {
     pub snapshots: RwLock<Vec<Arc<Snapshot>>>,
     compared: Mutex<Lru<Arc<Profile>>>,
     prepared: Mutex<Lru<Arc<Report>>>,
+    /// Prepared reports without focus, ignore or hide, apart: they share
+    /// the profile's samples (cheap to keep) and filtered views derive from
+    /// them, so a run of filtered views must not push them out.
+    unfiltered: Mutex<Lru<Arc<Report>>>,
     pages: Mutex<Lru<Reply>>,
     /// Rendered view bodies by view and options (whatever the URL's
     /// spelling), with the header and warnings shown around them.
@@ -259,6 +264,7 @@ impl State {
             })]),
             compared: Mutex::new(Lru::new(4)),
             prepared: Mutex::new(Lru::new(PREPARED_CACHE)),
+            unfiltered: Mutex::new(Lru::new(UNFILTERED_CACHE)),
             pages: Mutex::new(Lru::new(PAGE_CACHE)),
             bodies: Mutex::new(Lru::new(PAGE_CACHE)),
             hosts: Vec::new(),
@@ -313,26 +319,30 @@ impl State {
         cfg: &Config,
     ) -> Result<(Report, Vec<String>), (Error, Vec<String>)> {
         let key = format!("{profile_key}|{}", crate::shell::preparation_key(cmd, cfg));
-        let cached = self.prepared.lock().ok().and_then(|mut c| c.get(&key));
+        // The same report without focus, ignore and hide, if prepared,
+        // gives a filtered one's values and index.
+        let mut unfiltered = cfg.clone();
+        unfiltered.focus.clear();
+        unfiltered.ignore.clear();
+        unfiltered.hide.clear();
+        let parent_key = format!(
+            "{profile_key}|{}",
+            crate::shell::preparation_key(cmd, &unfiltered)
+        );
+        let cache = if parent_key == key {
+            &self.unfiltered
+        } else {
+            &self.prepared
+        };
+        let cached = cache.lock().ok().and_then(|mut c| c.get(&key));
         let mut warnings = Vec::new();
         let prepared = match cached {
             Some(r) => r,
             None => {
                 let mut ui: Vec<String> = Vec::new();
                 let t = Instant::now();
-                // The same report without focus, ignore and hide, if
-                // prepared, gives the filtered one's values and index.
-                let mut unfiltered = cfg.clone();
-                unfiltered.focus.clear();
-                unfiltered.ignore.clear();
-                unfiltered.hide.clear();
-                let parent_key = format!(
-                    "{profile_key}|{}",
-                    crate::shell::preparation_key(cmd, &unfiltered)
-                );
-                let mut parent = (parent_key != key)
-                    .then(|| self.prepared.lock().ok()?.get(&parent_key))
-                    .flatten();
+                let parent_of = || self.unfiltered.lock().ok()?.get(&parent_key);
+                let mut parent = (parent_key != key).then(parent_of).flatten();
                 // On a large profile, the unfiltered report is prepared
                 // (and kept) first: this filter and the next ones of the
                 // same sample selection derive from it.
@@ -343,7 +353,7 @@ impl State {
                     parent = self
                         .report(profile, profile_key, cmd, &unfiltered)
                         .ok()
-                        .and_then(|_| self.prepared.lock().ok()?.get(&parent_key));
+                        .and_then(|_| parent_of());
                 }
                 let mut r =
                     driver::prepare_report_from(profile, parent.as_deref(), cmd, cfg, &mut ui)
@@ -356,7 +366,7 @@ impl State {
                 }
                 timed("prime", t);
                 let r = Arc::new(r);
-                if let Ok(mut c) = self.prepared.lock() {
+                if let Ok(mut c) = cache.lock() {
                     c.put(key, r.clone());
                 }
                 r
@@ -747,6 +757,10 @@ fn warm(state: &State, host: Option<&str>) {
     }
     // Source lines: what Peek and a granularity change use.
     let _ = handle(state, "GET", "/ui/top?g=lines", host);
+    // The unfiltered preparations the Source view (weblist, and list
+    // without a binary) derives its focused reports from: a focus on no
+    // function makes them (see `State::report`) and nothing else.
+    let _ = handle(state, "GET", "/ui/source?f=%5E%24", host);
 }
 
 fn worker(server: &tiny_http::Server, state: &State) {
@@ -826,19 +840,22 @@ mod tests {
         let bytes = synthetic::gzipped(&synthetic::random_stacks_profile(120_000, 600, 9));
         let p = crate::profile::parse(&bytes).expect("profile");
         let s = State::new(p, Config::default(), Sources::default(), "r".into());
-        let keys = |s: &State| -> Vec<String> {
-            let c = s.prepared.lock().expect("lock");
+        let keys = |c: &Mutex<Lru<Arc<Report>>>| -> Vec<String> {
+            let c = c.lock().expect("lock");
             c.entries.iter().map(|(k, _)| k.clone()).collect()
         };
         let r = handle(&s, "GET", "/ui/top?si=samples&h=T1", None);
         assert_eq!(r.status, 200);
-        let first = keys(&s);
-        assert_eq!(first.len(), 2, "{first:?}");
-        let r = handle(&s, "GET", "/ui/top?si=samples&i=T2", None);
-        assert_eq!(r.status, 200);
-        let then = keys(&s);
-        assert_eq!(then.len(), 3, "{then:?}");
-        assert!(then.contains(&first[1]), "parent kept: {then:?}");
+        let parents = keys(&s.unfiltered);
+        assert_eq!(parents.len(), 1, "{parents:?}");
+        assert_eq!(keys(&s.prepared).len(), 1);
+        // More filtered views than the cache holds: the parent stays.
+        for i in 0..PREPARED_CACHE + 2 {
+            let r = handle(&s, "GET", &format!("/ui/top?si=samples&i=T{i}"), None);
+            assert_eq!(r.status, 200);
+        }
+        assert_eq!(keys(&s.prepared).len(), PREPARED_CACHE);
+        assert_eq!(keys(&s.unfiltered), parents);
     }
 
     #[test]
