@@ -420,9 +420,11 @@ impl Report {
             }
         }
         let orig_count = g.nodes.len();
-        g.sort_nodes(p, o.cum_sort);
+        // Sorted here only to pick the first nodecount nodes: the graph
+        // returned is sorted anyway.
         let mut cut_to_count = false;
         if o.node_count > 0 && (o.node_count as usize) < g.nodes.len() {
+            g.sort_nodes(p, o.cum_sort);
             kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
             cut_to_count = true;
         }
@@ -441,6 +443,9 @@ impl Report {
             // kept nodes have the same values (see Graph::build).
             if let Some(k) = &kept {
                 g.nodes.retain(|&n| k[n as usize]);
+            }
+            if !cut_to_count {
+                g.sort_nodes(p, o.cum_sort);
             }
             return Trimmed {
                 graph: g,
