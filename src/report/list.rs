@@ -98,7 +98,14 @@ pub fn listings(rpt: &mut Report, fallbacks: Fallbacks) -> Result<Vec<Listed>, L
         return Err(ListError::NoRegexp);
     };
     // Node values of the matching functions are all a listing needs.
-    let g = rpt.values_graph_for(&|p: &Profile, info: &NodeInfo| symbol.is_match(p.str(info.name)));
+    // Line-level nodes share names: each name is matched once.
+    let matched = std::cell::RefCell::new(HashMap::<StrId, bool>::new());
+    let g = rpt.values_graph_for(&|p: &Profile, info: &NodeInfo| {
+        *matched
+            .borrow_mut()
+            .entry(info.name)
+            .or_insert_with(|| symbol.is_match(p.str(info.name)))
+    });
     let p = &rpt.prof;
 
     // Matching nodes, grouped by function name.

@@ -830,16 +830,28 @@ pub fn scan_samples_touching(
                 .any(|&k| touching.get(k as usize).copied().unwrap_or(false))
         })
         .collect();
-    let mut out = Vec::new();
-    for i in 0..s.len() {
-        if s.stack(i)
+    let holds = |i: usize| {
+        s.stack(i)
             .iter()
             .any(|&l| touched.get(l as usize).copied().unwrap_or(false))
-        {
+    };
+    // Most samples holding one is the common case of a broad regexp: a
+    // look at every 16th sample says so before a whole scan is wasted.
+    let probe = (0..s.len()).step_by(16);
+    let (seen, held) = (probe.len(), probe.filter(|&i| holds(i)).count());
+    if held * 2 > seen + 16 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..s.len() {
+        if holds(i) {
             out.push(i as u32);
+            if out.len() > s.len() / 2 {
+                return None;
+            }
         }
     }
-    (out.len() <= s.len() / 2).then_some(out)
+    Some(out)
 }
 
 impl Derived {
