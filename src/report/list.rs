@@ -98,14 +98,24 @@ pub fn listings(rpt: &mut Report, fallbacks: Fallbacks) -> Result<Vec<Listed>, L
         return Err(ListError::NoRegexp);
     };
     // Node values of the matching functions are all a listing needs.
-    // Line-level nodes share names: each name is matched once.
-    let matched = std::cell::RefCell::new(HashMap::<StrId, bool>::new());
-    let g = rpt.values_graph_for(&|p: &Profile, info: &NodeInfo| {
-        *matched
-            .borrow_mut()
-            .entry(info.name)
-            .or_insert_with(|| symbol.is_match(p.str(info.name)))
-    });
+    // Line-level nodes share names: each name is matched once (0: not
+    // yet, 1: no, 2: yes, by string id).
+    let matched = std::cell::RefCell::new(Vec::<u8>::new());
+    let name_matches = |p: &Profile, name: StrId| {
+        let mut m = matched.borrow_mut();
+        if m.is_empty() {
+            m.resize(p.strings.len(), 0);
+        }
+        match m.get_mut(name as usize) {
+            Some(seen @ 0) => {
+                *seen = 1 + symbol.is_match(p.str(name)) as u8;
+                *seen == 2
+            }
+            Some(seen) => *seen == 2,
+            None => symbol.is_match(p.str(name)),
+        }
+    };
+    let g = rpt.values_graph_for(&|p: &Profile, info: &NodeInfo| name_matches(p, info.name));
     let p = &rpt.prof;
 
     // Matching nodes, grouped by function name.
@@ -116,7 +126,7 @@ pub fn listings(rpt: &mut Report, fallbacks: Fallbacks) -> Result<Vec<Listed>, L
         if rpt.opts.drop_negative && is_negative(node) {
             continue;
         }
-        if !symbol.is_match(p.str(node.info.name)) {
+        if !name_matches(p, node.info.name) {
             continue;
         }
         let i = *by_name.entry(node.info.name).or_insert_with(|| {

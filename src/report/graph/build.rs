@@ -814,8 +814,9 @@ impl Postings {
 }
 
 /// [`Postings::samples_touching`] without an index: one scan of the
-/// stacks (the one-shot commands build no index). None when more than half
-/// the samples hold a touching node: a full pass then costs no more.
+/// stacks (the one-shot commands build no index). None when more than a
+/// quarter of the samples hold a touching node: the partial pass (one
+/// thread, general) then costs about what the full one (two threads) does.
 pub fn scan_samples_touching(
     s: &crate::profile::model::SampleData,
     table: &NodeTable,
@@ -839,14 +840,14 @@ pub fn scan_samples_touching(
     // look at every 16th sample says so before a whole scan is wasted.
     let probe = (0..s.len()).step_by(16);
     let (seen, held) = (probe.len(), probe.filter(|&i| holds(i)).count());
-    if held * 2 > seen + 16 {
+    if held * 4 > seen + 16 {
         return None;
     }
     let mut out = Vec::new();
     for i in 0..s.len() {
         if holds(i) {
             out.push(i as u32);
-            if out.len() > s.len() / 2 {
+            if out.len() > s.len() / 4 {
                 return None;
             }
         }

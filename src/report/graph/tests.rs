@@ -48,7 +48,7 @@ fn values_of_a_few_nodes_from_their_samples_only() {
         .samples_touching(&table, &touching, n_locs)
         .expect("few");
     assert_eq!(scanned, indexed);
-    assert!(scanned.len() > 100 && scanned.len() < p.samples.len() / 2);
+    assert!(scanned.len() > 100 && scanned.len() < p.samples.len() / 4);
     let some = Graph::values_subset(&p, &table, sel, &scanned);
     let mut checked = 0;
     for (k, t) in touching.iter().enumerate() {
@@ -59,7 +59,7 @@ fn values_of_a_few_nodes_from_their_samples_only() {
         }
     }
     assert!(checked > 5);
-    // Every node is held by more than half the samples: no partial pass.
+    // Every sample holds a node: no partial pass.
     assert_eq!(
         scan_samples_touching(&p.samples, &table, &vec![true; table.infos.len()], n_locs),
         None
