@@ -276,15 +276,8 @@ fn views_answer_with_the_cli_numbers() {
     )
     .expect("flame data");
     let data: serde_json::Value = serde_json::from_str(json).expect("flame JSON");
-    fn check(n: &serde_json::Value) -> usize {
-        let v = |i: usize| n[i].as_i64().expect("number");
-        let kids = n[5].as_array().expect("children");
-        let sum: i64 = kids.iter().map(|k| k[1].as_i64().expect("value")).sum();
-        assert_eq!(v(1), v(2) + v(3) + sum, "node {n:.80}");
-        1 + kids.iter().map(check).sum::<usize>()
-    }
     assert_eq!(data["root"][1], data["total"]);
-    assert!(check(&data["root"]) > 50);
+    assert!(check_flame_node(&data["root"]) > 50);
 
     // Assets come from the binary.
     let r = web.get("/ui/assets/ui.js");
@@ -629,4 +622,48 @@ fn http_flag_values() {
     }
     let out = common::run_in(&wd.go(), &["-http=:0", "-top", "cpu.pb.gz"]);
     assert!(!out.status.success());
+}
+
+/// Checks that a flame graph node's value is its self, its pruned callees
+/// and its callees, below it too; returns the nodes.
+fn check_flame_node(n: &serde_json::Value) -> usize {
+    let v = |i: usize| n[i].as_i64().expect("number");
+    let kids = n[5].as_array().expect("children");
+    let sum: i64 = kids.iter().map(|k| k[1].as_i64().expect("value")).sum();
+    assert_eq!(v(1), v(2) + v(3) + sum, "node {n:.80}");
+    1 + kids.iter().map(check_flame_node).sum::<usize>()
+}
+
+/// Narrow roots are pruned before the flame tree is made: the totals stay
+/// exact, in a profile of unrelated stacks (most roots narrow) and in one
+/// of shared paths (most of the value under wide roots).
+#[test]
+fn flame_graph_prunes_narrow_roots_and_keeps_totals() {
+    use crate::synthetic;
+    use rprof::driver::{prepare_report, Command as Cmd, NoUi};
+    use rprof::options::Config;
+    for (p, wide) in [
+        (synthetic::random_stacks_profile(30_000, 4_000, 7), false),
+        (synthetic::cpu_profile(30_000, 500), true),
+    ] {
+        let p = rprof::profile::parse(&synthetic::gzipped(&p)).expect("parse");
+        let total: i64 = (0..p.samples.len()).map(|i| p.samples.values(i)[1]).sum();
+        let cmd = Cmd::new("flame", None).expect("flame");
+        let mut rpt = prepare_report(&p, &cmd, &Config::default(), &mut NoUi).expect("report");
+        let f = rprof::web::flame::flame_json(&mut rpt);
+        let data: serde_json::Value = serde_json::from_str(&f.json).expect("JSON");
+        assert_eq!(data["total"].as_i64(), Some(total));
+        assert_eq!(data["root"][1].as_i64(), Some(total));
+        let nodes = check_flame_node(&data["root"]);
+        assert_eq!(nodes, f.sent);
+        let root_pruned = data["root"][3].as_i64().expect("pruned");
+        if wide {
+            assert!(
+                nodes > 20 && root_pruned < total / 2,
+                "{nodes} {root_pruned}"
+            );
+        } else {
+            assert!(root_pruned > total / 2, "{nodes} {root_pruned}");
+        }
+    }
 }
