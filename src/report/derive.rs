@@ -72,7 +72,7 @@ impl Report {
         let (Some((psel, pvals)), Some(ptable)) = (&parent.values, &parent.table) else {
             return;
         };
-        if psel.index != sel.index || psel.mean != sel.mean {
+        if *psel != sel {
             return;
         }
         // Not worth it when most samples were dropped: a pass over the

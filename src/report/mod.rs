@@ -315,16 +315,15 @@ impl Report {
     /// making it).
     pub fn values_graph(&mut self) -> Arc<Graph> {
         let sel = self.opts.sample;
-        let same = |s: &ValueSel| s.index == sel.index && s.mean == sel.mean;
         if let Some((s, g)) = &self.values {
-            if same(s) {
+            if *s == sel {
                 return g.clone();
             }
         }
         let table = self.node_table();
         let build = || Arc::new(Graph::build(&self.prof, &table, sel, None, false));
         let g = match &self.primed {
-            Some(pr) if same(&pr.sel) => pr.graph.get_or_init(build).clone(),
+            Some(pr) if pr.sel == sel => pr.graph.get_or_init(build).clone(),
             _ => build(),
         };
         self.values = Some((sel, g.clone()));
@@ -334,12 +333,11 @@ impl Report {
     /// Whether [`Report::values_graph`] is at hand without a pass.
     fn values_ready(&self) -> bool {
         let sel = self.opts.sample;
-        let same = |s: &ValueSel| s.index == sel.index && s.mean == sel.mean;
-        self.values.as_ref().is_some_and(|(s, _)| same(s))
+        self.values.as_ref().is_some_and(|(s, _)| *s == sel)
             || self
                 .primed
                 .as_ref()
-                .is_some_and(|pr| same(&pr.sel) && pr.graph.get().is_some())
+                .is_some_and(|pr| pr.sel == sel && pr.graph.get().is_some())
     }
 
     /// [`Report::values_graph`] for a report that reads only the nodes

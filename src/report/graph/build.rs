@@ -93,6 +93,17 @@ impl NodeTable {
         t
     }
 
+    /// Per location: whether one of its frames is a node set in `nodes`.
+    pub fn locations_holding(&self, nodes: &[bool]) -> Vec<bool> {
+        (0..self.start.len().saturating_sub(1) as u32)
+            .map(|l| {
+                self.frames(l)
+                    .iter()
+                    .any(|&k| nodes.get(k as usize).copied().unwrap_or(false))
+            })
+            .collect()
+    }
+
     /// Node keys (indexes into `infos`) of a location's frames, innermost first.
     pub fn frames(&self, loc: u32) -> &[u32] {
         &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
@@ -457,11 +468,7 @@ impl Graph {
         let n_keys = table.infos.len();
         let n = p.samples.len();
         // With few nodes kept, most locations have none: skip them whole.
-        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
-            (0..p.locations.len() as u32)
-                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
-                .collect()
-        });
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| table.locations_holding(k));
         let kept = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
         if !edges && kept.is_none() && !sel.mean {
             return Graph::values_only(p, table, sel, threads);
@@ -566,11 +573,7 @@ impl Graph {
             Edges::Touching(t) => Some(t),
             _ => None,
         };
-        let loc_kept: Option<Vec<bool>> = kept.map(|k| {
-            (0..p.locations.len() as u32)
-                .map(|l| table.frames(l).iter().any(|&f| k[f as usize]))
-                .collect()
-        });
+        let loc_kept: Option<Vec<bool>> = kept.map(|k| table.locations_holding(k));
         let kept2 = kept.map(|k| (k, loc_kept.as_deref().unwrap_or(&[])));
         let mut pass = Pass::with_kept(table.infos.len(), kept);
         let edges = !matches!(mode, Edges::None);
@@ -823,14 +826,8 @@ pub fn scan_samples_touching(
     touching: &[bool],
     n_locs: usize,
 ) -> Option<Vec<u32>> {
-    let touched: Vec<bool> = (0..n_locs as u32)
-        .map(|l| {
-            table
-                .frames(l)
-                .iter()
-                .any(|&k| touching.get(k as usize).copied().unwrap_or(false))
-        })
-        .collect();
+    let mut touched = table.locations_holding(touching);
+    touched.resize(n_locs, false);
     let holds = |i: usize| {
         s.stack(i)
             .iter()

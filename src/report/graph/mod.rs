@@ -147,7 +147,7 @@ pub enum Edges<'a> {
 }
 
 /// How sample values are read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValueSel {
     pub index: usize,
     /// For `mean` reports: values are divided by sample type 0 (the count).
