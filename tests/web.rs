@@ -252,6 +252,37 @@ fn views_answer_with_the_cli_numbers() {
     );
     assert_eq!(pre(&r.body), cli);
 
+    // A later page of it: the nodes from the second on, with links back
+    // to the first page, and menus that lead to first pages.
+    let cli = rprof_out(&go, &["-peek=sort", "-focus=sort", "-lines", "cpu.pb.gz"]);
+    let seps = |t: &str| t.lines().filter(|l| l.starts_with("-----")).count();
+    let matched = seps(&cli) - 2;
+    assert!(matched >= 2, "{cli}");
+    let r = web.get("/ui/peek?f=sort&start=1");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains(&format!(
+            "id=\"peek-page\">Matches 2-{matched} of {matched}."
+        )),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .contains("id=\"peek-first\" href=\"/ui/peek?f=sort&amp;start=0\""));
+    assert!(!r.body.contains("id=\"peek-next\""));
+    assert!(r
+        .body
+        .contains("id=\"view-top\" class=\"\" href=\"/ui/top?f=sort\""));
+    let page = pre(&r.body);
+    assert_eq!(seps(&page), matched + 1);
+    let first_node_end = cli.match_indices("\n-----").nth(2).expect("second node").0;
+    let legend_end = cli.match_indices("\n-----").nth(1).expect("first node").0;
+    assert_eq!(
+        page,
+        format!("{}{}", &cli[..legend_end], &cli[first_node_end..])
+    );
+
     // Source = -list (its text: there is no binary for its assembly).
     let r = web.get("/ui/source?f=main%5C.burn");
     assert_eq!(r.status, 200);

@@ -531,6 +531,51 @@ mod tests {
         assert_eq!(out(&mut later, &list, &[]), want);
     }
 
+    /// Pages of a long peek, one after the other, hold the whole peek's
+    /// node sections (sum% included) under the same header.
+    #[test]
+    fn peek_pages_make_up_the_whole_peek() {
+        let bytes = synthetic::gzipped(&synthetic::random_stacks_profile(1_500, 600, 7));
+        let p = crate::profile::parse(&bytes).expect("synthetic profile");
+        let peek = Command::new("peek", Some("T1")).expect("peek");
+        let mut cfg = Config::default();
+        cfg.set("granularity", "lines").expect("option");
+        let mut rpt = prepare_report(&p, &peek, &cfg, &mut NoUi).expect("report");
+        rpt.prime();
+        let whole = crate::report::peek::print_peek(&mut rpt.clone()).expect("matches");
+        // Header and legend, then node sections, then a closing separator.
+        let legend_end = whole.find("context \t \t \n").expect("legend") + 13;
+        let (head, body) = whole.split_at(legend_end);
+        let sep = "----------------------------------------------------------+-------------\n";
+        let mut joined = String::new();
+        let mut start = 0;
+        let mut pages = 0;
+        loop {
+            let (text, page) = crate::report::peek::print_peek_page(&mut rpt.clone(), start, 4_000)
+                .expect("matches");
+            assert_eq!(page.start, start);
+            assert!(text.starts_with(head), "page {pages}");
+            let section = text[head.len()..]
+                .strip_suffix(sep)
+                .expect("closing separator");
+            joined.push_str(section);
+            pages += 1;
+            if page.end == page.matched {
+                break;
+            }
+            assert!(page.end > start);
+            start = page.end;
+        }
+        joined.push_str(sep);
+        assert!(pages > 3, "{pages} pages");
+        assert_eq!(joined, body);
+        // A start past the end shows no node.
+        let (text, page) = crate::report::peek::print_peek_page(&mut rpt.clone(), usize::MAX, 100)
+            .expect("matches");
+        assert_eq!((page.start, page.end), (page.matched, page.matched));
+        assert_eq!(text, format!("{head}{sep}"));
+    }
+
     /// The one-pass filter leaves the profile as `apply_focus` does.
     #[test]
     fn fast_filter_equals_apply_focus() {

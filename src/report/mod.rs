@@ -121,6 +121,36 @@ pub struct Trimmed {
     pub orig_count: usize,
     pub dropped_nodes: usize,
     pub dropped_edges: usize,
+    /// Every listed node when `graph.nodes` holds only those a report
+    /// prints (peek's matches, so that only they are sorted): the header's
+    /// totals and the output unit come from all of them.
+    pub listed: Option<Vec<u32>>,
+}
+
+/// [`Report::cut_nodes`]: the values-only graph listing the nodes that
+/// nodefraction keeps (sorted when nodecount cuts), and what was cut.
+struct NodeCut {
+    graph: Graph,
+    /// The nodes a rebuild keeps (None: all).
+    kept: Option<Vec<bool>>,
+    orig_count: usize,
+    dropped_nodes: usize,
+    cut_to_count: bool,
+    edge_cutoff: i64,
+}
+
+/// What [`Report::peek_edges`] builds edges from.
+pub struct PeekEdges {
+    values: Arc<Graph>,
+    kept: Option<Vec<bool>>,
+    edge_cutoff: i64,
+}
+
+impl Trimmed {
+    /// The listed nodes (in no particular order when narrowed).
+    pub fn listed(&self) -> &[u32] {
+        self.listed.as_deref().unwrap_or(&self.graph.nodes)
+    }
 }
 
 /// pprof's test for nodes left out by `-drop_negative`.
@@ -366,66 +396,32 @@ impl Report {
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {
-        self.trimmed_graph_touching(None)
-    }
-
-    /// [`Report::trimmed_graph`] recording only the edges that touch nodes
-    /// whose printable name `matches` (when given).
-    pub fn trimmed_graph_touching(&mut self, matches: Option<&dyn Fn(&str) -> bool>) -> Trimmed {
-        self.trim(matches, false)
+        self.trim(false)
     }
 
     /// [`Report::trimmed_graph`] for reports that read nodes only (`top`):
     /// edges are built only when they can be inline (their one use there),
     /// so a profile without inlined frames needs no second pass.
     pub fn trimmed_nodes(&mut self) -> Trimmed {
-        self.trim(None, true)
+        self.trim(true)
     }
 
-    fn trim(&mut self, matches: Option<&dyn Fn(&str) -> bool>, nodes_only: bool) -> Trimmed {
+    fn trim(&mut self, nodes_only: bool) -> Trimmed {
         if self.opts.format == Format::Dot {
             return self.visual_graph();
         }
         let table = self.node_table();
-        // A values-only pass decides which nodes survive nodefraction and
-        // nodecount; one pass with edges then builds the graph of those, as
-        // pprof's successive rebuilds would.
         let values = self.values_graph();
-        let mut g = (*values).clone();
+        let NodeCut {
+            graph: mut g,
+            kept,
+            orig_count,
+            dropped_nodes,
+            cut_to_count,
+            edge_cutoff,
+        } = self.cut_nodes(&values);
         let p = &self.prof;
         let o = &self.opts;
-        let sel = o.sample;
-        // As pprof's graph building, every (re)build leaves negative nodes
-        // out of the list; their edges stay.
-        let drop_negative = |g: &mut Graph| {
-            if o.drop_negative {
-                let arena = &g.arena;
-                g.nodes.retain(|&n| !is_negative(&arena[n as usize]));
-            }
-        };
-        drop_negative(&mut g);
-        let total_value = g.flat_sum();
-        let node_cutoff = cutoff(total_value, o.node_fraction);
-        let edge_cutoff = cutoff(total_value, o.edge_fraction);
-        let mut dropped_nodes = 0;
-        let mut kept: Option<Vec<bool>> = None;
-        if node_cutoff > 0 {
-            let above = g.nodes_above(node_cutoff);
-            if above.len() != g.nodes.len() {
-                dropped_nodes = g.nodes.len() - above.len();
-                kept = Some(g.kept_set(&above));
-                g.nodes = above;
-            }
-        }
-        let orig_count = g.nodes.len();
-        // Sorted here only to pick the first nodecount nodes: the graph
-        // returned is sorted anyway.
-        let mut cut_to_count = false;
-        if o.node_count > 0 && (o.node_count as usize) < g.nodes.len() {
-            g.sort_nodes(p, o.cum_sort);
-            kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
-            cut_to_count = true;
-        }
         // `top` reads edges only to label inlined nodes: it needs the edges
         // into kept nodes that are inlined somewhere, if any.
         let inlined_kept: Option<Vec<bool>> = nodes_only.then(|| match &kept {
@@ -450,40 +446,14 @@ impl Report {
                 orig_count,
                 dropped_nodes,
                 dropped_edges: 0,
+                listed: None,
             };
         }
         // Edges touching a node of the set are all its edges; a node outside
         // it is not inlined anywhere, so its label needs none.
-        let touching: Option<Vec<bool>> = inlined_kept.or_else(|| {
-            matches.map(|m| {
-                table
-                    .infos
-                    .iter()
-                    .map(|info| m(&info.printable_name(p)))
-                    .collect()
-            })
-        });
-        let mode = match &touching {
-            Some(t) => graph::Edges::Touching(t),
-            None => graph::Edges::All,
-        };
-        // Edges touching a few nodes come from the few samples that hold
-        // them; node values are then the values pass's (a rebuild gives
-        // kept nodes the same values).
-        let subset = touching.as_ref().and_then(|t| match self.postings.get() {
-            Some(idx) => idx.samples_touching(&table, t, p.locations.len()),
-            None => graph::scan_samples_touching(&p.samples, &table, t, p.locations.len()),
-        });
-        g = match subset {
-            Some(samples) => {
-                let mut e =
-                    Graph::build_edges_subset(p, &table, sel, kept.as_deref(), mode, &samples);
-                e.take_values(&values, kept.as_deref());
-                e
-            }
-            None => Graph::build_edges(p, &table, sel, kept.as_deref(), mode),
-        };
-        drop_negative(&mut g);
+        let mut g = self.rebuild_with_edges(&values, kept.as_deref(), inlined_kept.as_deref());
+        let p = &self.prof;
+        let o = &self.opts;
         g.sort_nodes(p, o.cum_sort);
         let dropped = g.trim_low_frequency_edges(edge_cutoff);
         // pprof trims edges once before selecting the top nodes; when that
@@ -498,16 +468,160 @@ impl Report {
             orig_count,
             dropped_nodes,
             dropped_edges,
+            listed: None,
         }
+    }
+
+    /// Node keys whose printable name `m` matches.
+    fn keys_matching(&mut self, m: &dyn Fn(&str) -> bool) -> Vec<bool> {
+        let table = self.node_table();
+        let p = &self.prof;
+        table
+            .infos
+            .iter()
+            .map(|info| m(&info.printable_name(p)))
+            .collect()
+    }
+
+    /// pprof's node trimming before its rebuild with edges: nodefraction,
+    /// then nodecount, decided on the values-only graph.
+    fn cut_nodes(&self, values: &Graph) -> NodeCut {
+        let mut g = values.clone();
+        let p = &self.prof;
+        let o = &self.opts;
+        // As pprof's graph building, every (re)build leaves negative nodes
+        // out of the list; their edges stay.
+        self.drop_negative(&mut g);
+        let total_value = g.flat_sum();
+        let node_cutoff = cutoff(total_value, o.node_fraction);
+        let mut dropped_nodes = 0;
+        let mut kept: Option<Vec<bool>> = None;
+        if node_cutoff > 0 {
+            let above = g.nodes_above(node_cutoff);
+            if above.len() != g.nodes.len() {
+                dropped_nodes = g.nodes.len() - above.len();
+                kept = Some(g.kept_set(&above));
+                g.nodes = above;
+            }
+        }
+        let orig_count = g.nodes.len();
+        // Sorted here only to pick the first nodecount nodes: the graph
+        // returned is sorted anyway.
+        let mut cut_to_count = false;
+        if o.node_count > 0 && (o.node_count as usize) < g.nodes.len() {
+            g.sort_nodes(p, o.cum_sort);
+            kept = Some(g.kept_set(&g.nodes[..o.node_count as usize]));
+            cut_to_count = true;
+        }
+        NodeCut {
+            graph: g,
+            kept,
+            orig_count,
+            dropped_nodes,
+            cut_to_count,
+            edge_cutoff: cutoff(total_value, o.edge_fraction),
+        }
+    }
+
+    /// `-drop_negative`: negative nodes leave the list.
+    fn drop_negative(&self, g: &mut Graph) {
+        if self.opts.drop_negative {
+            let arena = &g.arena;
+            g.nodes.retain(|&n| !is_negative(&arena[n as usize]));
+        }
+    }
+
+    /// The graph of the `kept` nodes (all when None) with their edges, or
+    /// only the edges touching a node of `touching`: what pprof's rebuild
+    /// after trimming gives.
+    fn rebuild_with_edges(
+        &mut self,
+        values: &Graph,
+        kept: Option<&[bool]>,
+        touching: Option<&[bool]>,
+    ) -> Graph {
+        let table = self.node_table();
+        let p = &self.prof;
+        let sel = self.opts.sample;
+        let mode = match touching {
+            Some(t) => graph::Edges::Touching(t),
+            None => graph::Edges::All,
+        };
+        // Edges touching a few nodes come from the few samples that hold
+        // them; node values are then the values pass's (a rebuild gives
+        // kept nodes the same values).
+        let subset = touching.and_then(|t| match self.postings.get() {
+            Some(idx) => idx.samples_touching(&table, t, p.locations.len()),
+            None => graph::scan_samples_touching(&p.samples, &table, t, p.locations.len()),
+        });
+        let mut g = match subset {
+            Some(samples) => {
+                let mut e = Graph::build_edges_subset(p, &table, sel, kept, mode, &samples);
+                e.take_values(values, kept);
+                e
+            }
+            None => Graph::build_edges(p, &table, sel, kept, mode),
+        };
+        self.drop_negative(&mut g);
+        g
+    }
+
+    /// What `peek` lists, without edges: the listed nodes whose printable
+    /// name `matches`, in report order, in `graph.nodes` ([`Trimmed::listed`]
+    /// all); [`Report::peek_edges`] adds the edges of some of them.
+    pub fn peek_nodes(&mut self, matches: &dyn Fn(&str) -> bool) -> (Trimmed, PeekEdges) {
+        let values = self.values_graph();
+        let cut = self.cut_nodes(&values);
+        let mut g = cut.graph;
+        if let Some(k) = &cut.kept {
+            g.nodes.retain(|&n| k[n as usize]);
+        }
+        let listed = g.nodes.clone();
+        let keys = self.keys_matching(matches);
+        g.nodes
+            .retain(|&n| keys.get(n as usize).copied().unwrap_or(false));
+        g.sort_nodes(&self.prof, self.opts.cum_sort);
+        let trimmed = Trimmed {
+            graph: g,
+            orig_count: cut.orig_count,
+            dropped_nodes: cut.dropped_nodes,
+            dropped_edges: 0,
+            listed: Some(listed),
+        };
+        let edges = PeekEdges {
+            values,
+            kept: cut.kept,
+            edge_cutoff: cut.edge_cutoff,
+        };
+        (trimmed, edges)
+    }
+
+    /// The graph holding every edge of `nodes` (of [`Report::peek_nodes`]),
+    /// trimmed by edgefraction as the whole report's would be.
+    pub fn peek_edges(&mut self, pn: &PeekEdges, nodes: &[u32]) -> Graph {
+        let mut touching = vec![false; pn.values.arena.len()];
+        for &n in nodes {
+            if let Some(t) = touching.get_mut(n as usize) {
+                *t = true;
+            }
+        }
+        let mut g = self.rebuild_with_edges(&pn.values, pn.kept.as_deref(), Some(&touching));
+        g.trim_low_frequency_edges(pn.edge_cutoff);
+        g
     }
 
     /// Resolves the `minimum` output unit from the graph's smallest value.
     pub fn select_output_unit(&mut self, g: &Graph) {
-        if self.opts.output_unit != "minimum" || g.nodes.is_empty() {
+        self.select_output_unit_of(g, &g.nodes);
+    }
+
+    /// [`Report::select_output_unit`] from the smallest value of `nodes`.
+    pub fn select_output_unit_of(&mut self, g: &Graph, nodes: &[u32]) {
+        if self.opts.output_unit != "minimum" || nodes.is_empty() {
             return;
         }
         let mut min_value = 0i64;
-        for &n in &g.nodes {
+        for &n in nodes {
             let node = g.node(n);
             let mut m = node.flat_value().wrapping_abs();
             if m == 0 {
@@ -597,8 +711,8 @@ impl Report {
         } else {
             Vec::new()
         };
-        let flat_sum = g
-            .nodes
+        let flat_sum = t
+            .listed()
             .iter()
             .fold(0i64, |s, &n| s.wrapping_add(g.node(n).flat_value()));
         if !self.opts.active_filters.is_empty() {
@@ -634,7 +748,7 @@ impl Report {
                     &self.format_value(cutoff(self.total, self.opts.edge_fraction)),
                 ));
             }
-            let n = g.nodes.len();
+            let n = t.listed().len();
             if n > 0 && n < t.orig_count {
                 label.push(format!("Showing top {n} nodes out of {}", t.orig_count));
             }

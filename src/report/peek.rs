@@ -22,13 +22,40 @@ pub struct NoMatches(pub String);
 /// Prints the report as `go tool pprof -peek=regexp` does (or `-tree`,
 /// which has no regexp and lists every node of the trimmed graph).
 pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
-    // Only edges of matching nodes are printed, so only those are built.
+    print_peek_page(rpt, 0, usize::MAX).map(|(out, _)| out)
+}
+
+/// Which of the matching nodes a page of the report shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeekPage {
+    /// The first shown and the one after the last shown, in report order.
+    pub start: usize,
+    pub end: usize,
+    /// How many nodes match.
+    pub matched: usize,
+}
+
+/// [`print_peek`] from the `start`th matching node (0-based), stopping
+/// after the node that takes the text past `max_bytes`: a regexp that
+/// matches thousands of functions gives a report of hundreds of MB, too
+/// much for one web page. Each shown node's lines, sum% included, are those
+/// of the whole report.
+pub fn print_peek_page(
+    rpt: &mut Report,
+    start: usize,
+    max_bytes: usize,
+) -> Result<(String, PeekPage), NoMatches> {
+    // Only the edges of printed nodes are built: of the matching nodes, a
+    // page's worth at a time (all at once for the whole report).
     let rx = rpt.opts.symbol.clone();
-    let mut t = match &rx {
-        Some(rx) => rpt.trimmed_graph_touching(Some(&|name: &str| rx.is_match(name))),
-        None => rpt.trimmed_graph(),
+    let (mut t, edge_source) = match &rx {
+        Some(rx) => {
+            let (t, e) = rpt.peek_nodes(&|name: &str| rx.is_match(name));
+            (t, Some(e))
+        }
+        None => (rpt.trimmed_graph(), None),
     };
-    rpt.select_output_unit(&t.graph);
+    rpt.select_output_unit_of(&t.graph, t.listed());
     // The tree format does not mention dropped edges.
     t.dropped_edges = 0;
     let mut out = String::new();
@@ -41,77 +68,116 @@ pub fn print_peek(rpt: &mut Report) -> Result<String, NoMatches> {
     out.push_str(LEGEND);
     out.push('\n');
 
-    let g = &t.graph;
-    // Names of the nodes and edge ends only (the arena holds every key).
-    let mut shown = vec![false; g.arena.len()];
-    for &n in &g.nodes {
-        shown[n as usize] = true;
-    }
-    for e in g.edges.iter().filter(|e| !e.removed) {
-        shown[e.src as usize] = true;
-        shown[e.dest as usize] = true;
-    }
-    let names: Vec<String> = g
-        .arena
+    let matching = &t.graph.nodes;
+    let start = start.min(matching.len());
+    // The running sum% counts the nodes before the page.
+    let mut flat_sum = matching[..start]
         .iter()
-        .zip(&shown)
-        .map(|(n, &s)| {
-            if s {
-                n.info.printable_name(&rpt.prof)
-            } else {
-                String::new()
+        .fold(0i64, |s, &n| s.wrapping_add(t.graph.node(n).flat_value()));
+    let mut names = Names::new(t.graph.arena.len());
+    let body_start = out.len();
+    let mut end = start;
+    // Chunks of nodes double until the page is full.
+    let mut chunk = if max_bytes == usize::MAX {
+        usize::MAX
+    } else {
+        8
+    };
+    while end < matching.len() && (end == start || out.len() - body_start <= max_bytes) {
+        let nodes = &matching[end..end.saturating_add(chunk).min(matching.len())];
+        let built;
+        let g = match &edge_source {
+            Some(e) => {
+                built = rpt.peek_edges(e, nodes);
+                &built
             }
-        })
-        .collect();
-    let rank = name_ranks(&names, &shown);
-    let rx = rpt.opts.symbol.as_ref();
-    let mut matched = 0usize;
-    let mut flat_sum = 0i64;
-    let mut edges: Vec<&Edge> = Vec::new();
-    for &n in &g.nodes {
-        let name = &names[n as usize];
-        if rx.is_some_and(|rx| !rx.is_match(name)) {
-            continue;
+            None => &t.graph,
+        };
+        names.add(rpt, g, nodes);
+        let rank = name_ranks(&names.text, &names.shown);
+        let mut edges: Vec<&Edge> = Vec::new();
+        for &n in nodes {
+            if end > start && out.len() - body_start > max_bytes {
+                break;
+            }
+            end += 1;
+            let node = t.graph.node(n);
+            let (flat, cum) = (node.flat_value(), node.cum_value());
+            out.push_str(SEPARATOR);
+            out.push('\n');
+
+            edges.clear();
+            edges.extend(g.in_edges(n));
+            edges.sort_by(|a, b| edge_order(a, b, &rank));
+            for e in &edges {
+                write_edge(&mut out, rpt, e, cum, &names.text[e.src as usize]);
+            }
+
+            flat_sum = flat_sum.wrapping_add(flat);
+            let _ = writeln!(
+                out,
+                "{:>10} {} {} {:>10} {}                | {}",
+                rpt.format_value(flat),
+                percentage(flat, rpt.total),
+                percentage(flat_sum, rpt.total),
+                rpt.format_value(cum),
+                percentage(cum, rpt.total),
+                names.text[n as usize]
+            );
+
+            edges.clear();
+            edges.extend(g.out_edges(n));
+            edges.sort_by(|a, b| edge_order(a, b, &rank));
+            for e in &edges {
+                write_edge(&mut out, rpt, e, cum, &names.text[e.dest as usize]);
+            }
         }
-        matched += 1;
-        let node = g.node(n);
-        let (flat, cum) = (node.flat_value(), node.cum_value());
+        chunk = chunk.saturating_mul(2);
+    }
+    if !matching.is_empty() {
         out.push_str(SEPARATOR);
         out.push('\n');
-
-        edges.clear();
-        edges.extend(g.in_edges(n));
-        edges.sort_by(|a, b| edge_order(a, b, &rank));
-        for e in &edges {
-            write_edge(&mut out, rpt, e, cum, &names[e.src as usize]);
-        }
-
-        flat_sum = flat_sum.wrapping_add(flat);
-        let _ = writeln!(
-            out,
-            "{:>10} {} {} {:>10} {}                | {}",
-            rpt.format_value(flat),
-            percentage(flat, rpt.total),
-            percentage(flat_sum, rpt.total),
-            rpt.format_value(cum),
-            percentage(cum, rpt.total),
-            name
-        );
-
-        edges.clear();
-        edges.extend(g.out_edges(n));
-        edges.sort_by(|a, b| edge_order(a, b, &rank));
-        for e in &edges {
-            write_edge(&mut out, rpt, e, cum, &names[e.dest as usize]);
-        }
     }
-    if !g.nodes.is_empty() {
-        out.push_str(SEPARATOR);
-        out.push('\n');
-    }
+    let page = PeekPage {
+        start,
+        end,
+        matched: matching.len(),
+    };
     match rx {
-        Some(rx) if matched == 0 => Err(NoMatches(rx.as_str().to_string())),
-        _ => Ok(out),
+        Some(rx) if matching.is_empty() => Err(NoMatches(rx.as_str().to_string())),
+        _ => Ok((out, page)),
+    }
+}
+
+/// Printable names of the nodes printed so far and of their edges' ends
+/// (the arena holds every key: most are never printed).
+struct Names {
+    text: Vec<String>,
+    shown: Vec<bool>,
+}
+
+impl Names {
+    fn new(n: usize) -> Names {
+        Names {
+            text: vec![String::new(); n],
+            shown: vec![false; n],
+        }
+    }
+
+    /// Names `nodes` and the ends of their edges in `g`.
+    fn add(&mut self, rpt: &Report, g: &super::graph::Graph, nodes: &[u32]) {
+        let mut name = |k: u32| {
+            let k = k as usize;
+            if let (Some(false), Some(node)) = (self.shown.get(k).copied(), g.arena.get(k)) {
+                self.shown[k] = true;
+                self.text[k] = node.info.printable_name(&rpt.prof);
+            }
+        };
+        for &n in nodes {
+            name(n);
+            g.in_edges(n).for_each(|e| name(e.src));
+            g.out_edges(n).for_each(|e| name(e.dest));
+        }
     }
 }
 

@@ -569,10 +569,11 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
     }
     // Bodies depend on the options, not on how the URL spells them.
     let body_key = format!(
-        "{}|{profile_key}|{}|{:?}|{cfg:?}",
+        "{}|{profile_key}|{}|{:?}|{cfg:?}|{}",
         view.path(),
         cmd.name(),
-        cmd.arg
+        cmd.arg,
+        views::peek_start(q)
     );
     if let Some(b) = state.bodies.lock().ok().and_then(|mut c| c.get(&body_key)) {
         ctx.warnings = b.warnings.clone();

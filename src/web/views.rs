@@ -189,6 +189,7 @@ fn view_body(view: View, rpt: &mut Report, cmd: &Command, ctx: &mut Ctx) -> Stri
         View::Graph => graph_body(rpt, ctx),
         View::Top => top_body(rpt),
         View::Flame => flame_body(rpt),
+        View::Peek => peek_body(rpt, ctx),
         _ => {
             let mut ui: Vec<String> = Vec::new();
             let out = driver::render(rpt, cmd, &mut ui);
@@ -205,6 +206,64 @@ fn view_body(view: View, rpt: &mut Report, cmd: &Command, ctx: &mut Ctx) -> Stri
             }
         }
     }
+}
+
+/// Links to other views, samples or filters start at Peek's first page.
+const NO_PAGE: &[(&str, &str)] = &[("start", "")];
+
+/// The most text of matching nodes one Peek page shows (after the node
+/// that passes it, the page links to the next). `-peek` has no limit; a
+/// broad regexp's report can be hundreds of MB, more than a browser shows.
+const PEEK_PAGE_BYTES: usize = 2 << 20;
+
+/// The Peek page's first matching node (0-based), from `start`.
+pub fn peek_start(q: &Query) -> usize {
+    q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// `peek`'s report, a page of it when it is long, with links to the
+/// other pages.
+fn peek_body(rpt: &mut Report, ctx: &mut Ctx) -> String {
+    let start = peek_start(&ctx.query);
+    let (text, page) = match crate::report::peek::print_peek_page(rpt, start, PEEK_PAGE_BYTES) {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.errors
+                .push(driver::error_chain(&driver::Error::Report(e.into())));
+            return String::new();
+        }
+    };
+    let text = crate::ui::escape_controls(&text);
+    let nav = if page.start == 0 && page.end == page.matched {
+        String::new()
+    } else {
+        let link = |id: &str, label: &str, at: usize| {
+            let at = at.to_string();
+            format!(
+                " <a id=\"peek-{id}\" href=\"{}{}\">{label}</a>",
+                View::Peek.path(),
+                html(&ctx.query.with(&[("start", &at)], &[]))
+            )
+        };
+        let mut nav = format!(
+            "<p class=\"note\" id=\"peek-page\">Matches {}-{} of {}.",
+            page.start + 1,
+            page.end,
+            page.matched
+        );
+        if page.start > 0 {
+            nav.push_str(&link("first", "First", 0));
+        }
+        if page.end < page.matched {
+            nav.push_str(&link("next", "Next", page.end));
+        }
+        nav.push_str("</p>");
+        nav
+    };
+    format!(
+        "{nav}<pre id=\"report\" class=\"report\">{}</pre>{nav}",
+        html(&text)
+    )
 }
 
 fn data_script(json: &str) -> String {
@@ -362,7 +421,7 @@ pub fn page(ctx: &Ctx, body: &str) -> String {
             if v == ctx.view { "current" } else { "" },
             if needs_f { " needs-f" } else { "" },
             v.path(),
-            html(&q.with(&[], &[])),
+            html(&q.with(NO_PAGE, &[])),
             if needs_f { " data-needs-f=\"1\"" } else { "" },
             v.name()
         );
@@ -380,7 +439,7 @@ pub fn page(ctx: &Ctx, body: &str) -> String {
                 "<a class=\"sample{}\" href=\"{}{}\">{}</a>",
                 if current { " current" } else { "" },
                 ctx.view.path(),
-                html(&q.with(&[("si", st)], &[])),
+                html(&q.with(&[("si", st), ("start", "")], &[])),
                 html(st)
             );
         }
@@ -406,7 +465,7 @@ pub fn page(ctx: &Ctx, body: &str) -> String {
         out,
         "<a id=\"refine-reset\" href=\"{}{}\">Reset</a></div></div>",
         ctx.view.path(),
-        html(&q.with(&[], FILTER_PARAMS))
+        html(&q.with(NO_PAGE, FILTER_PARAMS))
     );
     out.push_str(
         "<input id=\"search\" type=\"search\" placeholder=\"Search regexp\" \
@@ -418,7 +477,7 @@ pub fn page(ctx: &Ctx, body: &str) -> String {
             "<form class=\"snap\" method=\"post\" action=\"/ui/snapshot\">\
              <button type=\"submit\" id=\"new-snapshot\">New snapshot</button></form>\
              <a id=\"snapshots\" href=\"/ui/snapshots{}\">Snapshots ({})</a>",
-            html(&q.with(&[], &[])),
+            html(&q.with(NO_PAGE, &[])),
             ctx.snapshots.len()
         );
     }

@@ -112,6 +112,7 @@ impl Report {
             orig_count,
             dropped_nodes,
             dropped_edges,
+            listed: None,
         }
     }
 }
@@ -165,6 +166,7 @@ impl Report {
             orig_count,
             dropped_nodes,
             dropped_edges,
+            listed: None,
         }
     }
 }

@@ -131,7 +131,7 @@ fn values_single(
     p: &Profile,
     table: &NodeTable,
     index: usize,
-    range: std::ops::Range<usize>,
+    samples: impl Iterator<Item = usize>,
 ) -> (Vec<i64>, Vec<i64>) {
     let n_keys = table.infos.len();
     let mut hot = vec![Hot { cum: 0, seen: NONE }; n_keys];
@@ -159,7 +159,7 @@ fn values_single(
             }
         }
     };
-    for i in range {
+    for i in samples {
         let w = s.values(i)[index];
         if w == 0 {
             continue;
@@ -514,27 +514,7 @@ impl Graph {
     /// on two threads when there is enough work.
     fn values_only(p: &Profile, table: &NodeTable, sel: ValueSel, threads: usize) -> Graph {
         let n = p.samples.len();
-        let (cum, flat) = if threads > 1 && n >= 50_000 {
-            let mid = n / 2;
-            let (a, b) = std::thread::scope(|scope| {
-                let h = scope.spawn(|| values_single(p, table, sel.index, mid..n));
-                (values_single(p, table, sel.index, 0..mid), h.join())
-            });
-            let (mut cum, mut flat) = a;
-            let (c2, f2) = match b {
-                Ok(b) => b,
-                Err(_) => values_single(p, table, sel.index, mid..n),
-            };
-            for (a, b) in cum.iter_mut().zip(c2) {
-                *a = a.wrapping_add(b);
-            }
-            for (a, b) in flat.iter_mut().zip(f2) {
-                *a = a.wrapping_add(b);
-            }
-            (cum, flat)
-        } else {
-            values_single(p, table, sel.index, 0..n)
-        };
+        let (cum, flat) = in_halves(n, threads, |r| values_single(p, table, sel.index, r));
         let arena: Vec<Node> = (0..table.infos.len())
             .map(|k| Node {
                 info: table.infos[k],
@@ -676,6 +656,33 @@ impl Graph {
     }
 }
 
+/// `values(0..n)` as the sum of its two halves, each on a thread, when
+/// there are threads and enough work (`(cum, flat)` per key).
+fn in_halves(
+    n: usize,
+    threads: usize,
+    values: impl Fn(std::ops::Range<usize>) -> (Vec<i64>, Vec<i64>) + Sync,
+) -> (Vec<i64>, Vec<i64>) {
+    if threads < 2 || n < 50_000 {
+        return values(0..n);
+    }
+    let mid = n / 2;
+    let (a, b) = std::thread::scope(|scope| {
+        let h = scope.spawn(|| values(mid..n));
+        (values(0..mid), h.join())
+    });
+    let (mut cum, mut flat) = a;
+    // A panicking worker is a bug; redo its half here.
+    let (c2, f2) = b.unwrap_or_else(|_| values(mid..n));
+    for (a, b) in cum.iter_mut().zip(c2) {
+        *a = a.wrapping_add(b);
+    }
+    for (a, b) in flat.iter_mut().zip(f2) {
+        *a = a.wrapping_add(b);
+    }
+    (cum, flat)
+}
+
 /// Node sums `[cum, cum_div, flat, flat_div]` per key of the listed
 /// samples, counted as a values pass counts them (cum once per sample).
 pub fn sample_sums(
@@ -684,6 +691,19 @@ pub fn sample_sums(
     sel: ValueSel,
     samples: &[u32],
 ) -> Vec<[i64; 4]> {
+    if !sel.mean {
+        // The values-only pass (no divisors without a mean).
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let (cum, flat) = in_halves(samples.len(), threads, |r| {
+            let list = samples.get(r).unwrap_or_default();
+            values_single(p, table, sel.index, list.iter().map(|&i| i as usize))
+        });
+        return cum
+            .into_iter()
+            .zip(flat)
+            .map(|(c, f)| [c, 0, f, 0])
+            .collect();
+    }
     let mut pass = Pass::new(table.infos.len());
     pass.run(
         p,

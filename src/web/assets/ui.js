@@ -33,6 +33,8 @@
     var u = new URL(path, window.location.href);
     var cur = new URLSearchParams(window.location.search);
     cur.forEach(function (v, k) { u.searchParams.set(k, v); });
+    // A new view or filter starts at Peek's first page.
+    u.searchParams.delete('start');
     Object.keys(params).forEach(function (k) {
       if (params[k] === '') { u.searchParams.delete(k); } else { u.searchParams.set(k, params[k]); }
     });
