@@ -70,6 +70,17 @@ BUNDLED = [
      "assets/fonts/LICENSE"),
 ]
 
+# Code a crate compiles in from another project, under that project's
+# licence: crate name -> [(file in the crate, what it is, licence, its
+# licence text's file in the crate)]. Their notices follow the crates'.
+CRATE_BUNDLED = {
+    "libdeflate-sys": [
+        ("libdeflate/", "libdeflate (https://github.com/ebiggers/libdeflate), the C "
+         "library libdeflate-sys compiles in: whole gzip files inflate with it",
+         "MIT", "libdeflate/COPYING"),
+    ],
+}
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 NOTICES = os.path.join(REPO, "THIRD-PARTY-NOTICES.md")
@@ -335,12 +346,17 @@ def notices(packages):
         w(f"\n<a id=\"text-{n}\"></a>\n\n### {n}. {title}\n\n")
         w(f"Used by: {', '.join(g['crates'])}.\n\n")
         w(fence(text))
-    w(f"\n## Bundled files ({len(BUNDLED)})\n\n")
-    w("Files that are not crates, built into the binary (`BUNDLED` in\n"
-      "`tools/licenses.py`), with their licence texts.\n")
+    in_crates = [(p, b) for p in packages for b in CRATE_BUNDLED.get(p["name"], [])]
+    w(f"\n## Bundled files ({len(BUNDLED) + len(in_crates)})\n\n")
+    w("Files that are not crates, built into the binary (`BUNDLED` and\n"
+      "`CRATE_BUNDLED` in `tools/licenses.py`), with their licence texts.\n")
     for path, what, lic, text_file in BUNDLED:
         w(f"\n### {path}\n\n{what}. Licence: {lic}.\n\n")
         w(fence(read_text(os.path.join(REPO, text_file))))
+    for p, (path, what, lic, text_file) in in_crates:
+        root = os.path.dirname(p["manifest_path"])
+        w(f"\n### {path} in {p['name']} {p['version']}\n\n{what}. Licence: {lic}.\n\n")
+        w(fence(read_text(os.path.join(root, text_file))))
     return "".join(out)
 
 

@@ -196,25 +196,26 @@ fn read_function(buf: &mut &[u8], wt: WireType) -> Result<pb::Function, DecodeEr
     Ok(f)
 }
 
-/// A varint: one or two bytes (most keys, ids, lengths) inline, the rest
-/// (and every error) through prost.
+/// A varint, decoded inline (addresses take four bytes or more); errors
+/// (and a tenth byte) through prost, for its messages.
 #[inline(always)]
 fn varint(buf: &mut &[u8]) -> Result<u64, DecodeError> {
-    match **buf {
-        [b, ref rest @ ..] if b < 0x80 => {
+    let b = *buf;
+    if let [b0, ref rest @ ..] = *b {
+        if b0 < 0x80 {
             *buf = rest;
-            Ok(u64::from(b))
+            return Ok(u64::from(b0));
         }
-        [b0, b1, ref rest @ ..] if b1 < 0x80 => {
-            *buf = rest;
-            Ok(u64::from(b0 & 0x7f) | u64::from(b1) << 7)
-        }
-        [b0, b1, b2, ref rest @ ..] if b2 < 0x80 => {
-            *buf = rest;
-            Ok(u64::from(b0 & 0x7f) | u64::from(b1 & 0x7f) << 7 | u64::from(b2) << 14)
-        }
-        _ => decode_varint(buf).map_err(wire),
     }
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(9) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            *buf = &b[i + 1..];
+            return Ok(v);
+        }
+    }
+    decode_varint(buf).map_err(wire)
 }
 
 /// A field key: one byte inline (tags up to 15), else prost's checks.

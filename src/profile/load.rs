@@ -94,14 +94,9 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>, LoadError> {
 /// decompressed-size limit (a gzip bomb never gets fully inflated).
 pub fn gunzip_limited(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LoadError> {
     let max = limits.max_decompressed_bytes;
-    // The gzip trailer holds the uncompressed size (mod 4 GiB): sizing the
-    // buffer from it avoids regrowing (and briefly doubling) a large one.
-    let trailer = data
-        .len()
-        .checked_sub(4)
-        .and_then(|i| data.get(i..))
-        .and_then(|t| t.try_into().ok())
-        .map_or(0, |t: [u8; 4]| u32::from_le_bytes(t) as usize);
+    // Sizing the buffer from the trailer avoids regrowing (and briefly
+    // doubling) a large one.
+    let trailer = trailer_size(data);
     // The trailer is input too: never believe more than DEFLATE can give
     // (about 1032 bytes per compressed byte), and reserve fallibly.
     let most = data.len().saturating_mul(MAX_DEFLATE_RATIO);
@@ -126,6 +121,70 @@ pub fn gunzip_limited(data: &[u8], limits: &Limits) -> Result<Vec<u8>, LoadError
         return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
     }
     Ok(out)
+}
+
+/// The uncompressed size a gzip trailer gives (mod 4 GiB; input, so only a
+/// hint), 0 without one.
+fn trailer_size(data: &[u8]) -> usize {
+    data.len()
+        .checked_sub(4)
+        .and_then(|i| data.get(i..))
+        .and_then(|t| t.try_into().ok())
+        .map_or(0, |t: [u8; 4]| u32::from_le_bytes(t) as usize)
+}
+
+/// Inflates a gzip file of one member in one call (libdeflate), into a
+/// buffer of the size its trailer gives, when that size is within the
+/// limits and what DEFLATE can give. None when it cannot: more members,
+/// trailing bytes, a wrong size, damage; the streaming path then inflates
+/// it and says what is wrong.
+fn inflate_whole(data: &[u8], limits: &Limits) -> Option<Vec<u8>> {
+    let size = trailer_size(data);
+    if size == 0
+        || size > WHOLE_MAX
+        || size as u64 > limits.max_decompressed_bytes
+        || size as u64 > limits.max_memory_bytes
+        || size > data.len().saturating_mul(MAX_DEFLATE_RATIO)
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(size).ok()?;
+    out.resize(size, 0);
+    let (used, made) = gunzip_member(data, &mut out)?;
+    (used == data.len() && made == size).then_some(out)
+}
+
+/// The largest size [`inflate_whole`] allocates up front on a trailer's
+/// word (past it, the streaming path stops a bomb as it inflates).
+const WHOLE_MAX: usize = 64 << 20;
+
+/// libdeflate's decompression of the gzip member `data` starts with into
+/// `out`: (input bytes used, bytes made), None on any error.
+fn gunzip_member(data: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+    use libdeflate_sys as ld;
+    let (mut used, mut made) = (0usize, 0usize);
+    // SAFETY: the decompressor is used on this thread only and freed below;
+    // the pointers and lengths are those of live slices, and libdeflate
+    // reads at most `data.len()` bytes and writes at most `out.len()`.
+    let ok = unsafe {
+        let d = ld::libdeflate_alloc_decompressor();
+        if d.is_null() {
+            return None;
+        }
+        let r = ld::libdeflate_gzip_decompress_ex(
+            d,
+            data.as_ptr().cast(),
+            data.len(),
+            out.as_mut_ptr().cast(),
+            out.len(),
+            &mut used,
+            &mut made,
+        );
+        ld::libdeflate_free_decompressor(d);
+        r == ld::libdeflate_result_LIBDEFLATE_SUCCESS
+    };
+    ok.then_some((used, made))
 }
 
 /// Parses profile bytes, compressed or not.
@@ -383,6 +442,23 @@ impl Inflated {
 /// the decoder's allocations over the memory budget.
 fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> {
     if data.len() < EARLY_MIN {
+        // Small files inflate whole, then are scanned: no thread would
+        // decode their samples early anyway.
+        if let Some(buf) = inflate_whole(data, limits) {
+            match budget::scan_all(&buf, limits.max_samples, limits.max_memory_bytes) {
+                Ok(scan) => {
+                    return Ok(Inflated {
+                        data: buf,
+                        counts: Some(scan.counts()),
+                        early: None,
+                    })
+                }
+                // Not a protobuf: the streaming path tries the legacy
+                // formats and says what is wrong.
+                Err(Stop::Invalid) => {}
+                Err(stop) => return Err(scan_stop(stop, limits)),
+            }
+        }
         return inflate_scanning(data, limits, None);
     }
     // Samples come first in the usual encoding: a second thread decodes
@@ -731,5 +807,44 @@ mod tests {
         assert!(same_both_ways(&p)
             .err()
             .is_some_and(|e| e.contains("mismatch: sample has 3 values vs. 2 types")));
+    }
+
+    /// One gzip member inflates in one call; anything else (more members,
+    /// trailing bytes, a trailer that lies, damage) is left to the
+    /// streaming path, which gives what Go's reader gives.
+    #[test]
+    fn whole_gzip_members_only() {
+        use std::io::Write;
+        let limits = Limits::default();
+        let text: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        w.write_all(&text).expect("in memory");
+        let one = w.finish().expect("in memory");
+        assert_eq!(inflate_whole(&one, &limits).as_deref(), Some(&text[..]));
+        let two = [one.clone(), stored_gzip(b"more")].concat();
+        assert_eq!(inflate_whole(&two, &limits), None);
+        let mut want = text.clone();
+        want.extend_from_slice(b"more");
+        assert_eq!(gunzip(&two).expect("two members"), want);
+        let trailing = [one.clone(), vec![0]].concat();
+        assert_eq!(inflate_whole(&trailing, &limits), None);
+        for delta in [1u32, u32::MAX] {
+            let mut lying = one.clone();
+            let n = lying.len();
+            let size = u32::from_le_bytes(lying[n - 4..].try_into().expect("4 bytes"));
+            lying[n - 4..].copy_from_slice(&size.wrapping_add(delta).to_le_bytes());
+            assert_eq!(inflate_whole(&lying, &limits), None);
+        }
+        let mut damaged = one.clone();
+        damaged[20] ^= 0x55;
+        assert_eq!(inflate_whole(&damaged, &limits), None);
+        assert_eq!(inflate_whole(&one[..one.len() - 1], &limits), None);
+        let small = Limits {
+            max_decompressed_bytes: 1000,
+            ..Limits::default()
+        };
+        assert_eq!(inflate_whole(&one, &small), None);
     }
 }
