@@ -68,7 +68,9 @@ struct SourceMaps {
     strings: Vec<StrId>,
     mappings: Vec<Option<(u32, i64)>>,
     functions: Vec<Option<u32>>,
-    locations: Vec<Option<u32>>,
+    /// NONE when not mapped yet (4 bytes a slot: the per-frame lookup
+    /// stays in cache).
+    locations: Vec<u32>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -448,7 +450,7 @@ impl Merger {
             strings: vec![NONE; src.strings.len()],
             mappings: vec![None; src.mappings.len()],
             functions: vec![None; src.functions.len()],
-            locations: vec![None; src.locations.len()],
+            locations: vec![NONE; src.locations.len()],
         };
         if !self.out.locations.is_empty() {
             self.prefill(src, &mut maps);
@@ -609,7 +611,8 @@ impl Merger {
     }
 
     fn map_location(&mut self, src: &Profile, maps: &mut SourceMaps, i: usize) -> u32 {
-        if let Some(r) = maps.locations[i] {
+        let r = maps.locations[i];
+        if r != NONE {
             return r;
         }
         let sl = &src.locations[i];
@@ -649,7 +652,7 @@ impl Merger {
             }
         };
         self.line_scratch = lines;
-        maps.locations[i] = Some(ix);
+        maps.locations[i] = ix;
         ix
     }
 }
@@ -902,7 +905,7 @@ impl Merger {
                         })
             };
             if let Some(j) = self.locations.find(*hash, key, same) {
-                maps.locations[*i as usize] = Some(j);
+                maps.locations[*i as usize] = j;
             }
         }
     }
