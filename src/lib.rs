@@ -9,6 +9,7 @@ pub mod cli;
 pub mod driver;
 pub mod fetch;
 pub mod files;
+pub mod markup;
 pub mod options;
 pub mod paths;
 pub mod profile;

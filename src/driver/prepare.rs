@@ -8,7 +8,7 @@ use super::commands::Command;
 use super::filters::{aggregate, apply_focus, compile, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
-use crate::profile::model::{Line, Location, SampleData};
+use crate::profile::model::SampleData;
 use crate::profile::Profile;
 use crate::report::{self, graph::ValueSel, Derivation, Format, Report};
 use crate::ui::{NoUi, Ui};
@@ -90,65 +90,22 @@ enum Filter {
     Fast(Option<Derivation>),
 }
 
-/// pprof's line match of hide: the function's name or file.
-fn line_matches(p: &Profile, ln: &Line, re: &Regex) -> bool {
-    let f = p.function(ln);
-    re.is_match(p.str(f.name)) || re.is_match(p.str(f.filename))
-}
-
-fn mapping_matches(p: &Profile, loc: &Location, re: &Regex) -> bool {
-    loc.mapping.is_some() && re.is_match(p.mapping_file(loc))
-}
-
 /// `apply_focus` for focus, ignore and hide alone (the web UI's Refine
 /// menu), with the same results and warnings as
 /// `Profile::filter_samples_by_name`, but copying kept samples by runs,
 /// and returning which samples were dropped or rewritten.
 fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivation, Error> {
+    use crate::profile::filter::{FOCUSED, IGNORED};
     const NONE: u32 = u32::MAX;
-    const FOCUSED: u8 = 1;
-    const IGNORED: u8 = 2;
+    // A mark bit of its own beside the verdict's (1 and 2).
     const CHANGED: u8 = 4;
     let focus = compile("focus", &cfg.focus)?;
     let ignore = compile("ignore", &cfg.ignore)?;
     let hide = compile("hide", &cfg.hide)?;
     let n_locs = p.locations.len();
-    let (mut fm, mut im, mut hm) = (false, false, false);
-    // Per location: 0 = neither, 1 = focused, 2 = ignored (as pprof:
-    // decided on the location's frames before hide removes any).
-    let mut verdict = vec![0u8; n_locs];
-    let mut hidden = vec![false; n_locs];
-    let mut changed = vec![false; n_locs];
-    for i in 0..n_locs {
-        let loc = &p.locations[i];
-        if ignore
-            .as_ref()
-            .is_some_and(|re| p.location_matches(loc, re))
-        {
-            im = true;
-            verdict[i] = 2;
-        } else if focus.as_ref().is_none_or(|re| p.location_matches(loc, re)) {
-            fm = true;
-            verdict[i] = 1;
-        }
-        if let Some(re) = &hide {
-            if p.location_matches(loc, re) {
-                hm = true;
-                let lines: Vec<Line> = if mapping_matches(p, loc, re) {
-                    Vec::new()
-                } else {
-                    loc.lines
-                        .iter()
-                        .filter(|ln| !line_matches(p, ln, re))
-                        .copied()
-                        .collect()
-                };
-                hidden[i] = lines.is_empty();
-                changed[i] = true;
-                p.locations[i].lines = lines.into();
-            }
-        }
-    }
+    let v = p.location_verdicts(focus.as_ref(), ignore.as_ref(), hide.as_ref());
+    let (fm, im, hm) = (v.focus_matched, v.ignore_matched, v.hide_matched);
+    let (verdict, hidden, changed) = (v.verdict, v.hidden, v.changed);
     warn_no_match(focus.is_none() || fm, "Focus", ui);
     warn_no_match(ignore.is_none() || im, "Ignore", ui);
     warn_no_match(hide.is_none() || hm, "Hide", ui);
@@ -194,14 +151,7 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
     // Per sample: the union of its locations' marks, on two threads for
     // large profiles (the only pass over every frame).
     let marks: Vec<u8> = (0..n_locs)
-        .map(|l| {
-            let v = match verdict[l] {
-                1 => FOCUSED,
-                2 => IGNORED,
-                _ => 0,
-            };
-            v | if d.changed[l] { CHANGED } else { 0 }
-        })
+        .map(|l| verdict[l] | if d.changed[l] { CHANGED } else { 0 })
         .collect();
     let mut status = vec![0u8; n];
     let classify = |from: usize, out: &mut [u8]| {

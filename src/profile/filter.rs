@@ -9,6 +9,23 @@ use super::model::{Function, Label, Line, Location, Profile};
 use crate::units;
 use std::collections::HashMap;
 
+/// A location's verdict in [`Verdicts::verdict`].
+pub const NEITHER: u8 = 0;
+pub const FOCUSED: u8 = 1;
+pub const IGNORED: u8 = 2;
+
+/// [`Profile::location_verdicts`]: per location, what focus and ignore say
+/// of it, whether hide removed all its frames or some; and whether each
+/// regexp matched anything.
+pub struct Verdicts {
+    pub verdict: Vec<u8>,
+    pub hidden: Vec<bool>,
+    pub changed: Vec<bool>,
+    pub focus_matched: bool,
+    pub ignore_matched: bool,
+    pub hide_matched: bool,
+}
+
 impl Profile {
     fn line_matches(&self, ln: &super::model::Line, re: &Regex) -> bool {
         let f = self.function(ln);
@@ -44,40 +61,13 @@ impl Profile {
             }
             return (!self.locations.is_empty(), false, false, false);
         }
-        let (mut fm, mut im, mut hm, mut hnm) = (false, false, false, false);
-        // Per location: 0 = neither, 1 = focused, 2 = ignored.
-        let mut verdict = vec![0u8; self.locations.len()];
-        let mut hidden = vec![false; self.locations.len()];
-        let mut any_hidden = false;
-        for i in 0..self.locations.len() {
-            let loc = &self.locations[i];
-            if ignore.is_some_and(|re| self.location_matches(loc, re)) {
-                im = true;
-                verdict[i] = 2;
-            } else if focus.is_none_or(|re| self.location_matches(loc, re)) {
-                fm = true;
-                verdict[i] = 1;
-            }
-            if let Some(re) = hide {
-                if self.location_matches(loc, re) {
-                    hm = true;
-                    let lines = if self.mapping_matches(loc, re) {
-                        Vec::new()
-                    } else {
-                        loc.lines
-                            .iter()
-                            .filter(|ln| !self.line_matches(ln, re))
-                            .copied()
-                            .collect()
-                    };
-                    if lines.is_empty() {
-                        hidden[i] = true;
-                        any_hidden = true;
-                    }
-                    self.locations[i].lines = lines.into();
-                }
-            }
-            if let Some(re) = show {
+        let v = self.location_verdicts(focus, ignore, hide);
+        let (fm, im, hm) = (v.focus_matched, v.ignore_matched, v.hide_matched);
+        let (verdict, mut hidden) = (v.verdict, v.hidden);
+        let mut any_hidden = hidden.iter().any(|&h| h);
+        let mut hnm = false;
+        if let Some(re) = show {
+            for (i, hid) in hidden.iter_mut().enumerate() {
                 let loc = &self.locations[i];
                 if !self.mapping_matches(loc, re) {
                     let lines: Vec<_> = loc
@@ -89,7 +79,7 @@ impl Profile {
                     self.locations[i].lines = lines.into();
                 }
                 if self.locations[i].lines.is_empty() {
-                    hidden[i] = true;
+                    *hid = true;
                     any_hidden = true;
                 } else {
                     hnm = true;
@@ -100,8 +90,8 @@ impl Profile {
             let mut focused = false;
             for &l in stack {
                 match verdict[l as usize] {
-                    1 => focused = true,
-                    2 => return false,
+                    FOCUSED => focused = true,
+                    IGNORED => return false,
                     _ => {}
                 }
             }
@@ -116,6 +106,54 @@ impl Profile {
             !out.is_empty()
         });
         (fm, im, hm, hnm)
+    }
+
+    /// What focus, ignore and hide say of each location, hide applied to
+    /// the locations' lines. As pprof, focus and ignore are decided on a
+    /// location's frames before hide removes any.
+    pub fn location_verdicts(
+        &mut self,
+        focus: Option<&Regex>,
+        ignore: Option<&Regex>,
+        hide: Option<&Regex>,
+    ) -> Verdicts {
+        let n = self.locations.len();
+        let mut v = Verdicts {
+            verdict: vec![NEITHER; n],
+            hidden: vec![false; n],
+            changed: vec![false; n],
+            focus_matched: false,
+            ignore_matched: false,
+            hide_matched: false,
+        };
+        for i in 0..n {
+            let loc = &self.locations[i];
+            if ignore.is_some_and(|re| self.location_matches(loc, re)) {
+                v.ignore_matched = true;
+                v.verdict[i] = IGNORED;
+            } else if focus.is_none_or(|re| self.location_matches(loc, re)) {
+                v.focus_matched = true;
+                v.verdict[i] = FOCUSED;
+            }
+            if let Some(re) = hide {
+                if self.location_matches(loc, re) {
+                    v.hide_matched = true;
+                    let lines: Vec<Line> = if self.mapping_matches(loc, re) {
+                        Vec::new()
+                    } else {
+                        loc.lines
+                            .iter()
+                            .filter(|ln| !self.line_matches(ln, re))
+                            .copied()
+                            .collect()
+                    };
+                    v.hidden[i] = lines.is_empty();
+                    v.changed[i] = true;
+                    self.locations[i].lines = lines.into();
+                }
+            }
+        }
+        v
     }
 
     /// Drops frames above (callers of) the outermost frame matching `re`,

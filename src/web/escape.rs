@@ -8,22 +8,13 @@ use std::fmt::Write;
 /// escaped, and control characters (other than newline and tab) shown as
 /// `\u{..}` so they cannot confuse the page or a terminal copy.
 pub fn html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
+    crate::markup::escape(s, "&quot;", |c, out| match c {
+        '\n' | '\t' => out.push(c),
+        c if c.is_control() => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
-    }
-    out
+        c => out.push(c),
+    })
 }
 
 /// A JSON string literal (with its quotes) that is also safe inside an

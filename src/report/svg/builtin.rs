@@ -69,22 +69,13 @@ fn visible(s: &str) -> String {
 /// other than tab and newline (which XML 1.0 cannot carry, even escaped)
 /// become visible escapes.
 fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
-                out.push_str(&visible(&c.to_string()))
-            }
-            c => out.push(c),
+    crate::markup::escape(s, "&quot;", |c, out| match c {
+        '\t' | '\n' => out.push(c),
+        c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+            out.push_str(&visible(&c.to_string()))
         }
-    }
-    out
+        c => out.push(c),
+    })
 }
 
 /// A label's lines as drawn: visible characters only, at most
