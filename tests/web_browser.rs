@@ -352,6 +352,24 @@ fn every_view_in_headless_chromium() {
         "peek of {chosen}: {text}"
     );
     b.screenshot("peek");
+    // A later page of a peek links back to the first; the View menu leads
+    // to first pages.
+    b.open(&format!("{base}/ui/peek?f=sort&start=1"));
+    let note = b.eval("document.getElementById('peek-page').textContent");
+    assert!(
+        note.as_str().is_some_and(|t| t.starts_with("Matches 2-")),
+        "{note}"
+    );
+    let later = b.eval("document.getElementById('report').textContent");
+    b.navigate_by(&click("#peek-first"));
+    assert_eq!(b.eval("location.search"), json!("?f=sort&start=0"));
+    let first_page = b.eval("document.getElementById('report').textContent");
+    assert_ne!(first_page, later);
+    assert_eq!(b.eval("document.getElementById('peek-page')"), json!(null));
+    assert_eq!(
+        b.eval("document.getElementById('view-top').getAttribute('href')"),
+        json!("/ui/top?f=sort")
+    );
     // Source of main.burn: list's text, there being no binary.
     b.open(&format!("{base}/ui/source?f=main%5C.burn"));
     assert!(b
