@@ -80,7 +80,7 @@ pub fn fragment(
     ui: &mut dyn Ui,
     fallbacks: Fallbacks,
 ) -> Result<String, ReportError> {
-    let l = listing(rpt, ui, fallbacks)?;
+    let l = listing(rpt, ui, fallbacks, false)?;
     Ok(l.legend + &l.body)
 }
 
@@ -97,12 +97,38 @@ pub struct Listing {
     pub instructions: bool,
 }
 
-/// The listings as [`fragment`] makes them, legend and body apart.
+/// The listings as [`fragment`] makes them, legend and body apart. With
+/// `need_assembly` (a page that shows them only when some line has
+/// assembly), a listing no binary gives instructions for comes back empty,
+/// unmade.
 pub fn listing(
     rpt: &mut Report,
     ui: &mut dyn Ui,
     fallbacks: Fallbacks,
+    need_assembly: bool,
 ) -> Result<Listing, ReportError> {
+    // Disassembling first (when the listing would not fail: it is made
+    // for its error) tells whether the listing is needed at all.
+    let early = (need_assembly && !rpt.opts.drop_negative && some_function_matches(rpt))
+        .then(|| disasm::routines(rpt, ui, "weblist"));
+    if let Some(routines) = &early {
+        if routines
+            .as_ref()
+            .map_or(true, |r| r.iter().all(|r| r.rows.is_empty()))
+        {
+            if let Err(e) = routines {
+                if !matches!(e, AsmError::NoMatches(_)) {
+                    ui.warn(&format!("weblist: no assembly: {e}"));
+                }
+            }
+            return Ok(Listing {
+                legend: String::new(),
+                body: String::new(),
+                assembly: false,
+                instructions: false,
+            });
+        }
+    }
     // The source lines' values are `list`'s, computed as it does at line
     // granularity (on a copy: this report is by address, for the
     // assembly, and a line reached twice in one stack, by recursion, counts
@@ -116,7 +142,7 @@ pub fn listing(
     // Each row with its place in the disassembly, to tell blocks apart.
     let mut asm: HashMap<(String, i64), Vec<(usize, AsmRow)>> = HashMap::new();
     let mut seq = 0;
-    match disasm::routines(rpt, ui, "weblist") {
+    match early.unwrap_or_else(|| disasm::routines(rpt, ui, "weblist")) {
         Ok(routines) => {
             for r in routines {
                 // Not adjacent to the previous function's last row.
@@ -233,6 +259,19 @@ pub fn listing(
         assembly,
         instructions: !asm.is_empty(),
     })
+}
+
+/// Whether a function with samples has a name the regexp matches (what
+/// `list` needs not to fail; names are the same at every granularity).
+fn some_function_matches(rpt: &mut Report) -> bool {
+    let Some(rx) = rpt.opts.symbol.clone() else {
+        return false;
+    };
+    let g = rpt.values_graph();
+    let p = &rpt.prof;
+    g.nodes
+        .iter()
+        .any(|&n| rx.is_match(p.str(g.node(n).info.name)))
 }
 
 /// The width of a line's leading white space, tabs to multiples of 8.

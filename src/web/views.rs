@@ -135,7 +135,7 @@ pub struct NoAssembly {
 /// failed: the caller shows `list` instead, whose errors are the CLI's.
 pub fn source_body(rpt: &mut Report, ctx: &mut Ctx) -> Result<String, NoAssembly> {
     let mut ui: Vec<String> = Vec::new();
-    let l = match weblist::listing(rpt, &mut ui, Fallbacks::from_env()) {
+    let l = match weblist::listing(rpt, &mut ui, Fallbacks::from_env(), true) {
         Ok(l) if l.assembly => l,
         Ok(l) => {
             return Err(NoAssembly {
