@@ -7,7 +7,19 @@
 /// character goes through `other`, which pushes it as it is or escaped.
 pub fn escape(s: &str, quote: &str, other: impl Fn(char, &mut String)) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    // Runs of printable ASCII other than the five are copied whole (pages
+    // of reports are megabytes of them).
+    let plain =
+        |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'');
+    let mut rest = s;
+    while !rest.is_empty() {
+        let run = rest.bytes().position(|b| !plain(b)).unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else {
+            break;
+        };
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -16,6 +28,7 @@ pub fn escape(s: &str, quote: &str, other: impl Fn(char, &mut String)) -> String
             '\'' => out.push_str("&#39;"),
             c => other(c, &mut out),
         }
+        rest = chars.as_str();
     }
     out
 }

@@ -3,6 +3,7 @@
 //! below, each edge also as a share of the node's cumulative value.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::graph::Edge;
@@ -96,6 +97,7 @@ pub fn print_peek_page(
         names.add(rpt, g, nodes);
         let rank = name_ranks(&names.text, &names.shown);
         let mut edges: Vec<&Edge> = Vec::new();
+        let mut shown = HashMap::new();
         for &n in nodes {
             if end > start && out.len() - body_start > max_bytes {
                 break;
@@ -110,7 +112,14 @@ pub fn print_peek_page(
             edges.extend(g.in_edges(n));
             edges.sort_by(|a, b| edge_order(a, b, &rank));
             for e in &edges {
-                write_edge(&mut out, rpt, e, cum, &names.text[e.src as usize]);
+                write_edge(
+                    &mut out,
+                    rpt,
+                    &mut shown,
+                    e,
+                    cum,
+                    &names.text[e.src as usize],
+                );
             }
 
             flat_sum = flat_sum.wrapping_add(flat);
@@ -129,7 +138,14 @@ pub fn print_peek_page(
             edges.extend(g.out_edges(n));
             edges.sort_by(|a, b| edge_order(a, b, &rank));
             for e in &edges {
-                write_edge(&mut out, rpt, e, cum, &names.text[e.dest as usize]);
+                write_edge(
+                    &mut out,
+                    rpt,
+                    &mut shown,
+                    e,
+                    cum,
+                    &names.text[e.dest as usize],
+                );
             }
         }
         chunk = chunk.saturating_mul(2);
@@ -182,13 +198,23 @@ impl Names {
 }
 
 /// One caller or callee line. pprof shows raw edge weights here (not
-/// divided for mean reports), as a share of the node's cum.
-fn write_edge(out: &mut String, rpt: &Report, e: &Edge, cum: i64, other: &str) {
+/// divided for mean reports), as a share of the node's cum. Weights are
+/// formatted once each (`shown`): a large report repeats a few of them.
+fn write_edge(
+    out: &mut String,
+    rpt: &Report,
+    shown: &mut HashMap<i64, String>,
+    e: &Edge,
+    cum: i64,
+    other: &str,
+) {
     let inline = if e.inline { " (inline)" } else { "" };
+    let weight = shown
+        .entry(e.weight)
+        .or_insert_with(|| rpt.format_value(e.weight));
     let _ = writeln!(
         out,
-        "{:>50} {} |   {other}{inline}",
-        rpt.format_value(e.weight),
+        "{weight:>50} {} |   {other}{inline}",
         percentage(e.weight, cum)
     );
 }
