@@ -108,19 +108,14 @@ pub fn print_peek_page(
             out.push_str(SEPARATOR);
             out.push('\n');
 
-            edges.clear();
-            edges.extend(g.in_edges(n));
-            edges.sort_by(|a, b| edge_order(a, b, &rank));
-            for e in &edges {
-                write_edge(
-                    &mut out,
-                    rpt,
-                    &mut shown,
-                    e,
-                    cum,
-                    &names.text[e.src as usize],
-                );
-            }
+            let mut lines = EdgeLines {
+                rpt,
+                rank: &rank,
+                names: &names.text,
+                shown: &mut shown,
+                cum,
+            };
+            lines.write(&mut out, &mut edges, g.in_edges(n), |e| e.src);
 
             flat_sum = flat_sum.wrapping_add(flat);
             let _ = writeln!(
@@ -134,19 +129,7 @@ pub fn print_peek_page(
                 names.text[n as usize]
             );
 
-            edges.clear();
-            edges.extend(g.out_edges(n));
-            edges.sort_by(|a, b| edge_order(a, b, &rank));
-            for e in &edges {
-                write_edge(
-                    &mut out,
-                    rpt,
-                    &mut shown,
-                    e,
-                    cum,
-                    &names.text[e.dest as usize],
-                );
-            }
+            lines.write(&mut out, &mut edges, g.out_edges(n), |e| e.dest);
         }
         chunk = chunk.saturating_mul(2);
     }
@@ -197,26 +180,45 @@ impl Names {
     }
 }
 
-/// One caller or callee line. pprof shows raw edge weights here (not
-/// divided for mean reports), as a share of the node's cum. Weights are
-/// formatted once each (`shown`): a large report repeats a few of them.
-fn write_edge(
-    out: &mut String,
-    rpt: &Report,
-    shown: &mut HashMap<i64, String>,
-    e: &Edge,
+/// A node's caller or callee lines. pprof shows raw edge weights here
+/// (not divided for mean reports), as a share of the node's cum. Weights
+/// are formatted once each (`shown`): a large report repeats a few of them.
+struct EdgeLines<'a> {
+    rpt: &'a Report,
+    rank: &'a [u32],
+    names: &'a [String],
+    shown: &'a mut HashMap<i64, String>,
     cum: i64,
-    other: &str,
-) {
-    let inline = if e.inline { " (inline)" } else { "" };
-    let weight = shown
-        .entry(e.weight)
-        .or_insert_with(|| rpt.format_value(e.weight));
-    let _ = writeln!(
-        out,
-        "{weight:>50} {} |   {other}{inline}",
-        percentage(e.weight, cum)
-    );
+}
+
+impl EdgeLines<'_> {
+    /// The `list` edges in pprof's order, each with the name of its end
+    /// `other` (`edges` is scratch).
+    fn write<'g>(
+        &mut self,
+        out: &mut String,
+        edges: &mut Vec<&'g Edge>,
+        list: impl Iterator<Item = &'g Edge>,
+        other: fn(&Edge) -> u32,
+    ) {
+        edges.clear();
+        edges.extend(list);
+        edges.sort_by(|a, b| edge_order(a, b, self.rank));
+        for e in edges.iter() {
+            let inline = if e.inline { " (inline)" } else { "" };
+            let rpt = self.rpt;
+            let weight = self
+                .shown
+                .entry(e.weight)
+                .or_insert_with(|| rpt.format_value(e.weight));
+            let _ = writeln!(
+                out,
+                "{weight:>50} {} |   {}{inline}",
+                percentage(e.weight, self.cum),
+                self.names[other(e) as usize]
+            );
+        }
+    }
 }
 
 /// pprof's edge order: heavier (by absolute weight) first, then by caller
