@@ -567,13 +567,18 @@ fn render_view(state: &State, view: View, q: &Query) -> Reply {
             }
         }
     }
-    // Bodies depend on the options, not on how the URL spells them.
+    // Bodies depend on the options, not on how the URL spells them (and
+    // a Peek on its page).
+    let page = if view == View::Peek {
+        views::peek_start(q)
+    } else {
+        0
+    };
     let body_key = format!(
-        "{}|{profile_key}|{}|{:?}|{cfg:?}|{}",
+        "{}|{profile_key}|{}|{:?}|{cfg:?}|{page}",
         view.path(),
         cmd.name(),
-        cmd.arg,
-        views::peek_start(q)
+        cmd.arg
     );
     if let Some(b) = state.bodies.lock().ok().and_then(|mut c| c.get(&body_key)) {
         ctx.warnings = b.warnings.clone();
