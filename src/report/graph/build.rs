@@ -14,9 +14,14 @@ pub struct NodeTable {
     /// Location `l`'s frames are `keys[start[l]..start[l + 1]]`, innermost first.
     start: Vec<u32>,
     keys: Vec<u32>,
-    /// Per location: its node when it has one frame, else [`MULTI`]; the
-    /// values pass reads one array instead of `start` then `keys`.
+    /// Per location: its node when it has one frame, else [`MULTI_BIT`] |
+    /// the offset of its frame list in `multi` (a count, then the keys);
+    /// the values pass reads these two arrays instead of `start` then
+    /// `keys`, and can fetch both ahead.
     one: Vec<u32>,
+    multi: Vec<u32>,
+    /// The most frames a location has.
+    max_frames: usize,
     /// Nodes that are inlined into another frame somewhere (the callees
     /// of inline edges).
     pub inlined: Vec<bool>,
@@ -31,6 +36,8 @@ impl NodeTable {
             start: Vec::with_capacity(p.locations.len() + 1),
             keys: Vec::new(),
             one: Vec::new(),
+            multi: Vec::new(),
+            max_frames: 1,
             inlined: Vec::new(),
         };
         t.start.push(0);
@@ -71,17 +78,21 @@ impl NodeTable {
             }
             t.start.push(t.keys.len() as u32);
         }
-        t.one = t
-            .start
-            .windows(2)
-            .map(|w| {
-                if w[1] == w[0] + 1 {
-                    t.keys[w[0] as usize]
-                } else {
-                    MULTI
+        t.one = Vec::with_capacity(p.locations.len());
+        for w in t.start.windows(2) {
+            let frames = &t.keys[w[0] as usize..w[1] as usize];
+            t.max_frames = t.max_frames.max(frames.len());
+            let off = t.multi.len();
+            t.one.push(match frames {
+                [k] if *k < MULTI_BIT => *k,
+                _ if off < MULTI_BIT as usize - 1 => {
+                    t.multi.push(frames.len() as u32);
+                    t.multi.extend_from_slice(frames);
+                    MULTI_BIT | off as u32
                 }
-            })
-            .collect();
+                _ => FRAMES,
+            });
+        }
         t.inlined = vec![false; t.infos.len()];
         for w in t.start.windows(2) {
             // Frames are innermost first: all but the last are inlined.
@@ -104,17 +115,63 @@ impl NodeTable {
             .collect()
     }
 
+    /// The node keys of a stack's frames, innermost first, written into
+    /// `buf` (grown as needed) without stores that wait on table loads.
+    #[inline]
+    pub fn gather<'b>(&self, stack: &[u32], buf: &'b mut Vec<u32>) -> &'b [u32] {
+        let need = stack.len() * self.max_frames;
+        if buf.len() < need {
+            buf.resize(need, 0);
+        }
+        let mut n = 0;
+        for &loc in stack {
+            let v = self.one.get(loc as usize).copied().unwrap_or(FRAMES);
+            let list = if v & MULTI_BIT == 0 {
+                if let Some(slot) = buf.get_mut(n) {
+                    *slot = v;
+                }
+                n += 1;
+                continue;
+            } else if let Some(list) = multi_frames(&self.multi, v) {
+                list
+            } else {
+                self.frames(loc)
+            };
+            for &k in list {
+                if let Some(slot) = buf.get_mut(n) {
+                    *slot = k;
+                }
+                n += 1;
+            }
+        }
+        buf.get(..n).unwrap_or_default()
+    }
+
     /// Node keys (indexes into `infos`) of a location's frames, innermost first.
     pub fn frames(&self, loc: u32) -> &[u32] {
         &self.keys[self.start[loc as usize] as usize..self.start[loc as usize + 1] as usize]
     }
 }
 
-/// [`NodeTable::one`]'s mark of a location with several frames (or none).
-const MULTI: u32 = u32::MAX - 1;
+/// [`NodeTable::one`]'s mark of an entry that is an offset into `multi`.
+const MULTI_BIT: u32 = 1 << 31;
+/// [`NodeTable::one`]'s entry for a location whose frames are only in
+/// `keys` (tables too large for the offset to fit).
+const FRAMES: u32 = u32::MAX;
 
-/// A node's counters in a values-only pass over single-frame locations:
-/// one 16-byte slot per visit.
+/// The frame list a [`NodeTable::one`] entry with [`MULTI_BIT`] points at
+/// (`None` for [`FRAMES`]).
+#[inline(always)]
+fn multi_frames(multi: &[u32], v: u32) -> Option<&[u32]> {
+    if v == FRAMES {
+        return None;
+    }
+    let off = (v & !MULTI_BIT) as usize;
+    let n = *multi.get(off)? as usize;
+    multi.get(off + 1..off + 1 + n)
+}
+
+/// A node's counters in a values-only pass: one 16-byte slot per visit.
 #[derive(Clone, Copy)]
 struct Hot {
     cum: i64,
@@ -136,57 +193,29 @@ fn values_single(
     let n_keys = table.infos.len();
     let mut hot = vec![Hot { cum: 0, seen: NONE }; n_keys];
     let mut flat = vec![0i64; n_keys];
+    let mut keys: Vec<u32> = Vec::new();
     let s = &p.samples;
-    let one = &table.one;
-    // Stacks are random walks over the tables, so each visit would wait
-    // for its node's slot and its location's entry: both are fetched ahead,
-    // by position in the flat stack array.
-    const AHEAD: usize = 8;
-    let locs = &s.locs;
-    // A raw pointer: the visits below borrow `hot` mutably.
-    let hot_base = hot.as_ptr();
-    let fetch = |q: usize| {
-        if let Some(&l) = locs.get(q + 2 * AHEAD) {
-            if let Some(e) = one.get(l as usize) {
-                crate::profile::merge::prefetch(e);
-            }
-        }
-        if let Some(&l) = locs.get(q + AHEAD) {
-            if let Some(&k) = one.get(l as usize) {
-                if (k as usize) < n_keys {
-                    crate::profile::merge::prefetch_ptr(hot_base.wrapping_add(k as usize));
-                }
-            }
-        }
-    };
     for i in samples {
         let w = s.values(i)[index];
         if w == 0 {
             continue;
         }
+        // The sample's node keys first, then its counters: a store whose
+        // address waits on table loads holds up the loads after it, so
+        // gathering (loads only) and then counting (addresses at hand) is
+        // several times faster than counting frame by frame.
+        let keys = table.gather(s.stack(i), &mut keys);
+        if let Some(&leaf) = keys.first() {
+            let f = &mut flat[leaf as usize];
+            *f = f.wrapping_add(w);
+        }
         let stamp = i as u32;
-        let mut leaf = NONE;
-        let mut visit = |k: u32| {
-            if leaf == NONE {
-                leaf = k;
-            }
+        for &k in keys {
             let h = &mut hot[k as usize];
             if h.seen != stamp {
                 h.seen = stamp;
                 h.cum = h.cum.wrapping_add(w);
             }
-        };
-        let (a, b) = (s.loc_start[i] as usize, s.loc_start[i + 1] as usize);
-        for (q, &loc) in locs.iter().enumerate().take(b).skip(a) {
-            fetch(q);
-            match one[loc as usize] {
-                MULTI => table.frames(loc).iter().for_each(|&k| visit(k)),
-                k => visit(k),
-            }
-        }
-        if leaf != NONE {
-            let f = &mut flat[leaf as usize];
-            *f = f.wrapping_add(w);
         }
     }
     (hot.into_iter().map(|h| h.cum).collect(), flat)
