@@ -381,6 +381,29 @@ mod tests {
         format!("{warnings:?}\n{ui:?}\n{text}")
     }
 
+    /// The binaries `weblist` and `disasm` search, found by a scan of the
+    /// samples, are those of the values graph's matching nodes.
+    #[test]
+    fn scanned_matches_equal_the_graphs() {
+        for (name, p) in profiles() {
+            for re in ["json", "T1[0-9]\\)", "runtime", "zzz", "Method2$", "."] {
+                let rx = regex::Regex::new(re).expect("regexp");
+                let hit =
+                    |p: &Profile, i: &crate::report::graph::NodeInfo| rx.is_match(p.str(i.name));
+                let cmd = Command::new("weblist", Some(re)).expect("weblist");
+                let mut scanned =
+                    prepare_report(&p, &cmd, &Config::default(), &mut NoUi).expect("report");
+                let mut graphed = scanned.clone();
+                graphed.prime();
+                let (a, b) = (
+                    scanned.sampled_matching(&hit),
+                    graphed.sampled_matching(&hit),
+                );
+                assert_eq!(a, b, "{name} {re}");
+            }
+        }
+    }
+
     /// A filtered report prepared in one pass and derived from its
     /// unfiltered parent prints exactly what the command line prints.
     #[test]

@@ -12,7 +12,7 @@
 //! The instruction text is rprof's own (AT&T or Intel syntax by iced-x86,
 //! where Go 1.19's pprof prints Go assembler syntax).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,7 +21,6 @@ use super::graph::Node;
 use super::peek::NoMatches;
 use super::Report;
 use crate::paths::base_name;
-use crate::profile::StrId;
 use crate::symbolize::demangle::demangle;
 use crate::symbolize::disasm::{self as dis, DisasmError, FuncSym};
 use crate::symbolize::Loaded;
@@ -113,24 +112,15 @@ pub fn routines(
     let Some(rx) = rpt.opts.symbol.clone() else {
         return Err(AsmError::NoRegexp(command));
     };
-    let g = rpt.values_graph();
-    let p = &rpt.prof;
-    let nodes: Vec<&Node> = g.nodes.iter().map(|&n| g.node(n)).collect();
-
     // Only binaries with samples whose name matches are searched.
-    let mut sampled: HashSet<StrId> = HashSet::new();
-    for n in &nodes {
-        // pprof's disasm matches the printable name (address, function,
-        // file:line), its weblist the function name.
-        let hit = if command == "weblist" {
-            rx.is_match(p.str(n.info.name))
-        } else {
-            rx.is_match(&n.info.printable_name(p))
-        };
-        if n.info.objfile != 0 && hit {
-            sampled.insert(n.info.objfile);
-        }
-    }
+    // pprof's disasm matches the printable name (address, function,
+    // file:line), its weblist the function name.
+    let (_, sampled) = if command == "weblist" {
+        rpt.sampled_matching(&|p, info| rx.is_match(p.str(info.name)))
+    } else {
+        rpt.sampled_matching(&|p, info| rx.is_match(&info.printable_name(p)))
+    };
+    let p = &rpt.prof;
     let address = as_address(rx.as_str());
     // `disasm` keeps pprof's `End = Start + Size - 1` (its last byte, often
     // a `ret`, is not listed); pprof's weblist lists whole functions.
@@ -204,10 +194,14 @@ pub fn routines(
         }
     }
 
+    if found.is_empty() {
+        return Err(NoMatches(rx.as_str().to_string()).into());
+    }
     // Each symbol's samples: nodes whose file address is in it (pprof's
     // range ends a byte early). Nodes sorted by address, so each symbol
     // (there may be many: `disasm .`) finds its own by binary search.
-    let mut by_addr = nodes.clone();
+    let g = rpt.values_graph();
+    let mut by_addr: Vec<&Node> = g.nodes.iter().map(|&n| g.node(n)).collect();
     by_addr.sort_by_key(|n| n.info.address);
     let mut routines: Vec<(Routine, PathBuf, u64, FuncSym, Vec<&Node>)> = Vec::new();
     for (path, base, s) in found {

@@ -393,6 +393,84 @@ impl Report {
         }
     }
 
+    /// Among the nodes `hit` picks that [`Report::values_graph`] holds
+    /// (those with a value): whether there is one, and their binaries
+    /// (objfile ids, 0 left out). Where sample values cannot cancel out (none
+    /// negative, no overflow) a node has a value when a sample with one
+    /// holds it, so a scan that stops once every candidate binary is found
+    /// answers without the pass (`weblist` and `disasm` ask before knowing
+    /// whether any binary can be read at all).
+    pub fn sampled_matching(
+        &mut self,
+        hit: &dyn Fn(&Profile, &NodeInfo) -> bool,
+    ) -> (
+        bool,
+        std::collections::HashSet<crate::profile::model::StrId>,
+    ) {
+        let mut objfiles = std::collections::HashSet::new();
+        let mut any = false;
+        let sel = self.opts.sample;
+        let scan = !self.values_ready() && !sel.mean && self.values_cannot_cancel();
+        if !scan {
+            let g = self.values_graph();
+            for &n in &g.nodes {
+                let info = &g.node(n).info;
+                if hit(&self.prof, info) {
+                    any = true;
+                    if info.objfile != 0 {
+                        objfiles.insert(info.objfile);
+                    }
+                }
+            }
+            return (any, objfiles);
+        }
+        let table = self.node_table();
+        let p = &self.prof;
+        let picked: Vec<bool> = table.infos.iter().map(|i| hit(p, i)).collect();
+        let candidates: std::collections::HashSet<_> = table
+            .infos
+            .iter()
+            .zip(&picked)
+            .filter(|&(i, &h)| h && i.objfile != 0)
+            .map(|(i, _)| i.objfile)
+            .collect();
+        if !picked.contains(&true) {
+            return (false, objfiles);
+        }
+        let s = &p.samples;
+        let mut keys = Vec::new();
+        for i in 0..s.len() {
+            if s.values(i)[sel.index] == 0 {
+                continue;
+            }
+            for &k in table.gather(s.stack(i), &mut keys) {
+                if picked[k as usize] {
+                    any = true;
+                    let o = table.infos[k as usize].objfile;
+                    if o != 0 {
+                        objfiles.insert(o);
+                    }
+                }
+            }
+            if any && objfiles.len() == candidates.len() {
+                break;
+            }
+        }
+        (any, objfiles)
+    }
+
+    /// Whether no sum of the selected values can cancel out or wrap: all
+    /// are non-negative and their total fits.
+    fn values_cannot_cancel(&self) -> bool {
+        let s = &self.prof.samples;
+        let index = self.opts.sample.index;
+        let mut total = 0i64;
+        (0..s.len()).all(|i| {
+            let v = s.values(i)[index];
+            v >= 0 && total.checked_add(v).map(|t| total = t).is_some()
+        })
+    }
+
     /// Builds the graph and trims it by nodefraction, nodecount and
     /// edgefraction, as pprof's text and graph reports do.
     pub fn trimmed_graph(&mut self) -> Trimmed {

@@ -267,11 +267,8 @@ fn some_function_matches(rpt: &mut Report) -> bool {
     let Some(rx) = rpt.opts.symbol.clone() else {
         return false;
     };
-    let g = rpt.values_graph();
-    let p = &rpt.prof;
-    g.nodes
-        .iter()
-        .any(|&n| rx.is_match(p.str(g.node(n).info.name)))
+    rpt.sampled_matching(&|p, info| rx.is_match(p.str(info.name)))
+        .0
 }
 
 /// The width of a line's leading white space, tabs to multiples of 8.
