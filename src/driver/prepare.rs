@@ -9,7 +9,7 @@ use super::filters::{aggregate, apply_focus, compile, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
 use crate::profile::model::SampleData;
-use crate::profile::Profile;
+use crate::profile::{Profile, Samples};
 use crate::report::{self, graph::ValueSel, Derivation, Format, Report};
 use crate::ui::{NoUi, Ui};
 
@@ -102,13 +102,46 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
     let focus = compile("focus", &cfg.focus)?;
     let ignore = compile("ignore", &cfg.ignore)?;
     let hide = compile("hide", &cfg.hide)?;
+    let key = LastFilterKey {
+        filters: [cfg.focus.clone(), cfg.ignore.clone(), cfg.hide.clone()],
+        tables: [p.locations.len(), p.functions.len(), p.strings.len()],
+    };
+    let reused = LAST_FILTER.with_borrow(|last| {
+        let last = last
+            .as_ref()
+            .filter(|l| l.key == key && l.input.same(&p.samples))?;
+        for (matched, what) in last.matched.iter().zip(["Focus", "Ignore", "Hide"]) {
+            warn_no_match(*matched, what, ui);
+        }
+        for (i, lines) in &last.hidden_lines {
+            if let Some(loc) = p.locations.get_mut(*i) {
+                loc.lines = lines.clone();
+            }
+        }
+        p.samples = last.output.clone();
+        Some(last.derivation.clone())
+    });
+    if let Some(d) = reused {
+        return Ok(d);
+    }
     let n_locs = p.locations.len();
     let v = p.location_verdicts(focus.as_ref(), ignore.as_ref(), hide.as_ref());
     let (fm, im, hm) = (v.focus_matched, v.ignore_matched, v.hide_matched);
     let (verdict, hidden, changed) = (v.verdict, v.hidden, v.changed);
-    warn_no_match(focus.is_none() || fm, "Focus", ui);
-    warn_no_match(ignore.is_none() || im, "Ignore", ui);
-    warn_no_match(hide.is_none() || hm, "Hide", ui);
+    let matched = [
+        focus.is_none() || fm,
+        ignore.is_none() || im,
+        hide.is_none() || hm,
+    ];
+    for (matched, what) in matched.iter().zip(["Focus", "Ignore", "Hide"]) {
+        warn_no_match(*matched, what, ui);
+    }
+    let input = p.samples.clone();
+    // The locations whose lines hide changed (in place, above).
+    let hidden_lines: Vec<_> = (0..n_locs)
+        .filter(|&i| changed[i])
+        .filter_map(|i| Some((i, p.locations.get(i)?.lines.clone())))
+        .collect();
     let s = &p.samples;
     let n = s.len();
     let w = s.width;
@@ -198,7 +231,42 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
     }
     flush(&mut out, run, n);
     p.samples = out.into();
+    LAST_FILTER.set(Some(LastFilter {
+        key,
+        input,
+        matched,
+        hidden_lines,
+        output: p.samples.clone(),
+        derivation: d.clone(),
+    }));
     Ok(d)
+}
+
+/// The last [`fast_filter`]'s result, for the next preparation of the
+/// same samples with the same filters: the web UI's Source view prepares
+/// `weblist`'s report, then `list`'s; the shell's commands after a
+/// `focus` each prepare their own. Holding the input keeps its address
+/// from being reused by other samples.
+struct LastFilter {
+    key: LastFilterKey,
+    input: Samples,
+    matched: [bool; 3],
+    hidden_lines: Vec<(usize, crate::profile::model::Lines)>,
+    output: Samples,
+    derivation: Derivation,
+}
+
+#[derive(PartialEq, Eq)]
+struct LastFilterKey {
+    filters: [String; 3],
+    /// The tables the locations' verdicts come from (a profile's copies
+    /// that share samples share them, unless labels made frames).
+    tables: [usize; 3],
+}
+
+thread_local! {
+    // Per thread: a web request's preparations run on its worker thread.
+    static LAST_FILTER: std::cell::RefCell<Option<LastFilter>> = const { std::cell::RefCell::new(None) };
 }
 
 /// [`prepare_report`] on an owned copy, with the command overrides applied.
@@ -400,6 +468,49 @@ mod tests {
                     graphed.sampled_matching(&hit),
                 );
                 assert_eq!(a, b, "{name} {re}");
+            }
+        }
+    }
+
+    /// A second preparation with the same filters reuses the first's
+    /// filtered samples, and prints what the command line prints,
+    /// warnings included.
+    #[test]
+    fn reused_filters_print_as_fresh_ones() {
+        let filters: &[&[(&str, &str)]] = &[
+            &[("focus", "encoding|T1")],
+            &[("ignore", "no such function"), ("hide", "Method2")],
+        ];
+        let commands = [
+            ("weblist", Some("Less|Method1")),
+            ("list", Some("Less|Method1")),
+            ("top", None),
+        ];
+        for (name, p) in profiles() {
+            for f in filters {
+                let mut cfg = Config::default();
+                for (k, v) in *f {
+                    cfg.set(k, v).expect("filter");
+                }
+                let mut first: Option<Samples> = None;
+                for (c, arg) in commands {
+                    let cmd = Command::new(c, arg).expect("command");
+                    let mut w1: Vec<String> = Vec::new();
+                    let mut slow = prepare_report(&p, &cmd, &cfg, &mut w1).expect("report");
+                    let mut w2: Vec<String> = Vec::new();
+                    let mut fast =
+                        prepare_report_from(&p, None, &cmd, &cfg, &mut w2).expect("report");
+                    let fs = &fast.prof.samples;
+                    match &first {
+                        None => first = Some(fs.clone()),
+                        Some(s) => assert!(s.same(fs), "{name} {f:?} {c}: not reused"),
+                    }
+                    assert_eq!(
+                        out(&mut slow, &cmd, &w1),
+                        out(&mut fast, &cmd, &w2),
+                        "{name} {f:?} {c}"
+                    );
+                }
             }
         }
     }

@@ -282,6 +282,11 @@ impl Samples {
         SampleData::new(width).into()
     }
 
+    /// Whether both are the very same samples (not merely equal ones).
+    pub fn same(&self, other: &Samples) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     fn data_mut(&mut self) -> &mut SampleData {
         Arc::make_mut(&mut self.0)
     }

@@ -11,7 +11,7 @@ use super::Report;
 
 /// What a filter did to a profile's samples (see
 /// `driver::prepare::prepare_report_from`).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Derivation {
     /// Parent sample → kept sample, for samples kept unchanged; [`NONE`]
     /// for samples dropped or rewritten.

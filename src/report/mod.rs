@@ -554,10 +554,15 @@ impl Report {
     fn keys_matching(&mut self, m: &dyn Fn(&str) -> bool) -> Vec<bool> {
         let table = self.node_table();
         let p = &self.prof;
+        let mut name = String::new();
         table
             .infos
             .iter()
-            .map(|info| m(&info.printable_name(p)))
+            .map(|info| {
+                name.clear();
+                info.write_printable_name(p, &mut name);
+                m(&name)
+            })
             .collect()
     }
 

@@ -46,25 +46,43 @@ pub struct NodeInfo {
 impl NodeInfo {
     /// The name reports print: `[address] [function] [file[:line]]`.
     pub fn printable_name(&self, p: &Profile) -> String {
-        let mut parts: Vec<String> = Vec::with_capacity(3);
+        let mut out = String::new();
+        self.write_printable_name(p, &mut out);
+        out
+    }
+
+    /// [`NodeInfo::printable_name`] appended to `out` (no allocation when
+    /// it has room: matching every node of a large report reuses one).
+    pub fn write_printable_name(&self, p: &Profile, out: &mut String) {
+        use std::fmt::Write;
+        let start = out.len();
+        let sep = |out: &mut String| {
+            if out.len() > start {
+                out.push(' ');
+            }
+        };
         if self.address != 0 {
-            parts.push(format!("{:016x}", self.address));
+            let _ = write!(out, "{:016x}", self.address);
         }
         let name = p.str(self.name);
         if !name.is_empty() {
-            parts.push(name.to_string());
+            sep(out);
+            out.push_str(name);
         }
         if self.lineno != 0 {
-            parts.push(format!("{}:{}", p.str(self.file), self.lineno));
+            sep(out);
+            let _ = write!(out, "{}:{}", p.str(self.file), self.lineno);
         } else if self.file != 0 {
-            parts.push(p.str(self.file).to_string());
+            sep(out);
+            out.push_str(p.str(self.file));
         } else if !name.is_empty() {
         } else if self.objfile != 0 {
-            parts.push(format!("[{}]", base_name(p.str(self.objfile))));
+            sep(out);
+            let _ = write!(out, "[{}]", base_name(p.str(self.objfile)));
         } else {
-            parts.push("<unknown>".to_string());
+            sep(out);
+            out.push_str("<unknown>");
         }
-        parts.join(" ")
     }
 
     /// Go's `fmt.Sprint` of pprof's NodeInfo: the last tie-breaker of sorts.
