@@ -72,29 +72,38 @@ pub fn prepare_report_from(
     if !simple {
         return prepare_report(p, cmd, cfg, ui);
     }
-    let mut filter = Filter::Fast(None);
+    // The parent must hold these very samples, unfiltered.
+    let parent = parent.filter(|r| r.prof.samples.same(&p.samples));
+    let mut filter = Filter::Fast { parent, done: None };
     let mut rpt = prepare_with(p.clone(), cmd, &c, ui, &mut filter)?;
-    if let (Filter::Fast(Some(d)), Some(parent)) = (filter, parent) {
-        // The parent must hold these very samples, unfiltered.
-        if std::ptr::eq(&*parent.prof.samples, &*p.samples) {
-            rpt.derive(parent, d);
-        }
+    if let (Filter::Fast { done: Some(d), .. }, Some(parent)) = (filter, parent) {
+        rpt.derive(parent, d);
     }
     Ok(rpt)
 }
 
 /// How [`prepare_with`] filters samples: as the command line does, or
 /// (focus, ignore and hide only) in one pass recording what it did.
-enum Filter {
+enum Filter<'a> {
     Full,
-    Fast(Option<Derivation>),
+    Fast {
+        /// The unfiltered report the filtered one will derive from: its
+        /// sums over the dropped samples are made while they are copied.
+        parent: Option<&'a Report>,
+        done: Option<Derivation>,
+    },
 }
 
 /// `apply_focus` for focus, ignore and hide alone (the web UI's Refine
 /// menu), with the same results and warnings as
 /// `Profile::filter_samples_by_name`, but copying kept samples by runs,
 /// and returning which samples were dropped or rewritten.
-fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivation, Error> {
+fn fast_filter(
+    p: &mut Profile,
+    cfg: &Config,
+    ui: &mut dyn Ui,
+    parent: Option<&Report>,
+) -> Result<Derivation, Error> {
     use crate::profile::filter::{FOCUSED, IGNORED};
     const NONE: u32 = u32::MAX;
     // A mark bit of its own beside the verdict's (1 and 2).
@@ -150,6 +159,7 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
         images: Vec::new(),
         redo: Vec::new(),
         changed,
+        dropped_sums: None,
     };
     let mut out = SampleData::new(w);
     out.values.reserve(s.values.len());
@@ -204,32 +214,50 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
     } else {
         classify(0, &mut status);
     }
-    let mut next = 0u32;
-    let mut scratch: Vec<u32> = Vec::new();
-    for (i, &m) in status.iter().enumerate() {
-        if m & FOCUSED == 0 || m & IGNORED != 0 {
+    // The parent's sums over the samples dropped or rewritten (those its
+    // values lose) are made while the kept ones are copied, when fewer
+    // than those (else the filtered report makes its own pass).
+    let redo: Vec<u32> = match parent {
+        Some(_) => (0..n as u32)
+            .filter(|&i| {
+                let m = status[i as usize];
+                m & FOCUSED == 0 || m & IGNORED != 0 || m & CHANGED != 0
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let sums = std::thread::scope(|scope| {
+        let sums = parent
+            .filter(|_| redo.len() < n - redo.len())
+            .map(|r| scope.spawn(|| r.sums_of(&redo)));
+        let mut next = 0u32;
+        let mut scratch: Vec<u32> = Vec::new();
+        for (i, &m) in status.iter().enumerate() {
+            if m & FOCUSED == 0 || m & IGNORED != 0 {
+                flush(&mut out, run, i);
+                run = i + 1;
+                d.redo.push(i as u32);
+                continue;
+            }
+            if m & CHANGED == 0 {
+                d.p2c[i] = next;
+                next += 1;
+                continue;
+            }
             flush(&mut out, run, i);
             run = i + 1;
             d.redo.push(i as u32);
-            continue;
+            scratch.clear();
+            scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
+            if !scratch.is_empty() {
+                d.images.push(next);
+                next += 1;
+                out.push(s.values(i), &scratch, s.labels(i));
+            }
         }
-        if m & CHANGED == 0 {
-            d.p2c[i] = next;
-            next += 1;
-            continue;
-        }
-        flush(&mut out, run, i);
-        run = i + 1;
-        d.redo.push(i as u32);
-        scratch.clear();
-        scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
-        if !scratch.is_empty() {
-            d.images.push(next);
-            next += 1;
-            out.push(s.values(i), &scratch, s.labels(i));
-        }
-    }
-    flush(&mut out, run, n);
+        flush(&mut out, run, n);
+        sums.and_then(|h| h.join().ok()).flatten()
+    });
     p.samples = out.into();
     LAST_FILTER.set(Some(LastFilter {
         key,
@@ -239,6 +267,7 @@ fn fast_filter(p: &mut Profile, cfg: &Config, ui: &mut dyn Ui) -> Result<Derivat
         output: p.samples.clone(),
         derivation: d.clone(),
     }));
+    d.dropped_sums = sums;
     Ok(d)
 }
 
@@ -275,7 +304,7 @@ fn prepare_with(
     cmd: &Command,
     cfg: &Config,
     ui: &mut dyn Ui,
-    filter: &mut Filter,
+    filter: &mut Filter<'_>,
 ) -> Result<Report, Error> {
     if matches!(cmd.spec.format, Format::Raw | Format::Proto) {
         // These show the tables: numbered as pprof's merge numbers them.
@@ -285,8 +314,8 @@ fn prepare_with(
     let mut apply = |p: &mut Profile, ui: &mut dyn Ui| -> Result<(), Error> {
         match filter {
             Filter::Full => apply_focus(p, &units, cfg, ui),
-            Filter::Fast(d) => {
-                *d = Some(fast_filter(p, cfg, ui)?);
+            Filter::Fast { parent, done } => {
+                *done = Some(fast_filter(p, cfg, ui, *parent)?);
                 Ok(())
             }
         }
@@ -676,7 +705,7 @@ mod tests {
                 let (mut a, mut b) = (p.clone(), p.clone());
                 let (mut wa, mut wb): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
                 apply_focus(&mut a, &p.num_label_units(), &cfg, &mut wa).expect("filter");
-                let d = fast_filter(&mut b, &cfg, &mut wb).expect("filter");
+                let d = fast_filter(&mut b, &cfg, &mut wb, None).expect("filter");
                 let what = format!("{name} {k}={v}");
                 assert_eq!(wa, wb, "{what}");
                 let (sa, sb) = (&a.samples, &b.samples);

@@ -22,6 +22,13 @@ pub struct Strings {
     index: hashbrown::HashTable<StrId>,
 }
 
+impl PartialEq for Strings {
+    /// The same strings under the same ids (the index follows from them).
+    fn eq(&self, other: &Strings) -> bool {
+        self.ends == other.ends && self.text == other.text
+    }
+}
+
 impl std::fmt::Debug for Strings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -125,7 +132,7 @@ pub struct ValueType {
     pub unit: StrId,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Mapping {
     pub id: u64,
     pub start: u64,
@@ -139,7 +146,7 @@ pub struct Mapping {
     pub has_inline_frames: bool,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Function {
     pub id: u64,
     pub name: StrId,
@@ -157,7 +164,7 @@ pub struct Line {
     pub column: i64,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Location {
     pub id: u64,
     /// Index into [`Profile::mappings`].

@@ -22,13 +22,31 @@ pub struct Derivation {
     pub redo: Vec<u32>,
     /// Locations whose frames the filter changed.
     pub changed: Vec<bool>,
+    /// The parent's node sums over `redo`, when the filter had them made
+    /// while it copied the kept samples ([`Report::sums_of`]).
+    pub dropped_sums: Option<DroppedSums>,
+}
+
+/// Node sums (`[cum, cum_div, flat, flat_div]` per key) of some samples,
+/// with the table and selection they were counted with.
+#[derive(Clone)]
+pub struct DroppedSums {
+    table: Arc<graph::NodeTable>,
+    sel: graph::ValueSel,
+    sums: Vec<[i64; 4]>,
+}
+
+impl std::fmt::Debug for DroppedSums {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DroppedSums({} keys)", self.sums.len())
+    }
 }
 
 impl Report {
     /// Takes this (filtered) report's node values and sample index from
     /// `parent`'s when they are at hand and `parent` holds the samples
     /// `d` describes; otherwise leaves them to be computed.
-    pub fn derive(&mut self, parent: &Report, d: Derivation) {
+    pub fn derive(&mut self, parent: &Report, mut d: Derivation) {
         let n_locs = self.prof.locations.len();
         if parent.prof.locations.len() != n_locs
             || d.changed.len() != n_locs
@@ -36,7 +54,7 @@ impl Report {
         {
             return;
         }
-        self.derive_values(parent, &d);
+        self.derive_values(parent, &mut d);
         if let Some(post) = graph::Postings::derived(
             parent.postings.clone(),
             d.p2c,
@@ -67,7 +85,20 @@ impl Report {
         )
     }
 
-    fn derive_values(&mut self, parent: &Report, d: &Derivation) {
+    /// This report's node sums over `samples` (indexes into its samples),
+    /// counted as its values graph counts them; None before that graph.
+    pub fn sums_of(&self, samples: &[u32]) -> Option<DroppedSums> {
+        let (Some((sel, _)), Some(table)) = (&self.values, &self.table) else {
+            return None;
+        };
+        Some(DroppedSums {
+            table: table.clone(),
+            sel: *sel,
+            sums: graph::sample_sums(&self.prof, table, *sel, samples),
+        })
+    }
+
+    fn derive_values(&mut self, parent: &Report, d: &mut Derivation) {
         let sel = self.opts.sample;
         let (Some((psel, pvals)), Some(ptable)) = (&parent.values, &parent.table) else {
             return;
@@ -81,7 +112,7 @@ impl Report {
         if d.redo.len() + d.images.len() >= kept {
             return;
         }
-        let table = self.node_table();
+        let table = self.node_table_from(parent);
         // Parent node → node, through the locations the filter left alone
         // (their frames must be the same nodes).
         let mut key_map = vec![NONE; ptable.infos.len()];
@@ -107,7 +138,14 @@ impl Report {
         if pvals.arena.len() != ptable.infos.len() {
             return;
         }
-        let neg = graph::sample_sums(&parent.prof, ptable, sel, &d.redo);
+        let early = d
+            .dropped_sums
+            .take()
+            .filter(|e| e.sel == sel && Arc::ptr_eq(&e.table, ptable));
+        let neg = match early {
+            Some(e) => e.sums,
+            None => graph::sample_sums(&parent.prof, ptable, sel, &d.redo),
+        };
         let mut sums = graph::sample_sums(&self.prof, &table, sel, &d.images);
         for (k, n) in pvals.arena.iter().enumerate() {
             let v = [

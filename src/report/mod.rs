@@ -96,6 +96,8 @@ pub struct Report {
     pub total: i64,
     /// Node identities, built once (clones of a report share them).
     table: Option<Arc<NodeTable>>,
+    /// Whether the functions' source paths were trimmed and cleaned.
+    cleaned: bool,
     /// Node values without edges for a sample selection: the first pass of
     /// every trimmed graph, shared by the shell's successive reports.
     values: Option<(ValueSel, Arc<Graph>)>,
@@ -235,6 +237,7 @@ impl Report {
             opts,
             total,
             table: None,
+            cleaned: false,
             values: None,
             base: None,
             postings: Arc::default(),
@@ -259,10 +262,47 @@ impl Report {
         if let Some(t) = &self.table {
             return t.clone();
         }
-        let obj_names = matches!(
+        self.clean_filenames();
+        let t = Arc::new(NodeTable::new(&self.prof, self.obj_names()));
+        self.table = Some(t.clone());
+        t
+    }
+
+    /// [`Report::node_table`], taken from `parent` when this report's
+    /// tables came out the same as its (a filter that hid no frame):
+    /// building it again visits every location.
+    pub fn node_table_from(&mut self, parent: &Report) -> Arc<NodeTable> {
+        if let (None, Some(pt)) = (&self.table, &parent.table) {
+            self.clean_filenames();
+            let (a, b) = (&self.prof, &parent.prof);
+            if parent.cleaned
+                && self.obj_names() == parent.obj_names()
+                && a.locations == b.locations
+                && a.functions == b.functions
+                && a.mappings == b.mappings
+                && a.strings == b.strings
+            {
+                self.table = Some(pt.clone());
+            }
+        }
+        self.node_table()
+    }
+
+    /// Whether nodes keep their binary's name (address-level reports).
+    fn obj_names(&self) -> bool {
+        matches!(
             self.opts.format,
             Format::Raw | Format::List | Format::Callgrind | Format::Disasm | Format::WebList
-        );
+        )
+    }
+
+    /// Trims and cleans the functions' source paths, once, as pprof does
+    /// before building graphs.
+    fn clean_filenames(&mut self) {
+        if self.cleaned {
+            return;
+        }
+        self.cleaned = true;
         let p = &mut self.prof;
         let mut cache: HashMap<u32, u32> = HashMap::new();
         for i in 0..p.functions.len() {
@@ -282,9 +322,6 @@ impl Report {
             };
             p.functions[i].filename = id;
         }
-        let t = Arc::new(NodeTable::new(p, obj_names));
-        self.table = Some(t.clone());
-        t
     }
 
     /// Computes what later renders of this report (and of its clones) can
