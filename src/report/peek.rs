@@ -78,11 +78,14 @@ pub fn print_peek_page(
     let mut names = Names::new(t.graph.arena.len());
     let body_start = out.len();
     let mut end = start;
-    // Chunks of nodes double until the page is full.
+    // Chunks of nodes: 32, then as many as the page should still hold at
+    // the size per node so far, and a quarter more (each chunk is a pass
+    // over the samples that hold its nodes; nodes past the page's end
+    // only cost their edges).
     let mut chunk = if max_bytes == usize::MAX {
         usize::MAX
     } else {
-        8
+        32
     };
     while end < matching.len() && (end == start || out.len() - body_start <= max_bytes) {
         let nodes = &matching[end..end.saturating_add(chunk).min(matching.len())];
@@ -131,7 +134,12 @@ pub fn print_peek_page(
 
             lines.write(&mut out, &mut edges, g.out_edges(n), |e| e.dest);
         }
-        chunk = chunk.saturating_mul(2);
+        if chunk != usize::MAX {
+            let used = out.len() - body_start;
+            let per_node = used / (end - start).max(1) + 1;
+            let left = max_bytes.saturating_sub(used) / per_node;
+            chunk = (left + left / 4).max(8);
+        }
     }
     if !matching.is_empty() {
         out.push_str(SEPARATOR);
