@@ -117,6 +117,7 @@ pub fn print_peek_page(
                 names: &names.text,
                 shown: &mut shown,
                 cum,
+                pcts: HashMap::new(),
             };
             lines.write(&mut out, &mut edges, g.in_edges(n), |e| e.src);
 
@@ -195,8 +196,11 @@ struct EdgeLines<'a> {
     rpt: &'a Report,
     rank: &'a [u32],
     names: &'a [String],
+    /// Padded weights, for every node of the page.
     shown: &'a mut HashMap<i64, String>,
     cum: i64,
+    /// Percentages of `cum`, for this node's lines.
+    pcts: HashMap<i64, String>,
 }
 
 impl EdgeLines<'_> {
@@ -212,19 +216,30 @@ impl EdgeLines<'_> {
         edges.clear();
         edges.extend(list);
         edges.sort_by(|a, b| edge_order(a, b, self.rank));
+        let (rpt, cum) = (self.rpt, self.cum);
         for e in edges.iter() {
-            let inline = if e.inline { " (inline)" } else { "" };
-            let rpt = self.rpt;
+            // Weights repeat: each padded weight and percentage is made once.
             let weight = self
                 .shown
                 .entry(e.weight)
-                .or_insert_with(|| rpt.format_value(e.weight));
-            let _ = writeln!(
-                out,
-                "{weight:>50} {} |   {}{inline}",
-                percentage(e.weight, self.cum),
-                self.names[other(e) as usize]
-            );
+                .or_insert_with(|| format!("{:>50}", rpt.format_value(e.weight)));
+            let pct = self
+                .pcts
+                .entry(e.weight)
+                .or_insert_with(|| percentage(e.weight, cum));
+            for part in [
+                weight.as_str(),
+                " ",
+                pct,
+                " |   ",
+                &self.names[other(e) as usize],
+            ] {
+                out.push_str(part);
+            }
+            if e.inline {
+                out.push_str(" (inline)");
+            }
+            out.push('\n');
         }
     }
 }
