@@ -148,6 +148,13 @@ impl Browser {
     }
 
     fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// [`Browser::call`], with chromium's error as Err (an evaluation during
+    /// a navigation finds no page to run in).
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next += 1;
         let id = self.next;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -166,9 +173,9 @@ impl Browser {
                 .unwrap_or_else(|_| panic!("chromium did not answer {method}"));
             if v["id"].as_u64() == Some(id) {
                 if let Some(e) = v.get("error") {
-                    panic!("{method}: {e}");
+                    return Err(e.clone());
                 }
-                return v["result"].clone();
+                return Ok(v["result"].clone());
             }
         }
     }
@@ -188,11 +195,12 @@ impl Browser {
     fn wait_for(&mut self, what: &str, expr: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            let r = self.call(
+            // Until the page has loaded, there may be nothing to evaluate in.
+            let r = self.try_call(
                 "Runtime.evaluate",
                 json!({"expression": expr, "returnByValue": true}),
             );
-            if r["result"]["value"] == json!(true) {
+            if r.is_ok_and(|r| r["result"]["value"] == json!(true)) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

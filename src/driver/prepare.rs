@@ -161,36 +161,6 @@ fn fast_filter(
         changed,
         dropped_sums: None,
     };
-    let mut out = SampleData::new(w);
-    out.values.reserve(s.values.len());
-    out.locs.reserve(s.locs.len());
-    out.labels.reserve(s.labels.len());
-    out.loc_start.reserve(n);
-    out.label_start.reserve(n);
-    // Samples kept as they are are copied by runs of consecutive ones.
-    let mut run = 0usize;
-    let flush = |out: &mut SampleData, from: usize, to: usize| {
-        if from == to {
-            return;
-        }
-        let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
-        let (b0, b1) = (s.label_start[from] as usize, s.label_start[to] as usize);
-        out.values.extend_from_slice(&s.values[from * w..to * w]);
-        let (lbase, bbase) = (out.locs.len() as u32, out.labels.len() as u32);
-        out.locs.extend_from_slice(&s.locs[l0..l1]);
-        out.labels.extend_from_slice(&s.labels[b0..b1]);
-        let (dl, db) = (lbase.wrapping_sub(l0 as u32), bbase.wrapping_sub(b0 as u32));
-        out.loc_start.extend(
-            s.loc_start[from + 1..=to]
-                .iter()
-                .map(|&x| x.wrapping_add(dl)),
-        );
-        out.label_start.extend(
-            s.label_start[from + 1..=to]
-                .iter()
-                .map(|&x| x.wrapping_add(db)),
-        );
-    };
     // Per sample: the union of its locations' marks, on two threads for
     // large profiles (the only pass over every frame).
     let marks: Vec<u8> = (0..n_locs)
@@ -226,36 +196,41 @@ fn fast_filter(
             .collect(),
         None => Vec::new(),
     };
+    let mut out = SampleData::new(w);
     let sums = std::thread::scope(|scope| {
         let sums = parent
             .filter(|_| redo.len() < n - redo.len())
             .map(|r| scope.spawn(|| r.sums_of(&redo)));
-        let mut next = 0u32;
-        let mut scratch: Vec<u32> = Vec::new();
-        for (i, &m) in status.iter().enumerate() {
+        // Rewriting goes sample by sample: on two threads when most
+        // samples are rewritten (copying runs is bound by memory, and the
+        // halves are joined by one more copy).
+        let rewritten = status.iter().filter(|&&m| m & CHANGED != 0).count();
+        let fate = |m: u8| {
             if m & FOCUSED == 0 || m & IGNORED != 0 {
-                flush(&mut out, run, i);
-                run = i + 1;
-                d.redo.push(i as u32);
-                continue;
+                Fate::Drop
+            } else if m & CHANGED == 0 {
+                Fate::Keep
+            } else {
+                Fate::Rewrite
             }
-            if m & CHANGED == 0 {
-                d.p2c[i] = next;
-                next += 1;
-                continue;
-            }
-            flush(&mut out, run, i);
-            run = i + 1;
-            d.redo.push(i as u32);
-            scratch.clear();
-            scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
-            if !scratch.is_empty() {
-                d.images.push(next);
-                next += 1;
-                out.push(s.values(i), &scratch, s.labels(i));
-            }
+        };
+        let parts: Vec<Copied> = if n >= 100_000 && rewritten * 4 >= n {
+            let (st, hd) = (&status, &hidden);
+            std::thread::scope(|scope| {
+                let h = scope.spawn(move || copy_samples(s, st, hd, fate, n / 2..n));
+                let a = copy_samples(s, st, hd, fate, 0..n / 2);
+                // A panicking half is a bug: redo it here.
+                let b = h
+                    .join()
+                    .unwrap_or_else(|_| copy_samples(s, st, hd, fate, n / 2..n));
+                vec![a, b]
+            })
+        } else {
+            vec![copy_samples(s, &status, &hidden, fate, 0..n)]
+        };
+        for part in parts {
+            part.append_to(&mut out, &mut d);
         }
-        flush(&mut out, run, n);
         sums.and_then(|h| h.join().ok()).flatten()
     });
     p.samples = out.into();
@@ -269,6 +244,134 @@ fn fast_filter(
     }));
     d.dropped_sums = sums;
     Ok(d)
+}
+
+/// What [`fast_filter`] does to a sample.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Drop,
+    Keep,
+    /// Kept without its hidden locations (dropped when none is left).
+    Rewrite,
+}
+
+/// Samples `range` as [`fast_filter`] copies them, numbered from 0.
+struct Copied {
+    /// The range's first input sample.
+    from: usize,
+    out: SampleData,
+    /// Per input sample of the range: its number when kept unchanged.
+    p2c: Vec<u32>,
+    images: Vec<u32>,
+    /// Input samples dropped or rewritten (indexes into the whole input).
+    redo: Vec<u32>,
+}
+
+fn copy_samples(
+    s: &SampleData,
+    status: &[u8],
+    hidden: &[bool],
+    fate: impl Fn(u8) -> Fate,
+    range: std::ops::Range<usize>,
+) -> Copied {
+    const NONE: u32 = u32::MAX;
+    let w = s.width;
+    let (from, to) = (range.start, range.end);
+    let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
+    let mut c = Copied {
+        from,
+        out: SampleData::new(w),
+        p2c: vec![NONE; to - from],
+        images: Vec::new(),
+        redo: Vec::new(),
+    };
+    let out = &mut c.out;
+    out.values.reserve((to - from) * w);
+    out.locs.reserve(l1 - l0);
+    out.loc_start.reserve(to - from);
+    out.label_start.reserve(to - from);
+    // Samples kept as they are are copied by runs of consecutive ones.
+    let flush = |out: &mut SampleData, from: usize, to: usize| {
+        if from == to {
+            return;
+        }
+        let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
+        let (b0, b1) = (s.label_start[from] as usize, s.label_start[to] as usize);
+        out.values.extend_from_slice(&s.values[from * w..to * w]);
+        let (lbase, bbase) = (out.locs.len() as u32, out.labels.len() as u32);
+        out.locs.extend_from_slice(&s.locs[l0..l1]);
+        out.labels.extend_from_slice(&s.labels[b0..b1]);
+        let (dl, db) = (lbase.wrapping_sub(l0 as u32), bbase.wrapping_sub(b0 as u32));
+        out.loc_start.extend(
+            s.loc_start[from + 1..=to]
+                .iter()
+                .map(|&x| x.wrapping_add(dl)),
+        );
+        out.label_start.extend(
+            s.label_start[from + 1..=to]
+                .iter()
+                .map(|&x| x.wrapping_add(db)),
+        );
+    };
+    let mut run = from;
+    let mut next = 0u32;
+    let mut scratch: Vec<u32> = Vec::new();
+    for i in range {
+        match fate(status[i]) {
+            Fate::Keep => {
+                c.p2c[i - from] = next;
+                next += 1;
+                continue;
+            }
+            Fate::Drop => {
+                flush(out, run, i);
+                run = i + 1;
+                c.redo.push(i as u32);
+            }
+            Fate::Rewrite => {
+                flush(out, run, i);
+                run = i + 1;
+                c.redo.push(i as u32);
+                scratch.clear();
+                scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
+                if !scratch.is_empty() {
+                    c.images.push(next);
+                    next += 1;
+                    out.push(s.values(i), &scratch, s.labels(i));
+                }
+            }
+        }
+    }
+    flush(out, run, to);
+    c
+}
+
+impl Copied {
+    /// Appends this part to the samples and derivation made so far.
+    fn append_to(self, out: &mut SampleData, d: &mut Derivation) {
+        const NONE: u32 = u32::MAX;
+        let count = out.len() as u32;
+        if count == 0 && out.locs.is_empty() && out.labels.is_empty() {
+            *out = self.out;
+        } else {
+            let (lb, bb) = (out.locs.len() as u32, out.labels.len() as u32);
+            out.values.extend_from_slice(&self.out.values);
+            out.locs.extend_from_slice(&self.out.locs);
+            out.labels.extend_from_slice(&self.out.labels);
+            let ends = self.out.loc_start.iter().skip(1);
+            out.loc_start.extend(ends.map(|&x| x.wrapping_add(lb)));
+            let ends = self.out.label_start.iter().skip(1);
+            out.label_start.extend(ends.map(|&x| x.wrapping_add(bb)));
+        }
+        let slots = d.p2c.get_mut(self.from..).unwrap_or_default();
+        for (slot, &x) in slots.iter_mut().zip(&self.p2c) {
+            if x != NONE {
+                *slot = x + count;
+            }
+        }
+        d.images.extend(self.images.iter().map(|&x| x + count));
+        d.redo.extend(self.redo);
+    }
 }
 
 /// The last [`fast_filter`]'s result, for the next preparation of the
@@ -692,7 +795,10 @@ mod tests {
     /// The one-pass filter leaves the profile as `apply_focus` does.
     #[test]
     fn fast_filter_equals_apply_focus() {
-        for (name, p) in profiles() {
+        // Over 100k samples, mostly rewritten by hide: copied in two halves.
+        let big = synthetic::gzipped(&synthetic::random_stacks_profile(120_000, 600, 9));
+        let big = crate::profile::parse(&big).expect("synthetic profile");
+        for (name, p) in profiles().into_iter().chain([("random 120k", big)]) {
             for (k, v) in [
                 ("ignore", "json|T1"),
                 ("hide", "json|sort|Method2"),
@@ -728,6 +834,8 @@ mod tests {
                     b.samples.len(),
                     "{what}"
                 );
+                assert!(d.images.windows(2).all(|w| w[0] < w[1]), "{what}");
+                assert!(d.redo.windows(2).all(|w| w[0] < w[1]), "{what}");
             }
         }
     }
