@@ -187,15 +187,18 @@ fn fast_filter(
     // The parent's sums over the samples dropped or rewritten (those its
     // values lose) are made while the kept ones are copied, when fewer
     // than those (else the filtered report makes its own pass).
-    let redo: Vec<u32> = match parent {
-        Some(_) => (0..n as u32)
-            .filter(|&i| {
-                let m = status[i as usize];
-                m & FOCUSED == 0 || m & IGNORED != 0 || m & CHANGED != 0
-            })
-            .collect(),
-        None => Vec::new(),
+    let fate = |m: u8| {
+        if m & FOCUSED == 0 || m & IGNORED != 0 {
+            Fate::Drop
+        } else if m & CHANGED == 0 {
+            Fate::Keep
+        } else {
+            Fate::Rewrite
+        }
     };
+    let redo: Vec<u32> = (0..n as u32)
+        .filter(|&i| fate(status[i as usize]) != Fate::Keep)
+        .collect();
     let mut out = SampleData::new(w);
     let sums = std::thread::scope(|scope| {
         let sums = parent
@@ -204,16 +207,7 @@ fn fast_filter(
         // Rewriting goes sample by sample: on two threads when most
         // samples are rewritten (copying runs is bound by memory, and the
         // halves are joined by one more copy).
-        let rewritten = status.iter().filter(|&&m| m & CHANGED != 0).count();
-        let fate = |m: u8| {
-            if m & FOCUSED == 0 || m & IGNORED != 0 {
-                Fate::Drop
-            } else if m & CHANGED == 0 {
-                Fate::Keep
-            } else {
-                Fate::Rewrite
-            }
-        };
+        let rewritten = status.iter().filter(|&&m| fate(m) == Fate::Rewrite).count();
         let parts: Vec<Copied> = if n >= 100_000 && rewritten * 4 >= n {
             let (st, hd) = (&status, &hidden);
             std::thread::scope(|scope| {
@@ -233,6 +227,7 @@ fn fast_filter(
         }
         sums.and_then(|h| h.join().ok()).flatten()
     });
+    d.redo = redo;
     p.samples = out.into();
     LAST_FILTER.set(Some(LastFilter {
         key,
@@ -263,8 +258,6 @@ struct Copied {
     /// Per input sample of the range: its number when kept unchanged.
     p2c: Vec<u32>,
     images: Vec<u32>,
-    /// Input samples dropped or rewritten (indexes into the whole input).
-    redo: Vec<u32>,
 }
 
 fn copy_samples(
@@ -283,7 +276,6 @@ fn copy_samples(
         out: SampleData::new(w),
         p2c: vec![NONE; to - from],
         images: Vec::new(),
-        redo: Vec::new(),
     };
     let out = &mut c.out;
     out.values.reserve((to - from) * w);
@@ -326,12 +318,10 @@ fn copy_samples(
             Fate::Drop => {
                 flush(out, run, i);
                 run = i + 1;
-                c.redo.push(i as u32);
             }
             Fate::Rewrite => {
                 flush(out, run, i);
                 run = i + 1;
-                c.redo.push(i as u32);
                 scratch.clear();
                 scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
                 if !scratch.is_empty() {
@@ -370,7 +360,6 @@ impl Copied {
             }
         }
         d.images.extend(self.images.iter().map(|&x| x + count));
-        d.redo.extend(self.redo);
     }
 }
 
