@@ -127,6 +127,9 @@ fn read_location(buf: &mut &[u8], wt: WireType, raw: &mut Raw) -> Result<(), Dec
         return Err(DecodeError::Wire("unexpected wire type".into()));
     }
     let msg = take_bytes(buf)?;
+    if read_location_plain(msg, raw) {
+        return Ok(());
+    }
     let mut loc = RawLocation {
         id: 0,
         mapping_id: 0,
@@ -177,12 +180,149 @@ fn read_location(buf: &mut &[u8], wt: WireType, raw: &mut Raw) -> Result<(), Dec
     Ok(())
 }
 
+/// A varint that ends within `buf` in at most 9 bytes, else None (the
+/// general path then decides).
+#[inline(always)]
+fn plain_varint(buf: &mut &[u8]) -> Option<u64> {
+    let b = *buf;
+    if let [b0, ref rest @ ..] = *b {
+        if b0 < 0x80 {
+            *buf = rest;
+            return Some(u64::from(b0));
+        }
+    }
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(9) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            *buf = &b[i + 1..];
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The fields of a message as every producer writes them: one-byte keys of
+/// known tags, each with its expected wire type; `field` stores a varint
+/// (or reads a length-delimited value) and says whether the tag is known.
+/// Anything else gives false, and the general walk reads the message
+/// again, with its errors.
+#[inline(always)]
+fn plain_fields(mut msg: &[u8], mut field: impl FnMut(u8, &mut &[u8]) -> bool) -> bool {
+    while let [k, ref rest @ ..] = *msg {
+        msg = rest;
+        if !field(k, &mut msg) {
+            return false;
+        }
+    }
+    true
+}
+
+/// [`read_location`] for the usual encoding (a one-byte key per field,
+/// varints of up to 9 bytes, lines with function and line numbers); false
+/// (nothing added) for anything else.
+#[inline]
+fn read_location_plain(msg: &[u8], raw: &mut Raw) -> bool {
+    let mut loc = RawLocation {
+        id: 0,
+        mapping_id: 0,
+        address: 0,
+        lines_end: 0,
+        is_folded: false,
+    };
+    let before = raw.lines.len();
+    let lines = &mut raw.lines;
+    let ok = plain_fields(msg, |k, buf| {
+        let v = match k {
+            0x08 | 0x10 | 0x18 | 0x28 => plain_varint(buf),
+            0x22 => {
+                let Some(len) = plain_varint(buf) else {
+                    return false;
+                };
+                let Some((mut sub, rest)) = usize::try_from(len)
+                    .ok()
+                    .filter(|&n| n <= buf.len())
+                    .map(|n| buf.split_at(n))
+                else {
+                    return false;
+                };
+                *buf = rest;
+                let mut line = RawLine {
+                    function_id: 0,
+                    line: 0,
+                    column: 0,
+                };
+                while let [k, ref rest @ ..] = *sub {
+                    sub = rest;
+                    let Some(v) = plain_varint(&mut sub) else {
+                        return false;
+                    };
+                    match k {
+                        0x08 => line.function_id = v,
+                        0x10 => line.line = v as i64,
+                        0x18 => line.column = v as i64,
+                        _ => return false,
+                    }
+                }
+                if lines.len() >= u32::MAX as usize || lines.try_reserve(1).is_err() {
+                    return false;
+                }
+                lines.push(line);
+                return true;
+            }
+            _ => return false,
+        };
+        let Some(v) = v else {
+            return false;
+        };
+        match k {
+            0x08 => loc.id = v,
+            0x10 => loc.mapping_id = v,
+            0x18 => loc.address = v,
+            _ => loc.is_folded = v != 0,
+        }
+        true
+    });
+    if !ok {
+        raw.lines.truncate(before);
+        return false;
+    }
+    loc.lines_end = raw.lines.len() as u32;
+    raw.locations.push(loc);
+    true
+}
+
+/// [`read_function`] for the usual encoding; None for anything else.
+#[inline]
+fn read_function_plain(msg: &[u8]) -> Option<pb::Function> {
+    let mut f = pb::Function::default();
+    let ok = plain_fields(msg, |k, buf| {
+        let Some(v) = plain_varint(buf) else {
+            return false;
+        };
+        match k {
+            0x08 => f.id = v,
+            0x10 => f.name = v as i64,
+            0x18 => f.system_name = v as i64,
+            0x20 => f.filename = v as i64,
+            0x28 => f.start_line = v as i64,
+            _ => return false,
+        }
+        true
+    });
+    ok.then_some(f)
+}
+
 fn read_function(buf: &mut &[u8], wt: WireType) -> Result<pb::Function, DecodeError> {
     if wt != WireType::LengthDelimited {
         return Err(DecodeError::Wire("unexpected wire type".into()));
     }
+    let msg = take_bytes(buf)?;
+    if let Some(f) = read_function_plain(msg) {
+        return Ok(f);
+    }
     let mut f = pb::Function::default();
-    fields(take_bytes(buf)?, |tag, wt, buf| {
+    fields(msg, |tag, wt, buf| {
         match tag {
             1 => f.id = read_varint(buf, wt)?,
             2 => f.name = read_varint(buf, wt)? as i64,
@@ -200,22 +340,10 @@ fn read_function(buf: &mut &[u8], wt: WireType) -> Result<pb::Function, DecodeEr
 /// (and a tenth byte) through prost, for its messages.
 #[inline(always)]
 fn varint(buf: &mut &[u8]) -> Result<u64, DecodeError> {
-    let b = *buf;
-    if let [b0, ref rest @ ..] = *b {
-        if b0 < 0x80 {
-            *buf = rest;
-            return Ok(u64::from(b0));
-        }
+    match plain_varint(buf) {
+        Some(v) => Ok(v),
+        None => decode_varint(buf).map_err(wire),
     }
-    let mut v = 0u64;
-    for (i, &byte) in b.iter().enumerate().take(9) {
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            *buf = &b[i + 1..];
-            return Ok(v);
-        }
-    }
-    decode_varint(buf).map_err(wire)
 }
 
 /// A field key: one byte inline (tags up to 15), else prost's checks.
@@ -275,7 +403,7 @@ fn read_ints(buf: &mut &[u8], wt: WireType, mut push: impl FnMut(u64)) -> Result
     Ok(())
 }
 
-#[inline]
+#[inline(always)]
 fn read_varint(buf: &mut &[u8], wt: WireType) -> Result<u64, DecodeError> {
     if wt != WireType::Varint {
         return Err(DecodeError::Wire("unexpected wire type".into()));
@@ -882,5 +1010,106 @@ impl EarlySamples {
             ok(a) && h.join().unwrap_or(false)
         });
         both.then_some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Locations and functions outside the usual encoding (negative and
+    /// 64-bit numbers, unknown and repeated fields, fields out of order)
+    /// read as prost reads them, whichever path takes them.
+    #[test]
+    fn unusual_tables_read_as_prost_reads_them() {
+        let line = |function_id, line, column| pb::Line {
+            function_id,
+            line,
+            column,
+        };
+        let mut p = pb::Profile {
+            string_table: vec!["".into(), "f".into(), "g.go".into()],
+            function: vec![
+                pb::Function {
+                    id: 1,
+                    name: 1,
+                    system_name: 1,
+                    filename: 2,
+                    start_line: -7,
+                },
+                pb::Function {
+                    id: u64::MAX,
+                    name: 1,
+                    filename: 2,
+                    start_line: 1 << 40,
+                    ..Default::default()
+                },
+            ],
+            location: vec![
+                pb::Location {
+                    id: 1,
+                    address: u64::MAX,
+                    line: vec![line(1, -3, 2), line(u64::MAX, 9, -1)],
+                    is_folded: true,
+                    ..Default::default()
+                },
+                pb::Location {
+                    id: 2,
+                    mapping_id: 5,
+                    address: 0x40_1000,
+                    line: vec![line(u64::MAX, 1 << 33, 0)],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let mut bytes = p.encode_to_vec();
+        // A third location: an unknown field, the address before the id,
+        // the id given twice (the last one counts), a line's fields
+        // reversed.
+        let loc: &[u8] = &[
+            0x48, 0x01, 0x18, 0x80, 0x01, 0x08, 0x09, 0x08, 0x03, 0x22, 0x04, 0x10, 0x05, 0x08,
+            0x01,
+        ];
+        bytes.extend([0x22, loc.len() as u8]);
+        bytes.extend(loc);
+        // A third function, with a two-byte key for its start line.
+        let f: &[u8] = &[0x08, 0x07, 0x10, 0x01, 0xa8, 0x00, 0x04];
+        bytes.extend([0x2a, f.len() as u8]);
+        bytes.extend(f);
+        p = pb::Profile::decode(bytes.as_slice()).expect("prost reads it");
+        let got = decode(&bytes).expect("decodes");
+        assert_eq!(got.functions.len(), 3);
+        for (a, b) in got.functions.iter().zip(&p.function) {
+            assert_eq!(
+                (a.id, got.str(a.name), got.str(a.system_name), a.start_line),
+                (
+                    b.id,
+                    p.string_table[b.name as usize].as_str(),
+                    p.string_table[b.system_name as usize].as_str(),
+                    b.start_line
+                )
+            );
+        }
+        assert_eq!(got.locations.len(), 3);
+        for (a, b) in got.locations.iter().zip(&p.location) {
+            assert_eq!(
+                (a.id, a.address, a.is_folded, a.mapping),
+                (b.id, b.address, b.is_folded, None)
+            );
+            let lines: Vec<_> = a
+                .lines
+                .iter()
+                .map(|l| (got.functions[l.function as usize].id, l.line, l.column))
+                .collect();
+            let want: Vec<_> = b
+                .line
+                .iter()
+                .map(|l| (l.function_id, l.line, l.column))
+                .collect();
+            assert_eq!(lines, want);
+        }
+        assert_eq!(got.locations[2].id, 3);
+        assert_eq!(got.locations[2].address, 0x80);
     }
 }
