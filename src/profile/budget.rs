@@ -48,7 +48,7 @@ const MAX_GROUP_DEPTH: usize = 128;
 
 /// Fixed allowance for everything not proportional to the input (empty
 /// tables, the smallest hash tables, the profile struct).
-const BASE_COST: u64 = 64 << 10;
+pub(crate) const BASE_COST: u64 = 64 << 10;
 
 /// Bytes per element of a hash table reserved once for `n` elements:
 /// hashbrown takes the next power of two of `n * 8 / 7` buckets (so at most
@@ -63,7 +63,7 @@ const MALLOC_MIN: u64 = 32;
 /// What the decoder allocates for one top-level field of `len` bytes (0
 /// for a varint): an upper bound. The input buffer itself is counted by
 /// the caller.
-fn field_cost(tag: u32, len: u64) -> u64 {
+pub(crate) fn field_cost(tag: u32, len: u64) -> u64 {
     let sz = |n: usize| n as u64;
     match tag {
         // Raw list entry and the model's value type.

@@ -425,8 +425,9 @@ fn scan<'a>(
     max_samples: usize,
     n: &Counts,
     samples: bool,
+    budget: Option<u64>,
+    mut raw: Raw<'a>,
 ) -> Result<Raw<'a>, DecodeError> {
-    let mut raw = Raw::default();
     // Sized from the pre-scan: the lists never regrow.
     reserve(&mut raw.sample_types, n.sample_types)?;
     if samples {
@@ -437,7 +438,9 @@ fn scan<'a>(
     reserve(&mut raw.functions, n.functions)?;
     reserve(&mut raw.strings, n.strings)?;
     reserve(&mut raw.comments, n.comments)?;
+    let mut cost = budget::BASE_COST;
     while !buf.is_empty() {
+        let before = buf.len();
         let (tag, wt) = key(&mut buf)?;
         match tag {
             1 => raw.sample_types.push(read_message(&mut buf, wt)?),
@@ -466,6 +469,15 @@ fn scan<'a>(
             14 => raw.default_sample_type = read_varint(&mut buf, wt)? as i64,
             2 | 6 => return Err(DecodeError::Wire("unexpected wire type".into())),
             _ => skip_field(wt, tag, &mut buf, DecodeContext::default()).map_err(wire)?,
+        }
+        if let Some(budget) = budget {
+            // The pre-scan's estimate, made as the fields are read: four
+            // times over, as the lists here grow by doubling (a list and
+            // its new block) where the pre-scan's counts reserve them.
+            cost = cost.saturating_add(budget::field_cost(tag, (before - buf.len()) as u64));
+            if cost.saturating_mul(4) > budget {
+                return Err(DecodeError::OverBudget(budget >> 20));
+            }
         }
     }
     Ok(raw)
@@ -577,10 +589,78 @@ pub(crate) fn decode_counted(
     counts: &Counts,
     early: Option<EarlySamples>,
 ) -> Result<Profile, DecodeError> {
+    let raw = scan(
+        data,
+        max_samples,
+        counts,
+        early.is_none(),
+        None,
+        Raw::default(),
+    )?;
+    decode_raw(data, &raw, max_samples, counts, early)
+}
+
+/// The lists of table entries, kept by a thread between decodes of small
+/// profiles (a fleet loads hundreds): grown anew for each, they cost
+/// copies and page faults.
+#[derive(Default)]
+struct Spare {
+    locations: Vec<RawLocation>,
+    lines: Vec<RawLine>,
+    functions: Vec<pb::Function>,
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Spare> = std::cell::RefCell::default();
+}
+
+/// The most a thread keeps in [`Spare`] lists.
+const SPARE_MAX_BYTES: usize = 16 << 20;
+
+/// Decodes an uncompressed protobuf profile without the pre-scan, its
+/// memory estimated as its fields are read (within `budget`, else None);
+/// None at any error too: the pre-scan and [`decode_counted`] then say
+/// what is wrong, as they would have.
+pub(crate) fn decode_unscanned(data: &[u8], max_samples: usize, budget: u64) -> Option<Profile> {
+    let none = Counts::default();
+    let spare = SPARE.with(|s| s.take());
+    let start = Raw {
+        locations: spare.locations,
+        lines: spare.lines,
+        functions: spare.functions,
+        ..Raw::default()
+    };
+    let raw = scan(data, max_samples, &none, true, Some(budget), start).ok()?;
+    let p = decode_raw(data, &raw, max_samples, &none, None).ok();
+    let kept = raw.locations.capacity() * std::mem::size_of::<RawLocation>()
+        + raw.lines.capacity() * std::mem::size_of::<RawLine>()
+        + raw.functions.capacity() * std::mem::size_of::<pb::Function>();
+    if kept <= SPARE_MAX_BYTES {
+        let (mut locations, mut lines, mut functions) = (raw.locations, raw.lines, raw.functions);
+        locations.clear();
+        lines.clear();
+        functions.clear();
+        SPARE.with(|s| {
+            s.replace(Spare {
+                locations,
+                lines,
+                functions,
+            })
+        });
+    }
+    p
+}
+
+fn decode_raw(
+    data: &[u8],
+    raw: &Raw,
+    max_samples: usize,
+    counts: &Counts,
+    early: Option<EarlySamples>,
+) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
     }
-    let raw = scan(data, max_samples, counts, early.is_none())?;
     let mut p = Profile::default();
 
     if raw.strings.first().is_some_and(|s| !s.is_empty()) {
@@ -702,7 +782,7 @@ pub(crate) fn decode_counted(
         // Early samples that could not be used: their bytes, again (the
         // walk already succeeded once).
         None => {
-            let raw = scan(data, max_samples, counts, true)?;
+            let raw = scan(data, max_samples, counts, true, None, Raw::default())?;
             decode_samples(&raw.samples, width, &location_ids, &strings)?
         }
     };

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::budget::{self, Counts, PreScan, Stop};
-use super::decode::{decode_counted, DecodeError, EarlySamples};
+use super::decode::{decode_counted, decode_unscanned, DecodeError, EarlySamples};
 use super::legacy::{self, LegacyError};
 use super::limits::Limits;
 use super::model::Profile;
@@ -425,10 +425,15 @@ struct Inflated {
     data: Vec<u8>,
     counts: Option<Counts>,
     early: Option<EarlySamples>,
+    /// The profile, when it was decoded right away.
+    decoded: Option<Profile>,
 }
 
 impl Inflated {
     fn decode(self, limits: &Limits) -> Result<Profile, LoadError> {
+        if let Some(p) = self.decoded {
+            return Ok(p);
+        }
         match &self.counts {
             Some(counts) => decode_scanned(&self.data, limits, counts, self.early),
             None => legacy_fallback(&self.data, limits, invalid_protobuf()),
@@ -445,12 +450,22 @@ fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> 
         // Small files inflate whole, then are scanned: no thread would
         // decode their samples early anyway.
         if let Some(buf) = inflate_whole(data, limits) {
+            let budget = limits.max_memory_bytes.saturating_sub(buf.len() as u64);
+            if let Some(p) = decode_unscanned(&buf, limits.max_samples, budget) {
+                return Ok(Inflated {
+                    data: Vec::new(),
+                    counts: None,
+                    early: None,
+                    decoded: Some(p),
+                });
+            }
             match budget::scan_all(&buf, limits.max_samples, limits.max_memory_bytes) {
                 Ok(scan) => {
                     return Ok(Inflated {
                         data: buf,
                         counts: Some(scan.counts()),
                         early: None,
+                        decoded: None,
                     })
                 }
                 // Not a protobuf: the streaming path tries the legacy
@@ -541,6 +556,7 @@ fn inflate_scanning(
             data: inf.buf,
             counts: Some(scan.counts()),
             early: None,
+            decoded: None,
         });
     }
     // No protobuf: perhaps a legacy profile, gzipped.
@@ -551,6 +567,7 @@ fn inflate_scanning(
             data: inf.buf,
             counts: None,
             early: None,
+            decoded: None,
         });
     }
     // Not a profile; but a damaged stream or one over the size limit is
