@@ -8,7 +8,7 @@ use super::commands::Command;
 use super::filters::{aggregate, apply_focus, compile, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
-use crate::profile::model::SampleData;
+use crate::profile::model::{Label, SampleData};
 use crate::profile::{Profile, Samples};
 use crate::report::{self, graph::ValueSel, Derivation, Format, Report};
 use crate::ui::{NoUi, Ui};
@@ -161,32 +161,7 @@ fn fast_filter(
         changed,
         dropped_sums: None,
     };
-    // Per sample: the union of its locations' marks, on two threads for
-    // large profiles (the only pass over every frame).
-    let marks: Vec<u8> = (0..n_locs)
-        .map(|l| verdict[l] | if d.changed[l] { CHANGED } else { 0 })
-        .collect();
-    let mut status = vec![0u8; n];
-    let classify = |from: usize, out: &mut [u8]| {
-        for (k, o) in out.iter_mut().enumerate() {
-            *o = s
-                .stack(from + k)
-                .iter()
-                .fold(0u8, |m, &l| m | marks[l as usize]);
-        }
-    };
-    if n >= 100_000 {
-        let (a, b) = status.split_at_mut(n / 2);
-        std::thread::scope(|scope| {
-            scope.spawn(|| classify(n / 2, b));
-            classify(0, a);
-        });
-    } else {
-        classify(0, &mut status);
-    }
-    // The parent's sums over the samples dropped or rewritten (those its
-    // values lose) are made while the kept ones are copied, when fewer
-    // than those (else the filtered report makes its own pass).
+    // What becomes of a sample, from the union of its locations' marks.
     let fate = |m: u8| {
         if m & FOCUSED == 0 || m & IGNORED != 0 {
             Fate::Drop
@@ -196,37 +171,108 @@ fn fast_filter(
             Fate::Rewrite
         }
     };
+    let marks: Vec<u8> = (0..n_locs)
+        .map(|l| {
+            verdict[l] | if d.changed[l] { CHANGED } else { 0 } | if hidden[l] { HIDDEN } else { 0 }
+        })
+        .collect();
+    // Per sample its marks, and per half what the half keeps (so that
+    // each half is then copied straight to its place in the output), on
+    // two threads for large profiles.
+    let mut status = vec![0u8; n];
+    let classify = |from: usize, out: &mut [u8]| -> Sizes {
+        let mut z = Sizes::default();
+        for (k, o) in out.iter_mut().enumerate() {
+            let stack = s.stack(from + k);
+            let (mut m, mut shown) = (0u8, 0usize);
+            for &l in stack {
+                let x = marks[l as usize];
+                m |= x;
+                shown += usize::from(x & HIDDEN == 0);
+            }
+            *o = m;
+            z.samples += 1;
+            z.locs += match fate(m) {
+                Fate::Keep => stack.len(),
+                Fate::Rewrite if shown > 0 => shown,
+                _ => {
+                    z.samples -= 1;
+                    continue;
+                }
+            };
+            z.labels += s.labels(from + k).len();
+        }
+        z
+    };
+    let half = if n >= 100_000 { n / 2 } else { n };
+    let (za, zb) = {
+        let (a, b) = status.split_at_mut(half);
+        std::thread::scope(|scope| {
+            let h = (!b.is_empty()).then(|| scope.spawn(|| classify(half, b)));
+            let za = classify(0, a);
+            (za, h.map(joined).unwrap_or_default())
+        })
+    };
     let redo: Vec<u32> = (0..n as u32)
         .filter(|&i| fate(status[i as usize]) != Fate::Keep)
         .collect();
-    let mut out = SampleData::new(w);
-    let sums = std::thread::scope(|scope| {
+    let mut out = SampleData {
+        width: w,
+        values: vec![0; (za.samples + zb.samples) * w],
+        loc_start: vec![0; za.samples + zb.samples + 1],
+        locs: vec![0; za.locs + zb.locs],
+        label_start: vec![0; za.samples + zb.samples + 1],
+        labels: vec![Label::default(); za.labels + zb.labels],
+    };
+    let (values_a, values_b) = out.values.split_at_mut(za.samples * w);
+    let (locs_a, locs_b) = out.locs.split_at_mut(za.locs);
+    let (labels_a, labels_b) = out.labels.split_at_mut(za.labels);
+    let (loc_ends_a, loc_ends_b) = out.loc_start[1..].split_at_mut(za.samples);
+    let (label_ends_a, label_ends_b) = out.label_start[1..].split_at_mut(za.samples);
+    let (p2c_a, p2c_b) = d.p2c.split_at_mut(half);
+    let part_a = Part {
+        values: values_a,
+        locs: locs_a,
+        labels: labels_a,
+        loc_ends: loc_ends_a,
+        label_ends: label_ends_a,
+        p2c: p2c_a,
+        base: Sizes::default(),
+    };
+    let part_b = Part {
+        values: values_b,
+        locs: locs_b,
+        labels: labels_b,
+        loc_ends: loc_ends_b,
+        label_ends: label_ends_b,
+        p2c: p2c_b,
+        base: za,
+    };
+    let (status, marks) = (&status, &marks);
+    let (images, sums) = std::thread::scope(|scope| {
+        // The parent's sums over the samples dropped or rewritten (those
+        // its values lose) are made while the kept ones are copied, when
+        // fewer than those (else the filtered report makes its own pass).
         let sums = parent
             .filter(|_| redo.len() < n - redo.len())
             .map(|r| scope.spawn(|| r.sums_of(&redo)));
         // Rewriting goes sample by sample: on two threads when most
-        // samples are rewritten (copying runs is bound by memory, and the
-        // halves are joined by one more copy).
+        // samples are rewritten (copying runs is bound by memory).
         let rewritten = status.iter().filter(|&&m| fate(m) == Fate::Rewrite).count();
-        let parts: Vec<Copied> = if n >= 100_000 && rewritten * 4 >= n {
-            let (st, hd) = (&status, &hidden);
-            std::thread::scope(|scope| {
-                let h = scope.spawn(move || copy_samples(s, st, hd, fate, n / 2..n));
-                let a = copy_samples(s, st, hd, fate, 0..n / 2);
-                // A panicking half is a bug: redo it here.
-                let b = h
-                    .join()
-                    .unwrap_or_else(|_| copy_samples(s, st, hd, fate, n / 2..n));
-                vec![a, b]
-            })
+        let mut images = if half < n && rewritten * 4 >= n {
+            let h = scope.spawn(move || copy_samples(s, status, marks, fate, half..n, part_b));
+            let mut a = copy_samples(s, status, marks, fate, 0..half, part_a);
+            a.extend(joined(h));
+            a
         } else {
-            vec![copy_samples(s, &status, &hidden, fate, 0..n)]
+            let mut a = copy_samples(s, status, marks, fate, 0..half, part_a);
+            a.extend(copy_samples(s, status, marks, fate, half..n, part_b));
+            a
         };
-        for part in parts {
-            part.append_to(&mut out, &mut d);
-        }
-        sums.and_then(|h| h.join().ok()).flatten()
+        images.shrink_to_fit();
+        (images, sums.and_then(|h| h.join().ok()).flatten())
     });
+    d.images = images;
     d.redo = redo;
     p.samples = out.into();
     LAST_FILTER.set(Some(LastFilter {
@@ -250,117 +296,121 @@ enum Fate {
     Rewrite,
 }
 
-/// Samples `range` as [`fast_filter`] copies them, numbered from 0.
-struct Copied {
-    /// The range's first input sample.
-    from: usize,
-    out: SampleData,
-    /// Per input sample of the range: its number when kept unchanged.
-    p2c: Vec<u32>,
-    images: Vec<u32>,
+/// What part of the samples [`fast_filter`] keeps: samples, frames and
+/// labels.
+#[derive(Clone, Copy, Default)]
+struct Sizes {
+    samples: usize,
+    locs: usize,
+    labels: usize,
 }
 
+/// A location's mark: every frame of it hidden.
+const HIDDEN: u8 = 8;
+
+/// A scoped thread's result; its panic (a bug) goes on here.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// Where one part of the input samples goes in [`fast_filter`]'s output:
+/// its place in each array, sized by the classifying pass.
+struct Part<'a> {
+    values: &'a mut [i64],
+    locs: &'a mut [u32],
+    labels: &'a mut [Label],
+    /// Each output sample's end in the whole `locs` and `labels`.
+    loc_ends: &'a mut [u32],
+    label_ends: &'a mut [u32],
+    /// Per input sample of the part: its output number when kept as it is.
+    p2c: &'a mut [u32],
+    /// What the parts before this one keep.
+    base: Sizes,
+}
+
+/// Copies the samples `range` keeps into `o` (rewritten ones without
+/// their hidden frames); returns the output numbers of the rewritten ones.
 fn copy_samples(
     s: &SampleData,
     status: &[u8],
-    hidden: &[bool],
+    marks: &[u8],
     fate: impl Fn(u8) -> Fate,
     range: std::ops::Range<usize>,
-) -> Copied {
-    const NONE: u32 = u32::MAX;
+    mut o: Part,
+) -> Vec<u32> {
     let w = s.width;
     let (from, to) = (range.start, range.end);
-    let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
-    let mut c = Copied {
-        from,
-        out: SampleData::new(w),
-        p2c: vec![NONE; to - from],
-        images: Vec::new(),
-    };
-    let out = &mut c.out;
-    out.values.reserve((to - from) * w);
-    out.locs.reserve(l1 - l0);
-    out.loc_start.reserve(to - from);
-    out.label_start.reserve(to - from);
-    // Samples kept as they are are copied by runs of consecutive ones.
-    let flush = |out: &mut SampleData, from: usize, to: usize| {
-        if from == to {
-            return;
-        }
-        let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
-        let (b0, b1) = (s.label_start[from] as usize, s.label_start[to] as usize);
-        out.values.extend_from_slice(&s.values[from * w..to * w]);
-        let (lbase, bbase) = (out.locs.len() as u32, out.labels.len() as u32);
-        out.locs.extend_from_slice(&s.locs[l0..l1]);
-        out.labels.extend_from_slice(&s.labels[b0..b1]);
-        let (dl, db) = (lbase.wrapping_sub(l0 as u32), bbase.wrapping_sub(b0 as u32));
-        out.loc_start.extend(
-            s.loc_start[from + 1..=to]
-                .iter()
-                .map(|&x| x.wrapping_add(dl)),
-        );
-        out.label_start.extend(
-            s.label_start[from + 1..=to]
-                .iter()
-                .map(|&x| x.wrapping_add(db)),
-        );
-    };
+    let mut at = Sizes::default();
+    let mut images = Vec::new();
     let mut run = from;
-    let mut next = 0u32;
     let mut scratch: Vec<u32> = Vec::new();
     for i in range {
         match fate(status[i]) {
             Fate::Keep => {
-                c.p2c[i - from] = next;
-                next += 1;
+                // Kept samples are copied by runs of consecutive ones.
+                o.p2c[i - from] = (o.base.samples + at.samples + (i - run)) as u32;
                 continue;
             }
-            Fate::Drop => {
-                flush(out, run, i);
-                run = i + 1;
-            }
+            Fate::Drop => {}
             Fate::Rewrite => {
-                flush(out, run, i);
-                run = i + 1;
-                scratch.clear();
-                scratch.extend(s.stack(i).iter().filter(|&&l| !hidden[l as usize]));
-                if !scratch.is_empty() {
-                    c.images.push(next);
-                    next += 1;
-                    out.push(s.values(i), &scratch, s.labels(i));
+                copy_run(s, &mut o, &mut at, run, i);
+                let stack = s.stack(i);
+                scratch.resize(scratch.len().max(stack.len()), 0);
+                // Branch-free: a hidden frame is written over by the next.
+                let mut k = 0;
+                for &l in stack {
+                    scratch[k] = l;
+                    k += usize::from(marks[l as usize] & HIDDEN == 0);
                 }
+                run = i + 1;
+                if k == 0 {
+                    continue;
+                }
+                images.push((o.base.samples + at.samples) as u32);
+                let labels = s.labels(i);
+                o.values[at.samples * w..(at.samples + 1) * w].copy_from_slice(s.values(i));
+                o.locs[at.locs..at.locs + k].copy_from_slice(&scratch[..k]);
+                o.labels[at.labels..at.labels + labels.len()].copy_from_slice(labels);
+                at.locs += k;
+                at.labels += labels.len();
+                o.loc_ends[at.samples] = (o.base.locs + at.locs) as u32;
+                o.label_ends[at.samples] = (o.base.labels + at.labels) as u32;
+                at.samples += 1;
+                continue;
             }
         }
+        copy_run(s, &mut o, &mut at, run, i);
+        run = i + 1;
     }
-    flush(out, run, to);
-    c
+    copy_run(s, &mut o, &mut at, run, to);
+    images
 }
 
-impl Copied {
-    /// Appends this part to the samples and derivation made so far.
-    fn append_to(self, out: &mut SampleData, d: &mut Derivation) {
-        const NONE: u32 = u32::MAX;
-        let count = out.len() as u32;
-        if count == 0 && out.locs.is_empty() && out.labels.is_empty() {
-            *out = self.out;
-        } else {
-            let (lb, bb) = (out.locs.len() as u32, out.labels.len() as u32);
-            out.values.extend_from_slice(&self.out.values);
-            out.locs.extend_from_slice(&self.out.locs);
-            out.labels.extend_from_slice(&self.out.labels);
-            let ends = self.out.loc_start.iter().skip(1);
-            out.loc_start.extend(ends.map(|&x| x.wrapping_add(lb)));
-            let ends = self.out.label_start.iter().skip(1);
-            out.label_start.extend(ends.map(|&x| x.wrapping_add(bb)));
-        }
-        let slots = d.p2c.get_mut(self.from..).unwrap_or_default();
-        for (slot, &x) in slots.iter_mut().zip(&self.p2c) {
-            if x != NONE {
-                *slot = x + count;
-            }
-        }
-        d.images.extend(self.images.iter().map(|&x| x + count));
+/// Copies input samples `from..to`, all kept as they are, to `o` at `at`.
+fn copy_run(s: &SampleData, o: &mut Part, at: &mut Sizes, from: usize, to: usize) {
+    if from == to {
+        return;
     }
+    let w = s.width;
+    let k = to - from;
+    let (l0, l1) = (s.loc_start[from] as usize, s.loc_start[to] as usize);
+    let (b0, b1) = (s.label_start[from] as usize, s.label_start[to] as usize);
+    o.values[at.samples * w..(at.samples + k) * w].copy_from_slice(&s.values[from * w..to * w]);
+    o.locs[at.locs..at.locs + (l1 - l0)].copy_from_slice(&s.locs[l0..l1]);
+    o.labels[at.labels..at.labels + (b1 - b0)].copy_from_slice(&s.labels[b0..b1]);
+    let dl = ((o.base.locs + at.locs) as u32).wrapping_sub(l0 as u32);
+    let db = ((o.base.labels + at.labels) as u32).wrapping_sub(b0 as u32);
+    let ends = o.loc_ends[at.samples..at.samples + k].iter_mut();
+    for (e, &x) in ends.zip(&s.loc_start[from + 1..=to]) {
+        *e = x.wrapping_add(dl);
+    }
+    let ends = o.label_ends[at.samples..at.samples + k].iter_mut();
+    for (e, &x) in ends.zip(&s.label_start[from + 1..=to]) {
+        *e = x.wrapping_add(db);
+    }
+    at.samples += k;
+    at.locs += l1 - l0;
+    at.labels += b1 - b0;
 }
 
 /// The last [`fast_filter`]'s result, for the next preparation of the

@@ -176,7 +176,7 @@ pub struct Location {
 }
 
 /// A sample label: a string label when `str != 0`, else a numeric one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Label {
     pub key: StrId,
     pub str: StrId,
