@@ -61,6 +61,18 @@ pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Lowers the calling thread's scheduling priority: work done ahead for
+/// later requests (indexes, warm caches) then takes no CPU from the
+/// request being answered on a machine with few cores.
+pub fn background_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only changes the scheduling of the calling
+    // thread (on Linux, `who` 0 with PRIO_PROCESS is the calling thread).
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 15);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape_controls;

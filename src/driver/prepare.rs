@@ -55,9 +55,10 @@ pub fn prepare_report_from(
     let c = cmd.spec.configure(cfg);
     let simple = p.base.is_none()
         && !matches!(cmd.spec.format, Format::Raw | Format::Proto)
-        && (!c.focus.is_empty() || !c.ignore.is_empty() || !c.hide.is_empty())
+        && [&c.focus, &c.ignore, &c.hide, &c.show]
+            .iter()
+            .any(|v| !v.is_empty())
         && [
-            &c.show,
             &c.show_from,
             &c.tagfocus,
             &c.tagignore,
@@ -83,7 +84,7 @@ pub fn prepare_report_from(
 }
 
 /// How [`prepare_with`] filters samples: as the command line does, or
-/// (focus, ignore and hide only) in one pass recording what it did.
+/// (focus, ignore, hide and show only) in one pass recording what it did.
 enum Filter<'a> {
     Full,
     Fast {
@@ -94,7 +95,7 @@ enum Filter<'a> {
     },
 }
 
-/// `apply_focus` for focus, ignore and hide alone (the web UI's Refine
+/// `apply_focus` for focus, ignore, hide and show alone (the web UI's Refine
 /// menu), with the same results and warnings as
 /// `Profile::filter_samples_by_name`, but copying kept samples by runs,
 /// and returning which samples were dropped or rewritten.
@@ -111,15 +112,21 @@ fn fast_filter(
     let focus = compile("focus", &cfg.focus)?;
     let ignore = compile("ignore", &cfg.ignore)?;
     let hide = compile("hide", &cfg.hide)?;
+    let show = compile("show", &cfg.show)?;
     let key = LastFilterKey {
-        filters: [cfg.focus.clone(), cfg.ignore.clone(), cfg.hide.clone()],
+        filters: [
+            cfg.focus.clone(),
+            cfg.ignore.clone(),
+            cfg.hide.clone(),
+            cfg.show.clone(),
+        ],
         tables: [p.locations.len(), p.functions.len(), p.strings.len()],
     };
     let reused = LAST_FILTER.with_borrow(|last| {
         let last = last
             .as_ref()
             .filter(|l| l.key == key && l.input.same(&p.samples))?;
-        for (matched, what) in last.matched.iter().zip(["Focus", "Ignore", "Hide"]) {
+        for (matched, what) in last.matched.iter().zip(FILTER_NAMES) {
             warn_no_match(*matched, what, ui);
         }
         for (i, lines) in &last.hidden_lines {
@@ -134,15 +141,26 @@ fn fast_filter(
         return Ok(d);
     }
     let n_locs = p.locations.len();
-    let v = p.location_verdicts(focus.as_ref(), ignore.as_ref(), hide.as_ref());
-    let (fm, im, hm) = (v.focus_matched, v.ignore_matched, v.hide_matched);
+    let v = p.location_verdicts(
+        focus.as_ref(),
+        ignore.as_ref(),
+        hide.as_ref(),
+        show.as_ref(),
+    );
+    let (fm, im, hm, sm) = (
+        v.focus_matched,
+        v.ignore_matched,
+        v.hide_matched,
+        v.show_matched,
+    );
     let (verdict, hidden, changed) = (v.verdict, v.hidden, v.changed);
     let matched = [
         focus.is_none() || fm,
         ignore.is_none() || im,
         hide.is_none() || hm,
+        show.is_none() || sm,
     ];
-    for (matched, what) in matched.iter().zip(["Focus", "Ignore", "Hide"]) {
+    for (matched, what) in matched.iter().zip(FILTER_NAMES) {
         warn_no_match(*matched, what, ui);
     }
     let input = p.samples.clone();
@@ -287,6 +305,9 @@ fn fast_filter(
     Ok(d)
 }
 
+/// The filters [`fast_filter`] applies, as its warnings name them.
+const FILTER_NAMES: [&str; 4] = ["Focus", "Ignore", "Hide", "Show"];
+
 /// What [`fast_filter`] does to a sample.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -343,7 +364,7 @@ fn copy_samples(
     let mut at = Sizes::default();
     let mut images = Vec::new();
     let mut run = from;
-    let mut scratch: Vec<u32> = Vec::new();
+    let (mut scratch, mut shown): (Vec<u32>, Vec<usize>) = (Vec::new(), Vec::new());
     for i in range {
         match fate(status[i]) {
             Fate::Keep => {
@@ -355,12 +376,21 @@ fn copy_samples(
             Fate::Rewrite => {
                 copy_run(s, &mut o, &mut at, run, i);
                 let stack = s.stack(i);
-                scratch.resize(scratch.len().max(stack.len()), 0);
-                // Branch-free: a hidden frame is written over by the next.
+                if scratch.len() < stack.len() {
+                    scratch.resize(stack.len(), 0);
+                    shown.resize(stack.len(), 0);
+                }
+                // The frames' marks first, then the shown frames, without
+                // branches (a hidden frame is written over by the next): a
+                // store whose place hangs on a table lookup would hold up
+                // the lookups after it.
+                for (m, &l) in shown.iter_mut().zip(stack) {
+                    *m = usize::from(marks[l as usize] & HIDDEN == 0);
+                }
                 let mut k = 0;
-                for &l in stack {
+                for (&l, &m) in stack.iter().zip(&shown) {
                     scratch[k] = l;
-                    k += usize::from(marks[l as usize] & HIDDEN == 0);
+                    k += m;
                 }
                 run = i + 1;
                 if k == 0 {
@@ -421,7 +451,7 @@ fn copy_run(s: &SampleData, o: &mut Part, at: &mut Sizes, from: usize, to: usize
 struct LastFilter {
     key: LastFilterKey,
     input: Samples,
-    matched: [bool; 3],
+    matched: [bool; 4],
     hidden_lines: Vec<(usize, crate::profile::model::Lines)>,
     output: Samples,
     derivation: Derivation,
@@ -429,7 +459,7 @@ struct LastFilter {
 
 #[derive(PartialEq, Eq)]
 struct LastFilterKey {
-    filters: [String; 3],
+    filters: [String; 4],
     /// The tables the locations' verdicts come from (a profile's copies
     /// that share samples share them, unless labels made frames).
     tables: [usize; 3],
@@ -702,6 +732,8 @@ mod tests {
             &[("ignore", "T1[0-9]\\)"), ("hide", "T2[0-9]\\)")],
             &[("hide", "Method[0-3]")],
             &[("hide", "server")],
+            &[("show", "json|T1|main")],
+            &[("focus", "T1"), ("show", "Method[0-3]")],
             &[("ignore", "no such function")],
             &[("hide", ".")],
         ];
@@ -844,6 +876,8 @@ mod tests {
                 ("focus", "encoding|T3"),
                 ("hide", "."),
                 ("focus", "zzz"),
+                ("show", "json|T1|main"),
+                ("show", "zzz"),
             ] {
                 let mut cfg = Config::default();
                 cfg.set(k, v).expect("filter");

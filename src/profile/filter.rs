@@ -15,8 +15,8 @@ pub const FOCUSED: u8 = 1;
 pub const IGNORED: u8 = 2;
 
 /// [`Profile::location_verdicts`]: per location, what focus and ignore say
-/// of it, whether hide removed all its frames or some; and whether each
-/// regexp matched anything.
+/// of it, whether hide and show removed all its frames or some; and
+/// whether each regexp matched anything.
 pub struct Verdicts {
     pub verdict: Vec<u8>,
     pub hidden: Vec<bool>,
@@ -24,6 +24,8 @@ pub struct Verdicts {
     pub focus_matched: bool,
     pub ignore_matched: bool,
     pub hide_matched: bool,
+    /// Some location keeps a frame after show.
+    pub show_matched: bool,
 }
 
 impl Profile {
@@ -61,31 +63,11 @@ impl Profile {
             }
             return (!self.locations.is_empty(), false, false, false);
         }
-        let v = self.location_verdicts(focus, ignore, hide);
+        let v = self.location_verdicts(focus, ignore, hide, show);
         let (fm, im, hm) = (v.focus_matched, v.ignore_matched, v.hide_matched);
-        let (verdict, mut hidden) = (v.verdict, v.hidden);
-        let mut any_hidden = hidden.iter().any(|&h| h);
-        let mut hnm = false;
-        if let Some(re) = show {
-            for (i, hid) in hidden.iter_mut().enumerate() {
-                let loc = &self.locations[i];
-                if !self.mapping_matches(loc, re) {
-                    let lines: Vec<_> = loc
-                        .lines
-                        .iter()
-                        .filter(|ln| self.line_matches(ln, re))
-                        .copied()
-                        .collect();
-                    self.locations[i].lines = lines.into();
-                }
-                if self.locations[i].lines.is_empty() {
-                    *hid = true;
-                    any_hidden = true;
-                } else {
-                    hnm = true;
-                }
-            }
-        }
+        let hnm = v.show_matched;
+        let (verdict, hidden) = (v.verdict, v.hidden);
+        let any_hidden = hidden.iter().any(|&h| h);
         self.samples.retain_map(|_, stack, out| {
             let mut focused = false;
             for &l in stack {
@@ -108,14 +90,15 @@ impl Profile {
         (fm, im, hm, hnm)
     }
 
-    /// What focus, ignore and hide say of each location, hide applied to
-    /// the locations' lines. As pprof, focus and ignore are decided on a
-    /// location's frames before hide removes any.
+    /// What focus, ignore and hide say of each location, hide and show
+    /// applied to the locations' lines. As pprof, focus and ignore are
+    /// decided on a location's frames before hide and show remove any.
     pub fn location_verdicts(
         &mut self,
         focus: Option<&Regex>,
         ignore: Option<&Regex>,
         hide: Option<&Regex>,
+        show: Option<&Regex>,
     ) -> Verdicts {
         let n = self.locations.len();
         let mut v = Verdicts {
@@ -125,6 +108,7 @@ impl Profile {
             focus_matched: false,
             ignore_matched: false,
             hide_matched: false,
+            show_matched: false,
         };
         for i in 0..n {
             let loc = &self.locations[i];
@@ -150,6 +134,29 @@ impl Profile {
                     v.hidden[i] = lines.is_empty();
                     v.changed[i] = true;
                     self.locations[i].lines = lines.into();
+                }
+            }
+            if let Some(re) = show {
+                // Only the frames show matches stay; a location left
+                // without frames (or that had none) is hidden.
+                let loc = &self.locations[i];
+                if !self.mapping_matches(loc, re)
+                    && !loc.lines.iter().all(|ln| self.line_matches(ln, re))
+                {
+                    let lines: Vec<Line> = loc
+                        .lines
+                        .iter()
+                        .filter(|ln| self.line_matches(ln, re))
+                        .copied()
+                        .collect();
+                    v.changed[i] = true;
+                    self.locations[i].lines = lines.into();
+                }
+                if self.locations[i].lines.is_empty() {
+                    v.hidden[i] = true;
+                    v.changed[i] = true;
+                } else {
+                    v.show_matched = true;
                 }
             }
         }

@@ -341,6 +341,7 @@ impl Report {
             let samples = self.prof.samples.clone();
             let n_locs = self.prof.locations.len();
             std::thread::spawn(move || {
+                crate::ui::background_priority();
                 cell.get_or_init(|| graph::Postings::new(&samples, n_locs));
             });
         }

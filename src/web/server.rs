@@ -745,6 +745,7 @@ pub fn serve(
 
 /// Renders the views a user is likely to open first, into the caches.
 fn warm(state: &State, host: Option<&str>) {
+    crate::ui::background_priority();
     let mut queries = vec![String::new()];
     if let Some(snap) = state.snapshot_list().first() {
         let p = &snap.profile;
