@@ -225,8 +225,15 @@ pub(super) fn collect_tags(
     samples: impl Iterator<Item = usize>,
 ) -> Vec<NodeTags> {
     let n_keys = table.infos.len();
+    if p.samples.labels.is_empty() {
+        // No sample has a label: no node has a tag (and no pass is made).
+        return vec![NodeTags::default(); n_keys];
+    }
     let mut tagger = Tagger::new(p, spec);
     let mut node_seen = vec![NONE; n_keys];
+    // With few nodes kept (a drawing's), most samples hold none: they are
+    // passed over before their labels are looked up.
+    let loc_kept = kept.map(|k| table.locations_holding(k));
     let s = &p.samples;
     for i in samples {
         let values = s.values(i);
@@ -234,6 +241,11 @@ pub(super) fn collect_tags(
         let dw = if sel.mean { values[0] } else { 0 };
         if w == 0 && dw == 0 {
             continue;
+        }
+        if let Some(lk) = &loc_kept {
+            if !s.stack(i).iter().any(|&l| lk[l as usize]) {
+                continue;
+            }
         }
         let sig = tagger.sample_tags(p, i);
         let stamp = i as u32;
