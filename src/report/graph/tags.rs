@@ -224,13 +224,28 @@ pub(super) fn collect_tags(
     spec: &TagSpec,
     samples: impl Iterator<Item = usize>,
 ) -> Vec<NodeTags> {
+    collect_tags_within(p, table, sel, kept, spec, samples, Sums::MOST_CELLS)
+}
+
+/// [`collect_tags`] with at most `most_cells` sums per node and label list.
+fn collect_tags_within(
+    p: &Profile,
+    table: &NodeTable,
+    sel: ValueSel,
+    kept: Option<&[bool]>,
+    spec: &TagSpec,
+    samples: impl Iterator<Item = usize>,
+    most_cells: usize,
+) -> Vec<NodeTags> {
     let n_keys = table.infos.len();
     if p.samples.labels.is_empty() {
         // No sample has a label: no node has a tag (and no pass is made).
         return vec![NodeTags::default(); n_keys];
     }
     let mut tagger = Tagger::new(p, spec);
+    let mut sums = Sums::new(n_keys, most_cells);
     let mut node_seen = vec![NONE; n_keys];
+    let mut keys = Vec::new();
     // With few nodes kept (a drawing's), most samples hold none: they are
     // passed over before their labels are looked up.
     let loc_kept = kept.map(|k| table.locations_holding(k));
@@ -251,25 +266,93 @@ pub(super) fn collect_tags(
         let stamp = i as u32;
         let mut leaf = NONE;
         let mut residual = false;
-        for &loc in s.stack(i).iter().rev() {
-            for &n in table.frames(loc).iter().rev() {
-                if kept.is_some_and(|k| !k[n as usize]) {
-                    residual = true;
-                    continue;
-                }
-                if node_seen[n as usize] != stamp {
-                    node_seen[n as usize] = stamp;
-                    tagger.add(n, sig, w, dw, false);
-                }
-                leaf = n;
-                residual = false;
+        // Outermost frame first. The keys are gathered first, as in the
+        // values pass: lookups, then counters.
+        for &n in table.gather(s.stack(i), &mut keys).iter().rev() {
+            if kept.is_some_and(|k| !k[n as usize]) {
+                residual = true;
+                continue;
             }
+            if node_seen[n as usize] != stamp {
+                node_seen[n as usize] = stamp;
+                sums.add(&mut tagger, n, sig, w, dw, false);
+            }
+            leaf = n;
+            residual = false;
         }
         if leaf != NONE && !residual {
-            tagger.add(leaf, sig, w, dw, true);
+            sums.add(&mut tagger, leaf, sig, w, dw, true);
         }
     }
+    sums.flush(&mut tagger);
     tagger.finish(n_keys)
+}
+
+/// [`collect_tags`]'s sums per node and label list, in an array per label
+/// list (there are few, usually), handed to the tagger at the end in the
+/// order first seen (so the tags are the ones adding each sample gives):
+/// one hash-map update per frame was most of a drawing's time when every
+/// sample holds the drawn nodes. Past `most_cells` (many label lists),
+/// samples go to the tagger one by one.
+struct Sums {
+    n_keys: usize,
+    most_cells: usize,
+    /// Per signature, per node: its entry in `acc` (NONE: none yet).
+    cells: Vec<Vec<u32>>,
+    /// (node, signature, [cum, cum_div, flat, flat_div]), first seen first.
+    acc: Vec<(u32, u32, [i64; 4])>,
+    direct: bool,
+}
+
+impl Sums {
+    const MOST_CELLS: usize = 1 << 22;
+
+    fn new(n_keys: usize, most_cells: usize) -> Sums {
+        Sums {
+            n_keys,
+            most_cells,
+            cells: Vec::new(),
+            acc: Vec::new(),
+            direct: false,
+        }
+    }
+
+    fn add(&mut self, tagger: &mut Tagger, n: u32, sig: u32, w: i64, dw: i64, flat: bool) {
+        let s = sig as usize;
+        if !self.direct && self.cells.get(s).is_none_or(|c| c.is_empty()) {
+            if (s + 1).saturating_mul(self.n_keys) > self.most_cells {
+                self.flush(tagger);
+                self.direct = true;
+            } else {
+                if self.cells.len() <= s {
+                    self.cells.resize_with(s + 1, Vec::new);
+                }
+                self.cells[s] = vec![NONE; self.n_keys];
+            }
+        }
+        if self.direct {
+            return tagger.add(n, sig, w, dw, flat);
+        }
+        let cell = &mut self.cells[s][n as usize];
+        if *cell == NONE {
+            *cell = self.acc.len() as u32;
+            self.acc.push((n, sig, [0; 4]));
+        }
+        let a = &mut self.acc[*cell as usize].2;
+        let k = if flat { 2 } else { 0 };
+        a[k] = a[k].wrapping_add(w);
+        a[k + 1] = a[k + 1].wrapping_add(dw);
+    }
+
+    fn flush(&mut self, tagger: &mut Tagger) {
+        for (n, sig, [cum, cum_div, flat, flat_div]) in self.acc.drain(..) {
+            tagger.add(n, sig, cum, cum_div, false);
+            if flat != 0 || flat_div != 0 {
+                tagger.add(n, sig, flat, flat_div, true);
+            }
+        }
+        self.cells.clear();
+    }
 }
 
 /// pprof's tag order: heavier first (by |cum| unless `flat`, then |flat|),
@@ -289,3 +372,36 @@ pub fn sort_tags(tags: &mut [Tag], flat: bool) {
 
 /// Most tags drawn per node (and per label set for numeric tags).
 pub const MAX_NODELETS: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tags summed per label list equal tags added sample by sample, also
+    /// when the sums run out of room part way.
+    #[test]
+    fn summed_tags_equal_added_ones() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/go/current.heap");
+        let p = crate::profile::load(std::path::Path::new(path)).expect("fixture");
+        let table = NodeTable::new(&p, false);
+        let spec = TagSpec {
+            bytes_unit: "B".into(),
+            output_unit: "MB".into(),
+        };
+        let show = |t: &[NodeTags]| format!("{t:?}");
+        for index in 0..p.sample_types.len() {
+            let sel = ValueSel { index, mean: false };
+            let kept: Vec<bool> = (0..table.infos.len()).map(|k| k % 3 != 1).collect();
+            for kept in [None, Some(kept.as_slice())] {
+                let all = 0..p.samples.len();
+                let one_by_one = collect_tags_within(&p, &table, sel, kept, &spec, all.clone(), 0);
+                assert!(one_by_one.iter().any(|t| !t.numeric.is_empty()));
+                for most in [table.infos.len() * 2, Sums::MOST_CELLS] {
+                    let summed =
+                        collect_tags_within(&p, &table, sel, kept, &spec, all.clone(), most);
+                    assert_eq!(show(&summed), show(&one_by_one), "{index} {most}");
+                }
+            }
+        }
+    }
+}
