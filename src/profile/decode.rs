@@ -93,6 +93,7 @@ struct Raw<'a> {
 
 /// A location as read (its lines in [`Raw::lines`]): read by hand into
 /// flat lists, as prost would allocate a line list per location.
+#[derive(Default)]
 struct RawLocation {
     id: u64,
     mapping_id: u64,
@@ -101,6 +102,7 @@ struct RawLocation {
     is_folded: bool,
 }
 
+#[derive(Default)]
 struct RawLine {
     function_id: u64,
     line: i64,
@@ -130,13 +132,7 @@ fn read_location(buf: &mut &[u8], wt: WireType, raw: &mut Raw) -> Result<(), Dec
     if read_location_plain(msg, raw) {
         return Ok(());
     }
-    let mut loc = RawLocation {
-        id: 0,
-        mapping_id: 0,
-        address: 0,
-        lines_end: 0,
-        is_folded: false,
-    };
+    let mut loc = RawLocation::default();
     let lines = &mut raw.lines;
     fields(msg, |tag, wt, buf| {
         match tag {
@@ -147,11 +143,7 @@ fn read_location(buf: &mut &[u8], wt: WireType, raw: &mut Raw) -> Result<(), Dec
                 if wt != WireType::LengthDelimited {
                     return Err(DecodeError::Wire("unexpected wire type".into()));
                 }
-                let mut line = RawLine {
-                    function_id: 0,
-                    line: 0,
-                    column: 0,
-                };
+                let mut line = RawLine::default();
                 fields(take_bytes(buf)?, |tag, wt, buf| {
                     match tag {
                         1 => line.function_id = read_varint(buf, wt)?,
@@ -223,13 +215,7 @@ fn plain_fields(mut msg: &[u8], mut field: impl FnMut(u8, &mut &[u8]) -> bool) -
 /// (nothing added) for anything else.
 #[inline]
 fn read_location_plain(msg: &[u8], raw: &mut Raw) -> bool {
-    let mut loc = RawLocation {
-        id: 0,
-        mapping_id: 0,
-        address: 0,
-        lines_end: 0,
-        is_folded: false,
-    };
+    let mut loc = RawLocation::default();
     let before = raw.lines.len();
     let lines = &mut raw.lines;
     let ok = plain_fields(msg, |k, buf| {
@@ -247,11 +233,7 @@ fn read_location_plain(msg: &[u8], raw: &mut Raw) -> bool {
                     return false;
                 };
                 *buf = rest;
-                let mut line = RawLine {
-                    function_id: 0,
-                    line: 0,
-                    column: 0,
-                };
+                let mut line = RawLine::default();
                 while let [k, ref rest @ ..] = *sub {
                     sub = rest;
                     let Some(v) = plain_varint(&mut sub) else {
