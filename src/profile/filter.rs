@@ -5,7 +5,7 @@
 
 use regex::Regex;
 
-use super::model::{Function, Label, Line, Location, Profile};
+use super::model::{Function, Label, Line, Lines, Location, Profile};
 use crate::units;
 use std::collections::HashMap;
 
@@ -140,17 +140,19 @@ impl Profile {
                 // Only the frames show matches stay; a location left
                 // without frames (or that had none) is hidden.
                 let loc = &self.locations[i];
-                if !self.mapping_matches(loc, re)
-                    && !loc.lines.iter().all(|ln| self.line_matches(ln, re))
-                {
-                    let lines: Vec<Line> = loc
+                if !self.mapping_matches(loc, re) {
+                    // Each line matched once (most locations have one,
+                    // kept inline: no allocation).
+                    let lines: Lines = loc
                         .lines
                         .iter()
                         .filter(|ln| self.line_matches(ln, re))
                         .copied()
                         .collect();
-                    v.changed[i] = true;
-                    self.locations[i].lines = lines.into();
+                    if lines.len() != loc.lines.len() {
+                        v.changed[i] = true;
+                        self.locations[i].lines = lines;
+                    }
                 }
                 if self.locations[i].lines.is_empty() {
                     v.hidden[i] = true;
