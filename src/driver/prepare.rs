@@ -234,13 +234,15 @@ fn fast_filter(
     let redo: Vec<u32> = (0..n as u32)
         .filter(|&i| fate(status[i as usize]) != Fate::Keep)
         .collect();
+    // From memory made ready while the server waited, when it is.
+    use crate::profile::reserve;
     let mut out = SampleData {
         width: w,
-        values: vec![0; (za.samples + zb.samples) * w],
-        loc_start: vec![0; za.samples + zb.samples + 1],
-        locs: vec![0; za.locs + zb.locs],
-        label_start: vec![0; za.samples + zb.samples + 1],
-        labels: vec![Label::default(); za.labels + zb.labels],
+        values: reserve::take_i64((za.samples + zb.samples) * w),
+        loc_start: reserve::take_u32(za.samples + zb.samples + 1),
+        locs: reserve::take_u32(za.locs + zb.locs),
+        label_start: reserve::take_u32(za.samples + zb.samples + 1),
+        labels: reserve::take_labels(za.labels + zb.labels),
     };
     let (values_a, values_b) = out.values.split_at_mut(za.samples * w);
     let (locs_a, locs_b) = out.locs.split_at_mut(za.locs);

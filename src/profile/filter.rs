@@ -202,10 +202,11 @@ impl Profile {
         }
         let (mut fm, mut im) = (false, false);
         let mut keep = Vec::with_capacity(self.samples.len());
+        let (mut focus_memo, mut ignore_memo) = (TagMemo::default(), TagMemo::default());
         for i in 0..self.samples.len() {
             let labels = self.samples.labels(i);
-            let focused = focus.is_none_or(|f| f.matches(self, labels));
-            let ignored = ignore.is_some_and(|f| f.matches(self, labels));
+            let focused = focus.is_none_or(|f| f.matches_memo(self, labels, &mut focus_memo));
+            let ignored = ignore.is_some_and(|f| f.matches_memo(self, labels, &mut ignore_memo));
             fm |= focused;
             im |= ignored;
             keep.push(focused && !ignored);
@@ -422,6 +423,10 @@ fn simplify_func(name: &str) -> &str {
     name
 }
 
+/// Per string label (key, value): which regexes of a [`TagFilter`] match it.
+#[derive(Default)]
+pub struct TagMemo(rustc_hash::FxHashMap<(super::model::StrId, super::model::StrId), u64>);
+
 /// A compiled -tagfocus/-tagignore expression.
 #[derive(Debug)]
 pub enum TagFilter {
@@ -550,6 +555,42 @@ impl TagFilter {
             .map(Regex::new)
             .collect::<Result<Vec<_>, _>>()?;
         Ok((TagFilter::Str { key, res }, false))
+    }
+
+    /// [`TagFilter::matches`], remembering per string label (key and value)
+    /// which regexes it matches: samples share few label values, and
+    /// matching formats each label.
+    pub fn matches_memo(&self, p: &Profile, labels: &[Label], memo: &mut TagMemo) -> bool {
+        let TagFilter::Str { key, res } = self else {
+            return self.matches(p, labels);
+        };
+        if res.len() > 64 {
+            return self.matches(p, labels);
+        }
+        let mut seen = 0u64;
+        for l in labels.iter().filter(|l| !l.is_numeric()) {
+            seen |= *memo.0.entry((l.key, l.str)).or_insert_with(|| {
+                let (k, v) = (p.str(l.key), p.str(l.str));
+                let joined = key.is_none().then(|| format!("{k}:{v}"));
+                res.iter().enumerate().fold(0u64, |bits, (j, re)| {
+                    let hit = match (key, &joined) {
+                        (None, Some(kv)) => re.is_match(kv),
+                        (Some(want), _) => want == k && re.is_match(v),
+                        (None, None) => false,
+                    };
+                    bits | (u64::from(hit) << j)
+                })
+            });
+        }
+        match key {
+            // Every regex matched by some label.
+            None => {
+                let all = u64::MAX.checked_shr(64 - res.len() as u32).unwrap_or(0);
+                seen & all == all
+            }
+            // Some regex matched by a value of the key.
+            Some(_) => seen != 0,
+        }
     }
 
     pub fn matches(&self, p: &Profile, labels: &[Label]) -> bool {
@@ -711,5 +752,37 @@ mod tests {
         assert!(parse_range("hash").is_none());
         let r = parse_range("1:10").expect("range");
         assert_eq!((r.low, r.high), (Some(1.0), Some(10.0)));
+    }
+
+    #[test]
+    fn remembered_tag_matches_equal_matches() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/go/cpu.pb.gz");
+        let p = crate::profile::load(std::path::Path::new(path)).expect("fixture");
+        let units = HashMap::new();
+        let mut kept = Vec::new();
+        for spec in [
+            "worker=hash",
+            "worker=hash,sort",
+            "sort",
+            "worker:hash",
+            "hash,tier:batch",
+            "hash,batch",
+            "tier=",
+            "nosuch=.",
+            "1:",
+        ] {
+            let (f, _) = TagFilter::compile(spec, &units).expect("filter");
+            let mut memo = TagMemo::default();
+            let mut n = 0;
+            for i in 0..p.samples.len() {
+                let labels = p.samples.labels(i);
+                let want = f.matches(&p, labels);
+                assert_eq!(f.matches_memo(&p, labels, &mut memo), want, "{spec} {i}");
+                n += usize::from(want);
+            }
+            kept.push(n);
+        }
+        // Each filter kept what it should (some none, some all).
+        assert_eq!(kept, [158, 347, 189, 158, 158, 158, 522, 0, 0]);
     }
 }

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod load;
 pub mod merge;
 pub mod model;
+pub mod reserve;
 
 pub use limits::Limits;
 pub use load::{load, load_with, parse, parse_with, LoadError};

@@ -400,15 +400,22 @@ impl Samples {
     where
         F: FnMut(usize, &[u32], &mut Vec<u32>) -> bool,
     {
-        let mut out = SampleData::new(self.width);
-        out.values.reserve(self.values.len());
-        out.locs.reserve(self.locs.len());
+        let mut out = super::reserve::room_for(self);
         let mut scratch = Vec::new();
         for i in 0..self.len() {
             scratch.clear();
             if keep(i, self.stack(i), &mut scratch) {
                 out.push(self.values(i), &scratch, self.labels(i));
             }
+        }
+        // Room for every sample, and a filter may keep a few: the rest
+        // goes back (a report keeps its samples as long as it is cached).
+        if out.locs.len() < out.locs.capacity() / 2 {
+            out.values.shrink_to_fit();
+            out.loc_start.shrink_to_fit();
+            out.locs.shrink_to_fit();
+            out.label_start.shrink_to_fit();
+            out.labels.shrink_to_fit();
         }
         *self = out.into();
     }

@@ -768,6 +768,12 @@ fn warm(state: &State, host: Option<&str>) {
     // without a binary) derives its focused reports from: a focus on no
     // function makes them (see `State::report`) and nothing else.
     let _ = handle(state, "GET", "/ui/source?f=%5E%24", host);
+    // Then memory for the filtered copies of the samples the Refine menu
+    // makes, made ready while the server waits (see `profile::reserve`).
+    if let Some(snap) = state.snapshot_list().first() {
+        let samples = snap.profile.samples.clone();
+        crate::profile::reserve::keep_filled(&samples);
+    }
 }
 
 fn worker(server: &tiny_http::Server, state: &State) {
