@@ -28,6 +28,28 @@ pub(super) fn last_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_string()
 }
 
+/// Compiles a tag filter option (none when empty); says so when its value
+/// is read as a numeric range, as pprof does.
+pub(super) fn compile_tag(
+    name: &'static str,
+    value: &str,
+    units: &HashMap<String, String>,
+    ui: &mut dyn Ui,
+) -> Result<Option<TagFilter>, Error> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let (f, is_range) = TagFilter::compile(value, units).map_err(|e| Error::Regexp {
+        what: name,
+        reason: last_line(&e.to_string()),
+    })?;
+    if is_range {
+        let v = value.split_once('=').map_or(value, |(_, v)| v);
+        ui.warn(&format!("{name}:Interpreted '{v}' as range, not regexp"));
+    }
+    Ok(Some(f))
+}
+
 pub(super) fn warn_no_match(matched: bool, what: &str, ui: &mut dyn Ui) {
     if !matched {
         ui.warn(&format!("{what} expression matched no samples"));
@@ -46,23 +68,8 @@ pub(super) fn apply_focus(
     let hide = compile("hide", &cfg.hide)?;
     let show = compile("show", &cfg.show)?;
     let show_from = compile("show_from", &cfg.show_from)?;
-    let tag =
-        |name: &'static str, value: &str, ui: &mut dyn Ui| -> Result<Option<TagFilter>, Error> {
-            if value.is_empty() {
-                return Ok(None);
-            }
-            let (f, is_range) = TagFilter::compile(value, units).map_err(|e| Error::Regexp {
-                what: name,
-                reason: last_line(&e.to_string()),
-            })?;
-            if is_range {
-                let v = value.split_once('=').map_or(value, |(_, v)| v);
-                ui.warn(&format!("{name}:Interpreted '{v}' as range, not regexp"));
-            }
-            Ok(Some(f))
-        };
-    let tagfocus = tag("tagfocus", &cfg.tagfocus, ui)?;
-    let tagignore = tag("tagignore", &cfg.tagignore, ui)?;
+    let tagfocus = compile_tag("tagfocus", &cfg.tagfocus, units, ui)?;
+    let tagignore = compile_tag("tagignore", &cfg.tagignore, units, ui)?;
     let prune_from = compile("prune_from", &cfg.prune_from)?;
 
     let (fm, im, hm, hnm) = p.filter_samples_by_name(

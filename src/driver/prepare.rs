@@ -2,10 +2,12 @@
 //! copy of the profile filtered and aggregated, its total computed (in
 //! pprof's order), and the options mapped onto `report::Options`.
 
+use std::collections::HashMap;
+
 use regex::Regex;
 
 use super::commands::Command;
-use super::filters::{aggregate, apply_focus, compile, last_line, warn_no_match};
+use super::filters::{aggregate, apply_focus, compile, compile_tag, last_line, warn_no_match};
 use super::Error;
 use crate::options::{Config, Sort};
 use crate::profile::model::{Label, SampleData};
@@ -55,13 +57,18 @@ pub fn prepare_report_from(
     let c = cmd.spec.configure(cfg);
     let simple = p.base.is_none()
         && !matches!(cmd.spec.format, Format::Raw | Format::Proto)
-        && [&c.focus, &c.ignore, &c.hide, &c.show]
-            .iter()
-            .any(|v| !v.is_empty())
         && [
-            &c.show_from,
+            &c.focus,
+            &c.ignore,
+            &c.hide,
+            &c.show,
             &c.tagfocus,
             &c.tagignore,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+        && [
+            &c.show_from,
             &c.tagshow,
             &c.taghide,
             &c.prune_from,
@@ -95,30 +102,36 @@ enum Filter<'a> {
     },
 }
 
-/// `apply_focus` for focus, ignore, hide and show alone (the web UI's Refine
-/// menu), with the same results and warnings as
-/// `Profile::filter_samples_by_name`, but copying kept samples by runs,
-/// and returning which samples were dropped or rewritten.
+/// `apply_focus` for focus, ignore, hide, show, tagfocus and tagignore
+/// alone (the web UI's Refine menu), with the same results and warnings as
+/// `Profile::filter_samples_by_name` then `filter_samples_by_tag`, but in
+/// one pass copying kept samples by runs, and returning which samples were
+/// dropped or rewritten.
 fn fast_filter(
     p: &mut Profile,
+    units: &HashMap<String, String>,
     cfg: &Config,
     ui: &mut dyn Ui,
     parent: Option<&Report>,
 ) -> Result<Derivation, Error> {
-    use crate::profile::filter::{FOCUSED, IGNORED};
+    use crate::profile::filter::{TagMemo, FOCUSED, IGNORED};
     const NONE: u32 = u32::MAX;
-    // A mark bit of its own beside the verdict's (1 and 2).
+    // Mark bits of their own beside the verdict's (1 and 2).
     const CHANGED: u8 = 4;
     let focus = compile("focus", &cfg.focus)?;
     let ignore = compile("ignore", &cfg.ignore)?;
     let hide = compile("hide", &cfg.hide)?;
     let show = compile("show", &cfg.show)?;
+    let tagfocus = compile_tag("tagfocus", &cfg.tagfocus, units, ui)?;
+    let tagignore = compile_tag("tagignore", &cfg.tagignore, units, ui)?;
     let key = LastFilterKey {
         filters: [
             cfg.focus.clone(),
             cfg.ignore.clone(),
             cfg.hide.clone(),
             cfg.show.clone(),
+            cfg.tagfocus.clone(),
+            cfg.tagignore.clone(),
         ],
         tables: [p.locations.len(), p.functions.len(), p.strings.len()],
     };
@@ -154,13 +167,15 @@ fn fast_filter(
         v.show_matched,
     );
     let (verdict, hidden, changed) = (v.verdict, v.hidden, v.changed);
-    let matched = [
+    let mut matched = [
         focus.is_none() || fm,
         ignore.is_none() || im,
         hide.is_none() || hm,
         show.is_none() || sm,
+        true,
+        true,
     ];
-    for (matched, what) in matched.iter().zip(FILTER_NAMES) {
+    for (matched, what) in matched.iter().zip(FILTER_NAMES).take(4) {
         warn_no_match(*matched, what, ui);
     }
     let input = p.samples.clone();
@@ -179,9 +194,10 @@ fn fast_filter(
         changed,
         dropped_sums: None,
     };
-    // What becomes of a sample, from the union of its locations' marks.
+    // What becomes of a sample, from the union of its locations' marks
+    // (and its labels').
     let fate = |m: u8| {
-        if m & FOCUSED == 0 || m & IGNORED != 0 {
+        if m & FOCUSED == 0 || m & IGNORED != 0 || m & TAG_DROPPED != 0 {
             Fate::Drop
         } else if m & CHANGED == 0 {
             Fate::Keep
@@ -198,27 +214,47 @@ fn fast_filter(
     // each half is then copied straight to its place in the output), on
     // two threads for large profiles.
     let mut status = vec![0u8; n];
+    let (tf, ti) = (tagfocus.as_ref(), tagignore.as_ref());
+    // Without name filters every location is focused: the walk's result
+    // is known (a sample without frames is dropped, as pprof does).
+    let names = focus.is_some() || ignore.is_some() || hide.is_some() || show.is_some();
     let classify = |from: usize, out: &mut [u8]| -> Sizes {
         let mut z = Sizes::default();
+        let (mut focus_memo, mut ignore_memo) = (TagMemo::default(), TagMemo::default());
         for (k, o) in out.iter_mut().enumerate() {
             let stack = s.stack(from + k);
             let (mut m, mut shown) = (0u8, 0usize);
-            for &l in stack {
-                let x = marks[l as usize];
-                m |= x;
-                shown += usize::from(x & HIDDEN == 0);
+            if names {
+                for &l in stack {
+                    let x = marks[l as usize];
+                    m |= x;
+                    shown += usize::from(x & HIDDEN == 0);
+                }
+            } else if !stack.is_empty() {
+                m = FOCUSED;
             }
-            *o = m;
-            z.samples += 1;
-            z.locs += match fate(m) {
+            let locs = match fate(m) {
                 Fate::Keep => stack.len(),
                 Fate::Rewrite if shown > 0 => shown,
                 _ => {
-                    z.samples -= 1;
+                    *o = m;
                     continue;
                 }
             };
-            z.labels += s.labels(from + k).len();
+            // The tag filters see the samples the name filters keep.
+            let labels = s.labels(from + k);
+            let focused = tf.is_none_or(|f| f.matches_memo(p, labels, &mut focus_memo));
+            let ignored = ti.is_some_and(|f| f.matches_memo(p, labels, &mut ignore_memo));
+            z.tag_focused |= focused;
+            z.tag_ignored |= ignored;
+            if !focused || ignored {
+                *o = m | TAG_DROPPED;
+                continue;
+            }
+            *o = m;
+            z.samples += 1;
+            z.locs += locs;
+            z.labels += labels.len();
         }
         z
     };
@@ -231,6 +267,11 @@ fn fast_filter(
             (za, h.map(joined).unwrap_or_default())
         })
     };
+    matched[4] = tagfocus.is_none() || za.tag_focused || zb.tag_focused;
+    matched[5] = tagignore.is_none() || za.tag_ignored || zb.tag_ignored;
+    for (matched, what) in matched.iter().zip(FILTER_NAMES).skip(4) {
+        warn_no_match(*matched, what, ui);
+    }
     let redo: Vec<u32> = (0..n as u32)
         .filter(|&i| fate(status[i as usize]) != Fate::Keep)
         .collect();
@@ -308,7 +349,7 @@ fn fast_filter(
 }
 
 /// The filters [`fast_filter`] applies, as its warnings name them.
-const FILTER_NAMES: [&str; 4] = ["Focus", "Ignore", "Hide", "Show"];
+const FILTER_NAMES: [&str; 6] = ["Focus", "Ignore", "Hide", "Show", "TagFocus", "TagIgnore"];
 
 /// What [`fast_filter`] does to a sample.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -326,10 +367,15 @@ struct Sizes {
     samples: usize,
     locs: usize,
     labels: usize,
+    /// Whether the tag filters matched a sample the name filters kept.
+    tag_focused: bool,
+    tag_ignored: bool,
 }
 
 /// A location's mark: every frame of it hidden.
 const HIDDEN: u8 = 8;
+/// A sample's mark: dropped by its labels (tagfocus, tagignore).
+const TAG_DROPPED: u8 = 16;
 
 /// A scoped thread's result; its panic (a bug) goes on here.
 fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
@@ -453,7 +499,7 @@ fn copy_run(s: &SampleData, o: &mut Part, at: &mut Sizes, from: usize, to: usize
 struct LastFilter {
     key: LastFilterKey,
     input: Samples,
-    matched: [bool; 4],
+    matched: [bool; 6],
     hidden_lines: Vec<(usize, crate::profile::model::Lines)>,
     output: Samples,
     derivation: Derivation,
@@ -461,7 +507,7 @@ struct LastFilter {
 
 #[derive(PartialEq, Eq)]
 struct LastFilterKey {
-    filters: [String; 4],
+    filters: [String; 6],
     /// The tables the locations' verdicts come from (a profile's copies
     /// that share samples share them, unless labels made frames).
     tables: [usize; 3],
@@ -489,7 +535,7 @@ fn prepare_with(
         match filter {
             Filter::Full => apply_focus(p, &units, cfg, ui),
             Filter::Fast { parent, done } => {
-                *done = Some(fast_filter(p, cfg, ui, *parent)?);
+                *done = Some(fast_filter(p, &units, cfg, ui, *parent)?);
                 Ok(())
             }
         }
@@ -683,6 +729,11 @@ mod tests {
         let filters: &[&[(&str, &str)]] = &[
             &[("focus", "encoding|T1")],
             &[("ignore", "no such function"), ("hide", "Method2")],
+            &[
+                ("tagfocus", "1kb:"),
+                ("tagignore", "zzz"),
+                ("hide", "Method2"),
+            ],
         ];
         let commands = [
             ("weblist", Some("Less|Method1")),
@@ -738,6 +789,10 @@ mod tests {
             &[("focus", "T1"), ("show", "Method[0-3]")],
             &[("ignore", "no such function")],
             &[("hide", ".")],
+            &[("tagfocus", "worker=hash,w1")],
+            &[("tagignore", "w2|sort"), ("hide", "json|Method2")],
+            &[("focus", "T1"), ("tagfocus", "zzz")],
+            &[("tagfocus", "bytes=1kb:")],
         ];
         let commands: &[(&str, Option<&str>)] = &[
             ("top", None),
@@ -871,23 +926,45 @@ mod tests {
         // Over 100k samples, mostly rewritten by hide: copied in two halves.
         let big = synthetic::gzipped(&synthetic::random_stacks_profile(120_000, 600, 9));
         let big = crate::profile::parse(&big).expect("synthetic profile");
-        for (name, p) in profiles().into_iter().chain([("random 120k", big)]) {
-            for (k, v) in [
-                ("ignore", "json|T1"),
-                ("hide", "json|sort|Method2"),
-                ("focus", "encoding|T3"),
-                ("hide", "."),
-                ("focus", "zzz"),
-                ("show", "json|T1|main"),
-                ("show", "zzz"),
+        // A sample without frames (dropped by any filter, as pprof does).
+        let mut frameless = profiles().swap_remove(0).1;
+        let (v, l) = (
+            frameless.samples.values(0).to_vec(),
+            frameless.samples.labels(0).to_vec(),
+        );
+        frameless.samples.push(&v, &[], &l);
+        let extra = [("random 120k", big), ("frameless", frameless)];
+        for (name, p) in profiles().into_iter().chain(extra) {
+            for filters in [
+                &[("ignore", "json|T1")][..],
+                &[("hide", "json|sort|Method2")],
+                &[("focus", "encoding|T3")],
+                &[("hide", ".")],
+                &[("focus", "zzz")],
+                &[("show", "json|T1|main")],
+                &[("show", "zzz")],
+                &[("tagfocus", "worker=hash,w1")],
+                &[("tagignore", "w2|sort")],
+                &[("tagfocus", "zzz")],
+                &[("tagfocus", "1:")],
+                &[("hide", "json|Method2"), ("tagfocus", "hash|w3")],
+                &[("focus", "T1"), ("tagignore", "worker=w4")],
+                &[
+                    ("focus", "main"),
+                    ("tagfocus", "w5|json"),
+                    ("tagignore", "zzz"),
+                ],
             ] {
                 let mut cfg = Config::default();
-                cfg.set(k, v).expect("filter");
+                for (k, v) in filters {
+                    cfg.set(k, v).expect("filter");
+                }
                 let (mut a, mut b) = (p.clone(), p.clone());
                 let (mut wa, mut wb): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-                apply_focus(&mut a, &p.num_label_units(), &cfg, &mut wa).expect("filter");
-                let d = fast_filter(&mut b, &cfg, &mut wb, None).expect("filter");
-                let what = format!("{name} {k}={v}");
+                let units = p.num_label_units();
+                apply_focus(&mut a, &units, &cfg, &mut wa).expect("filter");
+                let d = fast_filter(&mut b, &units, &cfg, &mut wb, None).expect("filter");
+                let what = format!("{name} {filters:?}");
                 assert_eq!(wa, wb, "{what}");
                 let (sa, sb) = (&a.samples, &b.samples);
                 assert_eq!(sa.values, sb.values, "{what}");

@@ -319,12 +319,20 @@ impl State {
         cfg: &Config,
     ) -> Result<(Report, Vec<String>), (Error, Vec<String>)> {
         let key = format!("{profile_key}|{}", crate::shell::preparation_key(cmd, cfg));
-        // The same report without focus, ignore and hide, if prepared,
+        // The same report without the filters the one-pass filter applies
+        // (focus, ignore, hide, show, tagfocus, tagignore), if prepared,
         // gives a filtered one's values and index.
         let mut unfiltered = cfg.clone();
-        unfiltered.focus.clear();
-        unfiltered.ignore.clear();
-        unfiltered.hide.clear();
+        for f in [
+            &mut unfiltered.focus,
+            &mut unfiltered.ignore,
+            &mut unfiltered.hide,
+            &mut unfiltered.show,
+            &mut unfiltered.tagfocus,
+            &mut unfiltered.tagignore,
+        ] {
+            f.clear();
+        }
         let parent_key = format!(
             "{profile_key}|{}",
             crate::shell::preparation_key(cmd, &unfiltered)
