@@ -37,16 +37,12 @@ struct FunctionKey {
     filename: StrId,
 }
 
-/// What identifies an output location, but for lines after the second
-/// (one location in ten has an inlined frame: comparing its second line
-/// here saves two cache misses, the location and its line list).
+/// What identifies an output location, but for lines after the first.
 #[derive(PartialEq, Eq, Clone, Copy)]
 struct LocKey {
     address: u64,
     line0: i64,
-    line1: i64,
     func0: u32,
-    func1: u32,
     mapping: u32,
     nlines: u32,
     folded: bool,
@@ -661,17 +657,14 @@ impl Merger {
     }
 }
 
-/// Lines of a location its key holds (the rest are compared apart).
-const KEY_LINES: usize = 2;
-
-/// Whether output location `j`'s lines after the key's are `lines`'.
+/// Whether output location `j`'s lines after the first are `lines`' (the
+/// first is in its key).
 fn same_lines(out_locations: &[Location], j: u32, lines: &[Line]) -> bool {
-    lines.len() <= KEY_LINES
+    lines.len() <= 1
         || out_locations[j as usize]
             .lines
             .iter()
             .zip(lines)
-            .skip(KEY_LINES)
             .all(|(a, b)| a.function == b.function && a.line == b.line)
 }
 
@@ -717,9 +710,7 @@ const EMPTY_SLOT: LocSlot = LocSlot {
     key: LocKey {
         address: 0,
         line0: 0,
-        line1: 0,
         func0: 0,
-        func1: 0,
         mapping: 0,
         nlines: 0,
         folded: false,
@@ -810,9 +801,7 @@ impl Merger {
         let key = LocKey {
             address,
             line0: lines.first().map_or(0, |l| l.line),
-            line1: lines.get(1).map_or(0, |l| l.line),
             func0: lines.first().map_or(NONE, |l| l.function),
-            func1: lines.get(1).map_or(NONE, |l| l.function),
             mapping: mapping.map_or(NONE, |m| m),
             nlines: lines.len() as u32,
             folded,
@@ -905,12 +894,11 @@ impl Merger {
             }
             let sl = &src.locations[*i as usize];
             let same = |j: u32| {
-                sl.lines.len() <= KEY_LINES
+                sl.lines.len() <= 1
                     || self.out.locations[j as usize]
                         .lines
                         .iter()
                         .zip(&sl.lines)
-                        .skip(KEY_LINES)
                         .all(|(a, b)| {
                             maps.functions[b.function as usize] == Some(a.function)
                                 && a.line == b.line
