@@ -634,8 +634,7 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build_edges_subset(p, table, sel, Some(kept), Edges::All, samples);
         g.take_values(values, Some(kept));
-        let it = samples.iter().map(|&i| i as usize);
-        g.tags = collect_tags(p, table, sel, Some(kept), tags, it);
+        g.tags = collect_tags(p, table, sel, Some(kept), tags, Some(samples));
         g
     }
 
@@ -679,7 +678,7 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build(p, table, sel, kept, edges);
         if let Some(spec) = tags {
-            g.tags = collect_tags(p, table, sel, kept, spec, 0..p.samples.len());
+            g.tags = collect_tags(p, table, sel, kept, spec, None);
         }
         g
     }

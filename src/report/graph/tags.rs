@@ -216,15 +216,95 @@ impl<'a> Tagger<'a> {
 /// Tags per node (indexed like the graph's arena): a sample's labels count
 /// towards the cum of every kept node on its stack (once) and towards the
 /// flat of its leaf when that is kept, as the values do.
+/// `samples` lists the samples to read (all when None); large lists are
+/// read in two halves on two threads and their tags added.
 pub(super) fn collect_tags(
     p: &Profile,
     table: &NodeTable,
     sel: ValueSel,
     kept: Option<&[bool]>,
     spec: &TagSpec,
-    samples: impl Iterator<Item = usize>,
+    samples: Option<&[u32]>,
 ) -> Vec<NodeTags> {
-    collect_tags_within(p, table, sel, kept, spec, samples, Sums::MOST_CELLS)
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let min_split = if threads > 1 { 50_000 } else { usize::MAX };
+    collect_tags_split(p, table, sel, kept, spec, samples, min_split)
+}
+
+/// [`collect_tags`], split in halves from `min_split` samples on.
+fn collect_tags_split(
+    p: &Profile,
+    table: &NodeTable,
+    sel: ValueSel,
+    kept: Option<&[bool]>,
+    spec: &TagSpec,
+    samples: Option<&[u32]>,
+    min_split: usize,
+) -> Vec<NodeTags> {
+    let n = samples.map_or(p.samples.len(), <[u32]>::len);
+    let part = |range: std::ops::Range<usize>| SampleList { samples, range };
+    let within =
+        |range| collect_tags_within(p, table, sel, kept, spec, part(range), Sums::MOST_CELLS);
+    if n < min_split || p.samples.labels.is_empty() {
+        return within(0..n);
+    }
+    let mid = n / 2;
+    let (a, b) = std::thread::scope(|scope| {
+        let h = scope.spawn(|| within(mid..n));
+        let a = within(0..mid);
+        (a, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    });
+    a.into_iter()
+        .zip(b)
+        .map(|(mut a, b)| {
+            add_tags(&mut a, b);
+            a
+        })
+        .collect()
+}
+
+/// Positions `range` of a sample list (of all samples when None).
+struct SampleList<'s> {
+    samples: Option<&'s [u32]>,
+    range: std::ops::Range<usize>,
+}
+
+impl Iterator for SampleList<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        let k = self.range.next()?;
+        match self.samples {
+            None => Some(k),
+            Some(list) => list.get(k).map(|&i| i as usize),
+        }
+    }
+}
+
+/// Adds a later part's tags of a node to an earlier part's: sums added, a
+/// numeric tag's value the earlier part's when it has the tag (the first
+/// value seen, as one pass over both parts keeps).
+fn add_tags(a: &mut NodeTags, b: NodeTags) {
+    fn add_list(a: &mut Vec<Tag>, b: Vec<Tag>) {
+        for t in b {
+            match a.binary_search_by(|x| x.name.cmp(&t.name)) {
+                Ok(i) => {
+                    let x = &mut a[i];
+                    x.flat = x.flat.wrapping_add(t.flat);
+                    x.flat_div = x.flat_div.wrapping_add(t.flat_div);
+                    x.cum = x.cum.wrapping_add(t.cum);
+                    x.cum_div = x.cum_div.wrapping_add(t.cum_div);
+                }
+                Err(i) => a.insert(i, t),
+            }
+        }
+    }
+    add_list(&mut a.labels, b.labels);
+    for (set, tags) in b.numeric {
+        match a.numeric.binary_search_by(|(s, _)| s.cmp(&set)) {
+            Ok(i) => add_list(&mut a.numeric[i].1, tags),
+            Err(i) => a.numeric.insert(i, (set, tags)),
+        }
+    }
 }
 
 /// [`collect_tags`] with at most `most_cells` sums per node and label list.
@@ -401,6 +481,14 @@ mod tests {
                         collect_tags_within(&p, &table, sel, kept, &spec, all.clone(), most);
                     assert_eq!(show(&summed), show(&one_by_one), "{index} {most}");
                 }
+                // In two halves, all samples or a list of some.
+                let halves = collect_tags_split(&p, &table, sel, kept, &spec, None, 0);
+                assert_eq!(show(&halves), show(&one_by_one), "{index} halves");
+                let some: Vec<u32> = (0..p.samples.len() as u32).filter(|i| i % 4 != 2).collect();
+                let listed = some.iter().map(|&i| i as usize);
+                let want = collect_tags_within(&p, &table, sel, kept, &spec, listed, 0);
+                let halves = collect_tags_split(&p, &table, sel, kept, &spec, Some(&some), 0);
+                assert_eq!(show(&halves), show(&want), "{index} listed halves");
             }
         }
     }
