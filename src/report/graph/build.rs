@@ -1,7 +1,7 @@
 //! Building graphs: node identities per location, then one pass (or two
 //! on two threads) over the samples for node values and edges.
 
-use super::tags::{collect_tags, TagSpec};
+use super::tags::{collect_tags, split_from, TagSpec};
 use super::{Edge, Edges, FastMap, Graph, Node, NodeInfo, ValueSel, NONE};
 use crate::profile::model::Samples;
 use crate::profile::Profile;
@@ -634,7 +634,7 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build_edges_subset(p, table, sel, Some(kept), Edges::All, samples);
         g.take_values(values, Some(kept));
-        g.tags = collect_tags(p, table, sel, Some(kept), tags, Some(samples));
+        g.tags = collect_tags(p, table, sel, Some(kept), tags, Some(samples), split_from());
         g
     }
 
@@ -678,7 +678,7 @@ impl Graph {
     ) -> Graph {
         let mut g = Graph::build(p, table, sel, kept, edges);
         if let Some(spec) = tags {
-            g.tags = collect_tags(p, table, sel, kept, spec, None);
+            g.tags = collect_tags(p, table, sel, kept, spec, None, split_from());
         }
         g
     }

@@ -216,23 +216,10 @@ impl<'a> Tagger<'a> {
 /// Tags per node (indexed like the graph's arena): a sample's labels count
 /// towards the cum of every kept node on its stack (once) and towards the
 /// flat of its leaf when that is kept, as the values do.
-/// `samples` lists the samples to read (all when None); large lists are
-/// read in two halves on two threads and their tags added.
+/// `samples` lists the samples to read (all when None); lists of
+/// `min_split` samples or more ([`split_from`]) are read in two halves on
+/// two threads and their tags added.
 pub(super) fn collect_tags(
-    p: &Profile,
-    table: &NodeTable,
-    sel: ValueSel,
-    kept: Option<&[bool]>,
-    spec: &TagSpec,
-    samples: Option<&[u32]>,
-) -> Vec<NodeTags> {
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
-    let min_split = if threads > 1 { 50_000 } else { usize::MAX };
-    collect_tags_split(p, table, sel, kept, spec, samples, min_split)
-}
-
-/// [`collect_tags`], split in halves from `min_split` samples on.
-fn collect_tags_split(
     p: &Profile,
     table: &NodeTable,
     sel: ValueSel,
@@ -261,6 +248,17 @@ fn collect_tags_split(
             a
         })
         .collect()
+}
+
+/// The sample count from which [`collect_tags`] splits its work (none on
+/// one core).
+pub(super) fn split_from() -> usize {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    if threads > 1 {
+        50_000
+    } else {
+        usize::MAX
+    }
 }
 
 /// Positions `range` of a sample list (of all samples when None).
@@ -482,12 +480,12 @@ mod tests {
                     assert_eq!(show(&summed), show(&one_by_one), "{index} {most}");
                 }
                 // In two halves, all samples or a list of some.
-                let halves = collect_tags_split(&p, &table, sel, kept, &spec, None, 0);
+                let halves = collect_tags(&p, &table, sel, kept, &spec, None, 0);
                 assert_eq!(show(&halves), show(&one_by_one), "{index} halves");
                 let some: Vec<u32> = (0..p.samples.len() as u32).filter(|i| i % 4 != 2).collect();
                 let listed = some.iter().map(|&i| i as usize);
                 let want = collect_tags_within(&p, &table, sel, kept, &spec, listed, 0);
-                let halves = collect_tags_split(&p, &table, sel, kept, &spec, Some(&some), 0);
+                let halves = collect_tags(&p, &table, sel, kept, &spec, Some(&some), 0);
                 assert_eq!(show(&halves), show(&want), "{index} listed halves");
             }
         }
