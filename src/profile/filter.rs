@@ -571,14 +571,14 @@ impl TagFilter {
         for l in labels.iter().filter(|l| !l.is_numeric()) {
             seen |= *memo.0.entry((l.key, l.str)).or_insert_with(|| {
                 let (k, v) = (p.str(l.key), p.str(l.str));
-                let joined = key.is_none().then(|| format!("{k}:{v}"));
+                // Without a key the regexes see `key:value`, with one the
+                // values of that key only.
+                let (applies, text) = match key {
+                    None => (true, format!("{k}:{v}")),
+                    Some(want) => (want == k, v.to_string()),
+                };
                 res.iter().enumerate().fold(0u64, |bits, (j, re)| {
-                    let hit = match (key, &joined) {
-                        (None, Some(kv)) => re.is_match(kv),
-                        (Some(want), _) => want == k && re.is_match(v),
-                        (None, None) => false,
-                    };
-                    bits | (u64::from(hit) << j)
+                    bits | (u64::from(applies && re.is_match(&text)) << j)
                 })
             });
         }
