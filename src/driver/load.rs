@@ -198,27 +198,35 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
         (load_one(path, src, &mut warnings), warnings)
     };
     let mut warnings = Vec::new();
+    let timings = std::env::var_os("RPROF_TIMINGS").is_some();
     let merged = std::thread::scope(|scope| {
         let mut queues = Vec::new();
+        let mut loaders = Vec::new();
         for first in 0..2 {
             let (tx, rx) = sync_channel::<Loaded>(2);
             let load = &load;
-            scope.spawn(move || {
+            loaders.push(scope.spawn(move || {
                 for path in paths.iter().skip(first).step_by(2) {
                     let loaded = load(path);
                     let failed = loaded.0.is_err();
                     if tx.send(loaded).is_err() || failed {
-                        return;
+                        break;
                     }
                 }
-            });
+                thread_cpu()
+            }));
             queues.push(rx);
         }
+        let (mut merging, mut waiting) = (0.0, 0.0);
         let mut merged: Option<profile::merge::Streaming> = None;
         for k in 0..paths.len() {
-            let (p, w) = queues[k % 2].recv().ok()?;
+            let asked = std::time::Instant::now();
+            let received = queues[k % 2].recv();
+            waiting += asked.elapsed().as_secs_f64();
+            let (p, w) = received.ok()?;
             let p = p.ok()?;
             warnings.extend(w);
+            let start = thread_cpu();
             match &mut merged {
                 None => merged = Some(profile::merge::Streaming::new(&p)),
                 Some(m) => {
@@ -227,6 +235,17 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
                     }
                 }
             }
+            merging += thread_cpu() - start;
+        }
+        if timings {
+            let loading: Vec<String> = loaders
+                .into_iter()
+                .map(|h| format!("{:.3}s", h.join().unwrap_or(0.0)))
+                .collect();
+            eprintln!(
+                "rprof: streamed merge: merging {merging:.3}s CPU, {waiting:.3}s waiting; loaders {} CPU",
+                loading.join(" + ")
+            );
         }
         merged.map(profile::merge::Streaming::finish)
     })?;
@@ -234,6 +253,23 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
         ui.warn(w);
     }
     Some(merged)
+}
+
+/// The CPU time of the calling thread in seconds (for `RPROF_TIMINGS`;
+/// 0 where unknown).
+fn thread_cpu() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9;
+        }
+    }
+    0.0
 }
 
 /// Merges profiles (scaled first, as pprof does); base subtraction is a

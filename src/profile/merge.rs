@@ -29,7 +29,7 @@ struct MappingKey {
     build_id_or_file: StrId,
 }
 
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash, Clone, Copy, Default)]
 struct FunctionKey {
     start_line: i64,
     name: StrId,
@@ -38,7 +38,7 @@ struct FunctionKey {
 }
 
 /// What identifies an output location, but for lines after the first.
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(PartialEq, Eq, Clone, Copy, Default)]
 struct LocKey {
     address: u64,
     line0: i64,
@@ -51,11 +51,15 @@ struct LocKey {
 struct Merger {
     out: Profile,
     mappings: FxMap<MappingKey, u32>,
-    functions: FxMap<FunctionKey, u32>,
+    functions: KeyTable<FunctionKey>,
     /// Output locations by key.
-    locations: LocTable,
-    /// Each output location's key hash (to grow the table).
-    loc_hashes: Vec<u64>,
+    locations: KeyTable<LocKey>,
+    /// The lines after the first of each output location, (function, line),
+    /// output location `j`'s at `tails[tail_ends[j]..tail_ends[j + 1]]`: a
+    /// key match is checked here, in a few hundred kB that stay in cache,
+    /// not in the output location and its line list (two cache misses).
+    tail_ends: Vec<u32>,
+    tails: Vec<(u32, i64)>,
     line_scratch: Vec<Line>,
     loc_hasher: foldhash::fast::FixedState,
     /// Sample hash → first output sample with it; collisions chain via `next`.
@@ -392,9 +396,10 @@ impl Merger {
                 ..Profile::default()
             },
             mappings: FxMap::default(),
-            functions: FxMap::default(),
-            locations: LocTable::default(),
-            loc_hashes: Vec::new(),
+            functions: KeyTable::default(),
+            locations: KeyTable::default(),
+            tail_ends: vec![0],
+            tails: Vec::new(),
             line_scratch: Vec::new(),
             loc_hasher: foldhash::fast::FixedState::default(),
             samples: FxMap::default(),
@@ -598,14 +603,19 @@ impl Merger {
             system_name: f.system_name,
             filename: f.filename,
         };
-        let next = self.out.functions.len() as u32;
-        let ix = *self.functions.entry(key).or_insert(next);
-        if ix == next {
-            self.out.functions.push(Function {
-                id: next as u64 + 1,
-                ..f
-            });
-        }
+        let hash = self.function_hash(&key);
+        let ix = match self.functions.find(hash, &key, |_| true) {
+            Some(ix) => ix,
+            None => {
+                let next = self.out.functions.len() as u32;
+                self.out.functions.push(Function {
+                    id: next as u64 + 1,
+                    ..f
+                });
+                self.functions.insert(hash, key, next);
+                next
+            }
+        };
         maps.functions[i] = Some(ix);
         ix
     }
@@ -631,10 +641,9 @@ impl Merger {
             lines.push(Line { function, ..*ln });
         }
         let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
-        let out_locations = &self.out.locations;
-        let found = self
-            .locations
-            .find(hash, &key, |j| same_lines(out_locations, j, &lines));
+        let found = self.locations.find(hash, &key, |j| {
+            self.same_tail(j, lines.iter().map(|l| (l.function, l.line)))
+        });
         let ix = match found {
             Some(j) => j,
             None => {
@@ -646,8 +655,10 @@ impl Merger {
                     lines: lines.as_slice().into(),
                     is_folded: sl.is_folded,
                 });
-                self.loc_hashes.push(hash);
-                self.locations.insert(hash, key, next, &self.loc_hashes);
+                self.tails
+                    .extend(lines.iter().skip(1).map(|l| (l.function, l.line)));
+                self.tail_ends.push(self.tails.len() as u32);
+                self.locations.insert(hash, key, next);
                 next
             }
         };
@@ -657,30 +668,27 @@ impl Merger {
     }
 }
 
-/// Whether output location `j`'s lines after the first are `lines`' (the
-/// first is in its key).
-fn same_lines(out_locations: &[Location], j: u32, lines: &[Line]) -> bool {
-    lines.len() <= 1
-        || out_locations[j as usize]
-            .lines
-            .iter()
-            .zip(lines)
-            .all(|(a, b)| a.function == b.function && a.line == b.line)
+impl Merger {
+    /// Whether output location `j`'s lines after the first are those of
+    /// `lines` (all of a location's (function, line), the first one, in
+    /// the key, already compared; so is their number).
+    fn same_tail(&self, j: u32, lines: impl ExactSizeIterator<Item = (u32, i64)>) -> bool {
+        if lines.len() <= 1 {
+            return true;
+        }
+        let j = j as usize;
+        let (start, end) = (self.tail_ends[j] as usize, self.tail_ends[j + 1] as usize);
+        self.tails[start..end].iter().copied().eq(lines.skip(1))
+    }
 }
 
-/// Hints the CPU to bring `r`'s cache line in (merging fleets is bound by
-/// memory latency: a batch of lookups prefetches its slots ahead).
+/// Hints the CPU to bring the cache line at `r` in (merging fleets is
+/// bound by memory latency: a batch of lookups prefetches its slots ahead).
+/// `r` need not be valid: a prefetch never faults.
 #[inline(always)]
-pub(crate) fn prefetch<T>(r: &T) {
-    prefetch_ptr(r as *const T);
-}
-
-/// [`prefetch`] of an address that need not be valid (a prefetch never
-/// faults).
-#[inline(always)]
-pub(crate) fn prefetch_ptr<T>(r: *const T) {
+fn prefetch_ptr<T>(r: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults, and `r` is a valid reference.
+    // SAFETY: a prefetch never faults, whatever the address.
     #[allow(unused_unsafe)]
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -690,49 +698,48 @@ pub(crate) fn prefetch_ptr<T>(r: *const T) {
     let _ = r;
 }
 
-/// Output locations by key: open addressing with linear probing, each slot
-/// holding the compact key, so that a lookup touches one slot (one cache
-/// miss) instead of a bucket and then the key.
-#[derive(Default)]
-struct LocTable {
-    slots: Vec<LocSlot>,
+/// Output entries (locations, functions) by key: open addressing with
+/// linear probing, each slot holding the compact key, so that a lookup
+/// touches one slot (one cache miss) instead of a bucket and then the key,
+/// and a batch of lookups can prefetch its slots ahead.
+struct KeyTable<K> {
+    slots: Vec<Slot<K>>,
     len: usize,
+    /// Each entry's key hash, by index (to move them when the table grows).
+    hashes: Vec<u64>,
 }
 
 #[derive(Clone, Copy)]
-struct LocSlot {
-    key: LocKey,
-    /// The output location, NONE when the slot is free.
+struct Slot<K> {
+    key: K,
+    /// The output entry, NONE when the slot is free.
     ix: u32,
 }
 
-const EMPTY_SLOT: LocSlot = LocSlot {
-    key: LocKey {
-        address: 0,
-        line0: 0,
-        func0: 0,
-        mapping: 0,
-        nlines: 0,
-        folded: false,
-    },
-    ix: NONE,
-};
+impl<K> Default for KeyTable<K> {
+    fn default() -> Self {
+        KeyTable {
+            slots: Vec::new(),
+            len: 0,
+            hashes: Vec::new(),
+        }
+    }
+}
 
-impl LocTable {
+impl<K: Copy + Default + PartialEq> KeyTable<K> {
     fn home(&self, hash: u64) -> usize {
         // The high bits: the low ones of an address-heavy key are regular.
         (hash >> 32) as usize & (self.slots.len() - 1)
     }
 
-    /// The slot `hash` starts probing at (to prefetch).
-    fn first_slot(&self, hash: u64) -> Option<&LocSlot> {
-        if self.slots.is_empty() {
-            return None;
+    /// Hints the CPU to fetch the slot a lookup of `hash` starts at.
+    fn prefetch(&self, hash: u64) {
+        if !self.slots.is_empty() {
+            prefetch_ptr(self.slots.as_ptr().wrapping_add(self.home(hash)));
         }
-        self.slots.get(self.home(hash))
     }
 
-    fn find(&self, hash: u64, key: &LocKey, same: impl Fn(u32) -> bool) -> Option<u32> {
+    fn find(&self, hash: u64, key: &K, same: impl Fn(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -750,22 +757,27 @@ impl LocTable {
         }
     }
 
-    /// Adds output location `ix` (not in the table); `hashes` holds every
-    /// output location's hash, to move them when the table grows.
-    fn insert(&mut self, hash: u64, key: LocKey, ix: u32, hashes: &[u64]) {
+    /// Adds entry `ix`, the next one (not in the table).
+    fn insert(&mut self, hash: u64, key: K, ix: u32) {
+        debug_assert_eq!(ix as usize, self.hashes.len());
+        self.hashes.push(hash);
         // At most half full: short probes.
         if (self.len + 1) * 2 > self.slots.len() {
             let size = (self.slots.len() * 2).max(1024);
-            let old = std::mem::replace(&mut self.slots, vec![EMPTY_SLOT; size]);
+            let free = Slot {
+                key: K::default(),
+                ix: NONE,
+            };
+            let old = std::mem::replace(&mut self.slots, vec![free; size]);
             for slot in old.into_iter().filter(|s| s.ix != NONE) {
-                self.put(hashes[slot.ix as usize], slot);
+                self.put(self.hashes[slot.ix as usize], slot);
             }
         }
-        self.put(hash, LocSlot { key, ix });
+        self.put(hash, Slot { key, ix });
         self.len += 1;
     }
 
-    fn put(&mut self, hash: u64, slot: LocSlot) {
+    fn put(&mut self, hash: u64, slot: Slot<K>) {
         let mask = self.slots.len() - 1;
         let mut i = self.home(hash);
         while self.slots[i].ix != NONE {
@@ -809,6 +821,10 @@ impl Merger {
         (h.finish(), key)
     }
 
+    fn function_hash(&self, key: &FunctionKey) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.loc_hasher, key)
+    }
+
     /// Fills `maps` with what the merged profile already holds of `src`
     /// (strings, mappings, functions, locations), by lookups only: nothing
     /// is added, so numbering stays that of the merge in sample order, but
@@ -846,6 +862,9 @@ impl Merger {
                 }
             }
         }
+        // Keys first, then the lookups, each prefetching a later one's slot.
+        const AHEAD: usize = 16;
+        let mut fkeys = Vec::with_capacity(src.functions.len());
         for (i, sf) in src.functions.iter().enumerate() {
             let (Some(name), Some(system_name), Some(filename)) =
                 (str_of(sf.name), str_of(sf.system_name), str_of(sf.filename))
@@ -858,11 +877,16 @@ impl Merger {
                 system_name,
                 filename,
             };
-            if let Some(&ix) = self.functions.get(&key) {
-                maps.functions[i] = Some(ix);
+            fkeys.push((i as u32, self.function_hash(&key), key));
+        }
+        for (k, (i, hash, key)) in fkeys.iter().enumerate() {
+            if let Some((_, h, _)) = fkeys.get(k + AHEAD) {
+                self.functions.prefetch(*h);
+            }
+            if let Some(ix) = self.functions.find(*hash, key, |_| true) {
+                maps.functions[*i as usize] = Some(ix);
             }
         }
-        // Keys first, then the lookups, each prefetching a later one's slot.
         let mut keys = Vec::with_capacity(src.locations.len());
         let mut lines = Vec::new();
         'locations: for (i, sl) in src.locations.iter().enumerate() {
@@ -884,26 +908,17 @@ impl Merger {
             let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
             keys.push((i as u32, hash, key));
         }
-        const AHEAD: usize = 16;
         for (k, (i, hash, key)) in keys.iter().enumerate() {
-            if let Some(slot) = keys
-                .get(k + AHEAD)
-                .and_then(|(_, h, _)| self.locations.first_slot(*h))
-            {
-                prefetch(slot);
+            if let Some((_, h, _)) = keys.get(k + AHEAD) {
+                self.locations.prefetch(*h);
             }
             let sl = &src.locations[*i as usize];
-            let same = |j: u32| {
-                sl.lines.len() <= 1
-                    || self.out.locations[j as usize]
-                        .lines
-                        .iter()
-                        .zip(&sl.lines)
-                        .all(|(a, b)| {
-                            maps.functions[b.function as usize] == Some(a.function)
-                                && a.line == b.line
-                        })
-            };
+            // Every function of the location is mapped (else no key).
+            let lines = sl.lines.iter().map(|l| {
+                let f = maps.functions[l.function as usize].unwrap_or(NONE);
+                (f, l.line)
+            });
+            let same = |j: u32| self.same_tail(j, lines.clone());
             if let Some(j) = self.locations.find(*hash, key, same) {
                 maps.locations[*i as usize] = j;
             }
@@ -1036,5 +1051,78 @@ mod tests {
         let stream = streamed(&[commented.clone(), heap.clone()]).expect("streamed");
         let whole = merge(&[commented, heap]).expect("merge");
         assert_eq!(dump(&stream), dump(&whole));
+    }
+
+    /// A profile of one program: locations at one address whose inlined
+    /// frames differ only after the first line, listed in `order`.
+    fn inlined(order: &[usize]) -> Profile {
+        let mut p = Profile {
+            samples: Samples::new(1),
+            ..Profile::default()
+        };
+        let ty = p.strings.intern("samples");
+        let unit = p.strings.intern("count");
+        p.sample_types.push(ValueType { ty, unit });
+        for name in ["f1", "f2", "f3"] {
+            let name = p.strings.intern(name);
+            p.functions.push(Function {
+                id: p.functions.len() as u64 + 1,
+                name,
+                ..Function::default()
+            });
+        }
+        let tails = [(1, 7), (2, 7), (1, 8)];
+        for &k in order {
+            let (function, line) = tails[k];
+            let lines = [
+                Line {
+                    function: 0,
+                    line: 5,
+                    column: 0,
+                },
+                Line {
+                    function,
+                    line,
+                    column: 0,
+                },
+            ];
+            p.locations.push(Location {
+                id: p.locations.len() as u64 + 1,
+                address: 0x10,
+                lines: lines.as_slice().into(),
+                ..Location::default()
+            });
+            let l = p.locations.len() as u32 - 1;
+            p.samples.push(&[1 + k as i64], &[l], &[]);
+        }
+        p
+    }
+
+    #[test]
+    fn inlined_frames_after_the_first_tell_locations_apart() {
+        let srcs = [inlined(&[0, 1, 2]), inlined(&[2, 0, 1]), inlined(&[1, 1])];
+        let whole = merge(&srcs).expect("merge");
+        let stream = streamed(&srcs).expect("streamed");
+        assert_eq!(dump(&stream), dump(&whole));
+        let tails: Vec<(u32, i64)> = whole
+            .locations
+            .iter()
+            .map(|l| (l.lines[1].function, l.lines[1].line))
+            .collect();
+        assert_eq!(tails, [(1, 7), (2, 7), (1, 8)]);
+        let values: Vec<i64> = (0..whole.samples.len())
+            .map(|i| whole.samples.values(i)[0])
+            .collect();
+        assert_eq!(values, [1 + 1, 2 * 4, 3 + 3]);
+        // The check after a key match (different hashes rarely meet there).
+        let mut m = Merger::new(&srcs[0]);
+        m.first_types(&srcs[0]);
+        m.add(&srcs[0]);
+        for (j, l) in whole.locations.iter().enumerate() {
+            for (k, other) in whole.locations.iter().enumerate() {
+                let lines = other.lines.iter().map(|l| (l.function, l.line));
+                assert_eq!(m.same_tail(j as u32, lines), j == k, "{l:?} {other:?}");
+            }
+        }
     }
 }
