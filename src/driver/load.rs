@@ -191,11 +191,22 @@ fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Err
 /// [`grab`]'s streamed merge; None when it must start over (nothing has
 /// been said to `ui` then).
 fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Profile> {
+    use profile::merge::{Resolved, Snapshot, Streaming};
     use std::sync::mpsc::sync_channel;
-    type Loaded = (Result<Profile, Error>, Vec<String>);
+    use std::sync::{Arc, Mutex};
+    type Loaded = (Result<Profile, Error>, Option<Resolved>, Vec<String>);
+    // The merged tables so far, in which the loaders look their profiles
+    // up, so that the merging thread has less to do.
+    let latest: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
     let load = |path: &String| -> Loaded {
         let mut warnings = Vec::new();
-        (load_one(path, src, &mut warnings), warnings)
+        let p = load_one(path, src, &mut warnings);
+        let snapshot = latest.lock().map(|s| s.clone()).unwrap_or_default();
+        let found = match (&p, snapshot) {
+            (Ok(p), Some(snap)) => Some(snap.resolve(p)),
+            _ => None,
+        };
+        (p, found, warnings)
     };
     let mut warnings = Vec::new();
     let timings = std::env::var_os("RPROF_TIMINGS").is_some();
@@ -218,21 +229,27 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
             queues.push(rx);
         }
         let (mut merging, mut waiting) = (0.0, 0.0);
-        let mut merged: Option<profile::merge::Streaming> = None;
+        let mut merged: Option<Streaming> = None;
         for k in 0..paths.len() {
             let asked = std::time::Instant::now();
             let received = queues[k % 2].recv();
             waiting += asked.elapsed().as_secs_f64();
-            let (p, w) = received.ok()?;
+            let (p, found, w) = received.ok()?;
             let p = p.ok()?;
             warnings.extend(w);
             let start = thread_cpu();
-            match &mut merged {
-                None => merged = Some(profile::merge::Streaming::new(&p)),
+            let m = match &mut merged {
+                None => merged.insert(Streaming::new(&p)),
                 Some(m) => {
-                    if !m.add(&p) {
+                    if !m.add_resolved(&p, found) {
                         return None;
                     }
+                    m
+                }
+            };
+            if let Some(snap) = m.snapshot() {
+                if let Ok(mut l) = latest.lock() {
+                    *l = Some(Arc::new(snap));
                 }
             }
             merging += thread_cpu() - start;
@@ -247,7 +264,7 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
                 loading.join(" + ")
             );
         }
-        merged.map(profile::merge::Streaming::finish)
+        merged.map(Streaming::finish)
     })?;
     for w in &warnings {
         ui.warn(w);

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use super::model::{
-    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, ValueType,
+    Function, Label, Line, Location, Mapping, Profile, SampleData, Samples, StrId, Strings,
+    ValueType,
 };
 use crate::units;
 
@@ -22,7 +23,7 @@ pub enum MergeError {
     Incompatible(String),
 }
 
-#[derive(PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash, Clone, Copy)]
 struct MappingKey {
     size: u64,
     offset: u64,
@@ -48,8 +49,10 @@ struct LocKey {
     folded: bool,
 }
 
-struct Merger {
-    out: Profile,
+/// The merged profile's lookup tables (but the strings, which its
+/// `Strings` index).
+#[derive(Clone)]
+struct Tables {
     mappings: FxMap<MappingKey, u32>,
     functions: KeyTable<FunctionKey>,
     /// Output locations by key.
@@ -60,8 +63,26 @@ struct Merger {
     /// not in the output location and its line list (two cache misses).
     tail_ends: Vec<u32>,
     tails: Vec<(u32, i64)>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            mappings: FxMap::default(),
+            functions: KeyTable::default(),
+            locations: KeyTable::default(),
+            tail_ends: vec![0],
+            tails: Vec::new(),
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+}
+
+struct Merger {
+    out: Profile,
+    t: Tables,
     line_scratch: Vec<Line>,
-    loc_hasher: foldhash::fast::FixedState,
     /// Sample hash → first output sample with it; collisions chain via `next`.
     samples: FxMap<u64, u32>,
     next: Vec<u32>,
@@ -78,6 +99,26 @@ struct SourceMaps {
 }
 
 const NONE: u32 = u32::MAX;
+
+impl SourceMaps {
+    /// Nothing mapped yet.
+    fn new(src: &Profile) -> SourceMaps {
+        SourceMaps {
+            strings: vec![NONE; src.strings.len()],
+            mappings: vec![None; src.mappings.len()],
+            functions: vec![None; src.functions.len()],
+            locations: vec![NONE; src.locations.len()],
+        }
+    }
+
+    /// Whether these maps are sized for `src`'s tables.
+    fn fits(&self, src: &Profile) -> bool {
+        self.strings.len() == src.strings.len()
+            && self.mappings.len() == src.mappings.len()
+            && self.functions.len() == src.functions.len()
+            && self.locations.len() == src.locations.len()
+    }
+}
 
 /// Hash maps keyed by small integers and ids: FxHash is much faster than
 /// SipHash there, and profiles are not adversarial to hashing here (a
@@ -222,6 +263,33 @@ pub struct Streaming {
     /// The first profile's header (types, strings), for compatibility checks.
     first: Profile,
     seen_comments: Vec<String>,
+    /// The size of the tables at the last [`Streaming::snapshot`].
+    snapped: usize,
+}
+
+/// The merged tables at one point of a [`Streaming`] merge, for the threads
+/// that load the next profiles: each looks its profile's strings, mappings,
+/// functions and locations up here ([`Snapshot::resolve`]) before handing
+/// it over, so that the merging thread (a fleet's critical path) only adds
+/// what is new, and the samples. A merge only appends to its tables: what
+/// a snapshot finds keeps its number.
+pub struct Snapshot {
+    t: Tables,
+    strings: Strings,
+    mappings: Vec<Mapping>,
+}
+
+/// What a [`Snapshot`] found of one profile, for [`Streaming::add_resolved`].
+pub struct Resolved(SourceMaps);
+
+impl Snapshot {
+    /// Looks `src`'s tables up (lookups only, batched as the merge's own).
+    pub fn resolve(&self, src: &Profile) -> Resolved {
+        let mut maps = SourceMaps::new(src);
+        self.t
+            .prefill(&self.strings, &self.mappings, src, &mut maps);
+        Resolved(maps)
+    }
 }
 
 impl Streaming {
@@ -237,6 +305,7 @@ impl Streaming {
             m: Merger::new(first),
             first: header,
             seen_comments: Vec::new(),
+            snapped: 0,
         };
         st.m.header(first, &mut st.seen_comments);
         st.m.first_types(first);
@@ -250,6 +319,12 @@ impl Streaming {
     /// sample type new to the merged strings would have been numbered
     /// before every sample.
     pub fn add(&mut self, s: &Profile) -> bool {
+        self.add_resolved(s, None)
+    }
+
+    /// [`Streaming::add`] with what a snapshot of this merge found of `s`
+    /// (a `Resolved` from another merge's snapshot would be wrong).
+    pub fn add_resolved(&mut self, s: &Profile, found: Option<Resolved>) -> bool {
         if compatible(&self.first, s).is_err() {
             return false;
         }
@@ -264,8 +339,25 @@ impl Streaming {
             return false;
         }
         self.m.header(s, &mut self.seen_comments);
-        self.m.add(s);
+        self.m.add_found(s, found.map(|r| r.0));
         true
+    }
+
+    /// A snapshot of the tables when they grew by more than a sixteenth
+    /// since the last one (a copy of them: a fleet of one program makes
+    /// one or two).
+    pub fn snapshot(&mut self) -> Option<Snapshot> {
+        let o = &self.m.out;
+        let size = o.strings.len() + o.functions.len() + o.locations.len();
+        if o.locations.is_empty() || size <= self.snapped + self.snapped / 16 {
+            return None;
+        }
+        self.snapped = size;
+        Some(Snapshot {
+            t: self.m.t.clone(),
+            strings: o.strings.clone(),
+            mappings: o.mappings.clone(),
+        })
     }
 
     /// The merged profile (all-zero samples dropped, as [`merge`] does).
@@ -395,13 +487,8 @@ impl Merger {
                 samples: Samples::new(first.sample_types.len()),
                 ..Profile::default()
             },
-            mappings: FxMap::default(),
-            functions: KeyTable::default(),
-            locations: KeyTable::default(),
-            tail_ends: vec![0],
-            tails: Vec::new(),
+            t: Tables::default(),
             line_scratch: Vec::new(),
-            loc_hasher: foldhash::fast::FixedState::default(),
             samples: FxMap::default(),
             next: Vec::new(),
         }
@@ -451,14 +538,17 @@ impl Merger {
     }
 
     fn add(&mut self, src: &Profile) {
-        let mut maps = SourceMaps {
-            strings: vec![NONE; src.strings.len()],
-            mappings: vec![None; src.mappings.len()],
-            functions: vec![None; src.functions.len()],
-            locations: vec![NONE; src.locations.len()],
-        };
+        self.add_found(src, None);
+    }
+
+    /// [`Merger::add`] with what a snapshot of these tables found of `src`.
+    fn add_found(&mut self, src: &Profile, found: Option<SourceMaps>) {
+        let mut maps = found
+            .filter(|m| m.fits(src))
+            .unwrap_or_else(|| SourceMaps::new(src));
         if !self.out.locations.is_empty() {
-            self.prefill(src, &mut maps);
+            self.t
+                .prefill(&self.out.strings, &self.out.mappings, src, &mut maps);
         }
         // The first mapping of the first profile stays first: it names the
         // main binary in report headers.
@@ -564,7 +654,7 @@ impl Merger {
             offset: sm.offset,
             build_id_or_file: if build_id != 0 { build_id } else { file },
         };
-        let r = match self.mappings.get(&key) {
+        let r = match self.t.mappings.get(&key) {
             Some(&ix) => (
                 ix,
                 (self.out.mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64),
@@ -577,7 +667,7 @@ impl Merger {
                     build_id,
                     ..sm.clone()
                 });
-                self.mappings.insert(key, ix);
+                self.t.mappings.insert(key, ix);
                 (ix, 0)
             }
         };
@@ -603,8 +693,8 @@ impl Merger {
             system_name: f.system_name,
             filename: f.filename,
         };
-        let hash = self.function_hash(&key);
-        let ix = match self.functions.find(hash, &key, |_| true) {
+        let hash = self.t.function_hash(&key);
+        let ix = match self.t.functions.find(hash, &key, |_| true) {
             Some(ix) => ix,
             None => {
                 let next = self.out.functions.len() as u32;
@@ -612,7 +702,7 @@ impl Merger {
                     id: next as u64 + 1,
                     ..f
                 });
-                self.functions.insert(hash, key, next);
+                self.t.functions.insert(hash, key, next);
                 next
             }
         };
@@ -640,9 +730,12 @@ impl Merger {
             let function = self.map_function(src, maps, ln.function as usize);
             lines.push(Line { function, ..*ln });
         }
-        let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
-        let found = self.locations.find(hash, &key, |j| {
-            self.same_tail(j, lines.iter().map(|l| (l.function, l.line)))
+        let (hash, key) =
+            self.t
+                .location_key(&self.out.mappings, address, mapping, sl.is_folded, &lines);
+        let found = self.t.locations.find(hash, &key, |j| {
+            self.t
+                .same_tail(j, lines.iter().map(|l| (l.function, l.line)))
         });
         let ix = match found {
             Some(j) => j,
@@ -655,10 +748,11 @@ impl Merger {
                     lines: lines.as_slice().into(),
                     is_folded: sl.is_folded,
                 });
-                self.tails
+                self.t
+                    .tails
                     .extend(lines.iter().skip(1).map(|l| (l.function, l.line)));
-                self.tail_ends.push(self.tails.len() as u32);
-                self.locations.insert(hash, key, next);
+                self.t.tail_ends.push(self.t.tails.len() as u32);
+                self.t.locations.insert(hash, key, next);
                 next
             }
         };
@@ -668,7 +762,7 @@ impl Merger {
     }
 }
 
-impl Merger {
+impl Tables {
     /// Whether output location `j`'s lines after the first are those of
     /// `lines` (all of a location's (function, line), the first one, in
     /// the key, already compared; so is their number).
@@ -714,6 +808,16 @@ struct Slot<K> {
     key: K,
     /// The output entry, NONE when the slot is free.
     ix: u32,
+}
+
+impl<K: Clone> Clone for KeyTable<K> {
+    fn clone(&self) -> Self {
+        KeyTable {
+            slots: self.slots.clone(),
+            len: self.len,
+            hashes: self.hashes.clone(),
+        }
+    }
 }
 
 impl<K> Default for KeyTable<K> {
@@ -787,21 +891,22 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
     }
 }
 
-impl Merger {
+impl Tables {
     /// pprof's location key (the address relative to the mapping, the
     /// mapping, is_folded and the (function, line) of each line), hashed,
     /// and its compact copy. (Fx mixes these regular addresses and ids too
     /// poorly: long probes.)
     fn location_key(
         &self,
+        out_mappings: &[Mapping],
         address: u64,
         mapping: Option<u32>,
         folded: bool,
         lines: &[Line],
     ) -> (u64, LocKey) {
-        let mut h = std::hash::BuildHasher::build_hasher(&self.loc_hasher);
+        let mut h = std::hash::BuildHasher::build_hasher(&self.hasher);
         match mapping {
-            Some(m) => address.wrapping_sub(self.out.mappings[m as usize].start),
+            Some(m) => address.wrapping_sub(out_mappings[m as usize].start),
             None => address,
         }
         .hash(&mut h);
@@ -822,7 +927,7 @@ impl Merger {
     }
 
     fn function_hash(&self, key: &FunctionKey) -> u64 {
-        std::hash::BuildHasher::hash_one(&self.loc_hasher, key)
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
     }
 
     /// Fills `maps` with what the merged profile already holds of `src`
@@ -831,9 +936,19 @@ impl Merger {
     /// the lookups run as one batch of independent probes instead of one
     /// chain of dependent ones per location (fleets of profiles of one
     /// program find nearly everything here).
-    fn prefill(&self, src: &Profile, maps: &mut SourceMaps) {
+    fn prefill(
+        &self,
+        strings: &Strings,
+        out_mappings: &[Mapping],
+        src: &Profile,
+        maps: &mut SourceMaps,
+    ) {
+        // Entries already found (in a snapshot) are skipped.
         for (id, slot) in maps.strings.iter_mut().enumerate().skip(1) {
-            if let Some(found) = self.out.strings.find(src.str(id as StrId)) {
+            if *slot != NONE {
+                continue;
+            }
+            if let Some(found) = strings.find(src.str(id as StrId)) {
                 *slot = found;
             }
         }
@@ -844,8 +959,11 @@ impl Merger {
             }
             strs.get(id as usize).copied().filter(|&x| x != NONE)
         };
-        if !self.out.mappings.is_empty() {
+        if !out_mappings.is_empty() {
             for (i, sm) in src.mappings.iter().enumerate() {
+                if maps.mappings[i].is_some() {
+                    continue;
+                }
                 let (Some(file), Some(build_id)) = (str_of(sm.file), str_of(sm.build_id)) else {
                     continue;
                 };
@@ -857,7 +975,7 @@ impl Merger {
                 };
                 if let Some(&ix) = self.mappings.get(&key) {
                     let off =
-                        (self.out.mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64);
+                        (out_mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64);
                     maps.mappings[i] = Some((ix, off));
                 }
             }
@@ -866,6 +984,9 @@ impl Merger {
         const AHEAD: usize = 16;
         let mut fkeys = Vec::with_capacity(src.functions.len());
         for (i, sf) in src.functions.iter().enumerate() {
+            if maps.functions[i].is_some() {
+                continue;
+            }
             let (Some(name), Some(system_name), Some(filename)) =
                 (str_of(sf.name), str_of(sf.system_name), str_of(sf.filename))
             else {
@@ -890,6 +1011,9 @@ impl Merger {
         let mut keys = Vec::with_capacity(src.locations.len());
         let mut lines = Vec::new();
         'locations: for (i, sl) in src.locations.iter().enumerate() {
+            if maps.locations[i] != NONE {
+                continue;
+            }
             let (mapping, offset) = match sl.mapping {
                 Some(m) => match maps.mappings.get(m as usize).copied().flatten() {
                     Some((ix, off)) => (Some(ix), off),
@@ -905,7 +1029,8 @@ impl Merger {
                     None => continue 'locations,
                 }
             }
-            let (hash, key) = self.location_key(address, mapping, sl.is_folded, &lines);
+            let (hash, key) =
+                self.location_key(out_mappings, address, mapping, sl.is_folded, &lines);
             keys.push((i as u32, hash, key));
         }
         for (k, (i, hash, key)) in keys.iter().enumerate() {
@@ -1036,6 +1161,43 @@ mod tests {
         }
     }
 
+    /// A streamed merge whose profiles were looked up in snapshots: the
+    /// latest one (`fresh`) or the first one only (missing what came after).
+    fn streamed_resolved(srcs: &[Profile], fresh: bool) -> Option<Profile> {
+        let mut m = Streaming::new(&srcs[0]);
+        let mut snap = m.snapshot();
+        for s in &srcs[1..] {
+            let found = snap.as_ref().map(|snap| snap.resolve(s));
+            if !m.add_resolved(s, found) {
+                return None;
+            }
+            if fresh {
+                snap = m.snapshot().or(snap);
+            }
+        }
+        Some(m.finish())
+    }
+
+    #[test]
+    fn profiles_resolved_in_snapshots_merge_as_the_list() {
+        for names in [
+            &["current.heap", "current2.heap", "base.heap", "current.heap"][..],
+            &["cpu.pb.gz", "cpu.pb.gz", "cpu.pb.gz"],
+        ] {
+            let srcs: Vec<Profile> = names.iter().map(|n| fixture(n)).collect();
+            let whole = merge(&srcs).expect("merge");
+            for fresh in [false, true] {
+                let stream = streamed_resolved(&srcs, fresh).expect("streamed");
+                assert_eq!(dump(&stream), dump(&whole), "{names:?}");
+            }
+        }
+        let inl = [inlined(&[0, 2]), inlined(&[2, 0, 1]), inlined(&[1, 1])];
+        for fresh in [false, true] {
+            let stream = streamed_resolved(&inl, fresh).expect("streamed");
+            assert_eq!(dump(&stream), dump(&merge(&inl).expect("merge")));
+        }
+    }
+
     #[test]
     fn streamed_merge_defers_to_the_list_merge() {
         // Incompatible sample types, or a comment new to the merged
@@ -1121,7 +1283,7 @@ mod tests {
         for (j, l) in whole.locations.iter().enumerate() {
             for (k, other) in whole.locations.iter().enumerate() {
                 let lines = other.lines.iter().map(|l| (l.function, l.line));
-                assert_eq!(m.same_tail(j as u32, lines), j == k, "{l:?} {other:?}");
+                assert_eq!(m.t.same_tail(j as u32, lines), j == k, "{l:?} {other:?}");
             }
         }
     }
