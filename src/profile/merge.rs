@@ -276,7 +276,80 @@ pub struct Streaming {
 pub struct Snapshot {
     t: Tables,
     strings: Strings,
+    by_text: StrIndex,
     mappings: Vec<Mapping>,
+}
+
+/// A snapshot's strings by hash for batched lookups: a slot holds what a
+/// comparison needs (the hash, where the text is), so that one lookup
+/// costs the slot and the text, both fetched ahead, where the string
+/// table's own index costs four dependent cache misses.
+struct StrIndex {
+    slots: Vec<StrSlot>,
+}
+
+#[derive(Clone, Copy)]
+struct StrSlot {
+    hash: u64,
+    start: u32,
+    len: u32,
+    /// NONE when the slot is free.
+    id: u32,
+}
+
+const FREE_STR: StrSlot = StrSlot {
+    hash: 0,
+    start: 0,
+    len: 0,
+    id: NONE,
+};
+
+impl StrIndex {
+    /// Empty when the text is too long for 32-bit offsets (lookups then
+    /// use the string table's index).
+    fn new(strings: &Strings) -> StrIndex {
+        let n = strings.len();
+        if strings.text().len() > u32::MAX as usize || n >= (NONE as usize) / 2 {
+            return StrIndex { slots: Vec::new() };
+        }
+        let mut slots = vec![FREE_STR; (n * 2).next_power_of_two().max(16)];
+        let mask = slots.len() - 1;
+        for id in 1..n as StrId {
+            let (start, end) = strings.span(id);
+            let hash = super::model::str_hash(&strings.text()[start..end]);
+            let mut i = (hash >> 32) as usize & mask;
+            while slots[i].id != NONE {
+                i = (i + 1) & mask;
+            }
+            slots[i] = StrSlot {
+                hash,
+                start: start as u32,
+                len: (end - start) as u32,
+                id,
+            };
+        }
+        StrIndex { slots }
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        (hash >> 32) as usize & (self.slots.len() - 1)
+    }
+
+    /// The first slot with `hash` (a candidate, its text not compared).
+    fn candidate(&self, hash: u64) -> Option<&StrSlot> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let slot = &self.slots[i];
+            if slot.id == NONE {
+                return None;
+            }
+            if slot.hash == hash {
+                return Some(slot);
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// What a [`Snapshot`] found of one profile, for [`Streaming::add_resolved`].
@@ -286,9 +359,53 @@ impl Snapshot {
     /// Looks `src`'s tables up (lookups only, batched as the merge's own).
     pub fn resolve(&self, src: &Profile) -> Resolved {
         let mut maps = SourceMaps::new(src);
+        self.find_strings(src, &mut maps.strings);
         self.t
             .prefill(&self.strings, &self.mappings, src, &mut maps);
         Resolved(maps)
+    }
+
+    /// Fills `found` with the ids of `src`'s strings in the snapshot, in
+    /// three stages some strings apart: a string's slot is fetched, then
+    /// its candidate's text, then the two texts compared.
+    fn find_strings(&self, src: &Profile, found: &mut [StrId]) {
+        let index = &self.by_text;
+        if index.slots.is_empty() {
+            return;
+        }
+        let n = src.strings.len().min(found.len());
+        let hashes: Vec<u64> = (0..n as StrId)
+            .map(|i| super::model::str_hash(src.str(i)))
+            .collect();
+        let mut candidates: Vec<Option<&StrSlot>> = vec![None; n];
+        let text = self.strings.text().as_bytes();
+        const SLOT_AHEAD: usize = 16;
+        const TEXT_AHEAD: usize = 8;
+        for k in 1..n {
+            if let Some(&h) = hashes.get(k + SLOT_AHEAD) {
+                prefetch_ptr(index.slots.as_ptr().wrapping_add(index.home(h)));
+            }
+            if let Some(&h) = hashes.get(k + TEXT_AHEAD) {
+                let c = index.candidate(h);
+                if let Some(c) = c {
+                    prefetch_ptr(text.as_ptr().wrapping_add(c.start as usize));
+                }
+                candidates[k + TEXT_AHEAD] = c;
+            }
+            // The first few had no earlier turn.
+            let c = match k <= TEXT_AHEAD {
+                true => index.candidate(hashes[k]),
+                false => candidates[k],
+            };
+            let s = src.str(k as StrId);
+            let (start, end) = c.map_or((0, 0), |c| (c.start as usize, (c.start + c.len) as usize));
+            found[k] = match c {
+                Some(c) if text.get(start..end) == Some(s.as_bytes()) => c.id,
+                // Another string with the same 64-bit hash: the slow way.
+                Some(_) => self.strings.find(s).unwrap_or(NONE),
+                None => NONE,
+            };
+        }
     }
 }
 
@@ -356,6 +473,7 @@ impl Streaming {
         Some(Snapshot {
             t: self.m.t.clone(),
             strings: o.strings.clone(),
+            by_text: StrIndex::new(&o.strings),
             mappings: o.mappings.clone(),
         })
     }
@@ -1195,6 +1313,47 @@ mod tests {
         for fresh in [false, true] {
             let stream = streamed_resolved(&inl, fresh).expect("streamed");
             assert_eq!(dump(&stream), dump(&merge(&inl).expect("merge")));
+        }
+    }
+
+    #[test]
+    fn snapshot_strings_are_compared_not_only_hashed() {
+        let p = inlined(&[0, 1, 2]);
+        let mut m = Streaming::new(&p);
+        let mut snap = m.snapshot().expect("snapshot");
+        let want: Vec<StrId> = p
+            .strings
+            .iter()
+            .map(|s| snap.strings.find(s).unwrap_or(NONE))
+            .collect();
+        let mut found = vec![NONE; p.strings.len()];
+        snap.find_strings(&p, &mut found);
+        assert_eq!(found[1..], want[1..]);
+        // "f1"'s text under "f2"'s hash, first on "f2"'s path: "f2" is
+        // still found, "f1" no longer (its own slot is gone).
+        let (f1, f2) = (
+            snap.strings.find("f1").expect("f1"),
+            snap.strings.find("f2").expect("f2"),
+        );
+        let fresh = StrIndex::new(&snap.strings);
+        let slot = |id| *fresh.slots.iter().find(|s| s.id == id).expect("slot");
+        let mut fake = slot(f1);
+        fake.hash = slot(f2).hash;
+        let index = &mut snap.by_text;
+        index.slots.fill(FREE_STR);
+        let real = fresh.slots.iter().filter(|s| s.id != NONE && s.id != f1);
+        for &s in std::iter::once(&fake).chain(real) {
+            let mask = index.slots.len() - 1;
+            let mut i = index.home(s.hash);
+            while index.slots[i].id != NONE {
+                i = (i + 1) & mask;
+            }
+            index.slots[i] = s;
+        }
+        snap.find_strings(&p, &mut found);
+        for (i, s) in p.strings.iter().enumerate().skip(1) {
+            let expect = if s == "f1" { NONE } else { want[i] };
+            assert_eq!(found[i], expect, "{s}");
         }
     }
 

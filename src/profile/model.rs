@@ -37,7 +37,7 @@ impl std::fmt::Debug for Strings {
 
 /// One seeded hash for every string table of the process (profile text is
 /// untrusted input), so that a string's hash is the same in any table.
-fn str_hash(s: &str) -> u64 {
+pub(crate) fn str_hash(s: &str) -> u64 {
     use std::hash::BuildHasher;
     static STATE: std::sync::OnceLock<foldhash::fast::FixedState> = std::sync::OnceLock::new();
     STATE
@@ -103,6 +103,17 @@ impl Strings {
         } else {
             ""
         }
+    }
+
+    /// Where string `id` is in [`Strings::text`]: (start, end).
+    pub(crate) fn span(&self, id: StrId) -> (usize, usize) {
+        let i = id as usize;
+        (if i == 0 { 0 } else { self.ends[i - 1] }, self.ends[i])
+    }
+
+    /// Every string, one after the other.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
     }
 
     pub fn find(&self, s: &str) -> Option<StrId> {
