@@ -58,10 +58,9 @@ struct Tables {
     /// Output locations by key.
     locations: KeyTable<LocKey>,
     /// The lines after the first of each output location, (function, line),
-    /// output location `j`'s at `tails[tail_ends[j]..tail_ends[j + 1]]`: a
-    /// key match is checked here, in a few hundred kB that stay in cache,
-    /// not in the output location and its line list (two cache misses).
-    tail_ends: Vec<u32>,
+    /// from where its slot says: a key match is checked here, in some
+    /// hundred kB that stay in cache, not in the output location and its
+    /// line list (two cache misses).
     tails: Vec<(u32, i64)>,
     hasher: foldhash::fast::FixedState,
 }
@@ -72,7 +71,6 @@ impl Default for Tables {
             mappings: FxMap::default(),
             functions: KeyTable::default(),
             locations: KeyTable::default(),
-            tail_ends: vec![0],
             tails: Vec::new(),
             hasher: foldhash::fast::FixedState::default(),
         }
@@ -820,7 +818,7 @@ impl Merger {
                     id: next as u64 + 1,
                     ..f
                 });
-                self.t.functions.insert(hash, key, next);
+                self.t.functions.insert(hash, key, next, 0);
                 next
             }
         };
@@ -851,9 +849,9 @@ impl Merger {
         let (hash, key) =
             self.t
                 .location_key(&self.out.mappings, address, mapping, sl.is_folded, &lines);
-        let found = self.t.locations.find(hash, &key, |j| {
+        let found = self.t.locations.find(hash, &key, |tail| {
             self.t
-                .same_tail(j, lines.iter().map(|l| (l.function, l.line)))
+                .same_tail(tail, lines.iter().map(|l| (l.function, l.line)))
         });
         let ix = match found {
             Some(j) => j,
@@ -866,11 +864,11 @@ impl Merger {
                     lines: lines.as_slice().into(),
                     is_folded: sl.is_folded,
                 });
+                let tail = self.t.tails.len() as u32;
                 self.t
                     .tails
                     .extend(lines.iter().skip(1).map(|l| (l.function, l.line)));
-                self.t.tail_ends.push(self.t.tails.len() as u32);
-                self.t.locations.insert(hash, key, next);
+                self.t.locations.insert(hash, key, next, tail);
                 next
             }
         };
@@ -881,16 +879,19 @@ impl Merger {
 }
 
 impl Tables {
-    /// Whether output location `j`'s lines after the first are those of
-    /// `lines` (all of a location's (function, line), the first one, in
-    /// the key, already compared; so is their number).
-    fn same_tail(&self, j: u32, lines: impl ExactSizeIterator<Item = (u32, i64)>) -> bool {
+    /// Whether the lines after the first of the output location whose
+    /// tail starts at `tail` are those of `lines` (all of a location's
+    /// (function, line): the first one is in the key, already compared, and
+    /// so is their number).
+    fn same_tail(&self, tail: u32, lines: impl ExactSizeIterator<Item = (u32, i64)>) -> bool {
         if lines.len() <= 1 {
             return true;
         }
-        let j = j as usize;
-        let (start, end) = (self.tail_ends[j] as usize, self.tail_ends[j + 1] as usize);
-        self.tails[start..end].iter().copied().eq(lines.skip(1))
+        let start = tail as usize;
+        let end = start.saturating_add(lines.len() - 1);
+        self.tails
+            .get(start..end)
+            .is_some_and(|t| t.iter().copied().eq(lines.skip(1)))
     }
 }
 
@@ -926,6 +927,9 @@ struct Slot<K> {
     key: K,
     /// The output entry, NONE when the slot is free.
     ix: u32,
+    /// More about the entry, for the caller's check after a key match (in
+    /// what would be the slot's padding).
+    extra: u32,
 }
 
 impl<K: Clone> Clone for KeyTable<K> {
@@ -957,10 +961,14 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
     /// Hints the CPU to fetch the slot a lookup of `hash` starts at.
     fn prefetch(&self, hash: u64) {
         if !self.slots.is_empty() {
-            prefetch_ptr(self.slots.as_ptr().wrapping_add(self.home(hash)));
+            let home = self.slots.as_ptr().wrapping_add(self.home(hash));
+            prefetch_ptr(home);
+            // The probe often goes on to the next slot, often on the next line.
+            prefetch_ptr(home.wrapping_add(1));
         }
     }
 
+    /// The entry with `key` whose slot's `extra` passes `same`.
     fn find(&self, hash: u64, key: &K, same: impl Fn(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
@@ -972,7 +980,7 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
             if slot.ix == NONE {
                 return None;
             }
-            if slot.key == *key && same(slot.ix) {
+            if slot.key == *key && same(slot.extra) {
                 return Some(slot.ix);
             }
             i = (i + 1) & mask;
@@ -980,7 +988,7 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
     }
 
     /// Adds entry `ix`, the next one (not in the table).
-    fn insert(&mut self, hash: u64, key: K, ix: u32) {
+    fn insert(&mut self, hash: u64, key: K, ix: u32, extra: u32) {
         debug_assert_eq!(ix as usize, self.hashes.len());
         self.hashes.push(hash);
         // At most half full: short probes.
@@ -989,13 +997,14 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
             let free = Slot {
                 key: K::default(),
                 ix: NONE,
+                extra: 0,
             };
             let old = std::mem::replace(&mut self.slots, vec![free; size]);
             for slot in old.into_iter().filter(|s| s.ix != NONE) {
                 self.put(self.hashes[slot.ix as usize], slot);
             }
         }
-        self.put(hash, Slot { key, ix });
+        self.put(hash, Slot { key, ix, extra });
         self.len += 1;
     }
 
@@ -1161,7 +1170,7 @@ impl Tables {
                 let f = maps.functions[l.function as usize].unwrap_or(NONE);
                 (f, l.line)
             });
-            let same = |j: u32| self.same_tail(j, lines.clone());
+            let same = |tail: u32| self.same_tail(tail, lines.clone());
             if let Some(j) = self.locations.find(*hash, key, same) {
                 maps.locations[*i as usize] = j;
             }
@@ -1435,14 +1444,19 @@ mod tests {
             .map(|i| whole.samples.values(i)[0])
             .collect();
         assert_eq!(values, [1 + 1, 2 * 4, 3 + 3]);
+        // The tail's start sits in the slot's padding: no bigger slots.
+        assert_eq!(std::mem::size_of::<Slot<LocKey>>(), 40);
+        assert_eq!(std::mem::size_of::<Slot<FunctionKey>>(), 32);
         // The check after a key match (different hashes rarely meet there).
         let mut m = Merger::new(&srcs[0]);
         m.first_types(&srcs[0]);
         m.add(&srcs[0]);
+        let slots = &m.t.locations.slots;
         for (j, l) in whole.locations.iter().enumerate() {
+            let slot = slots.iter().find(|s| s.ix == j as u32).expect("slot");
             for (k, other) in whole.locations.iter().enumerate() {
                 let lines = other.lines.iter().map(|l| (l.function, l.line));
-                assert_eq!(m.t.same_tail(j as u32, lines), j == k, "{l:?} {other:?}");
+                assert_eq!(m.t.same_tail(slot.extra, lines), j == k, "{l:?} {other:?}");
             }
         }
     }
