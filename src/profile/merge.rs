@@ -51,7 +51,7 @@ struct LocKey {
 
 /// The merged profile's lookup tables (but the strings, which its
 /// `Strings` index).
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Tables {
     mappings: FxMap<MappingKey, u32>,
     functions: KeyTable<FunctionKey>,
@@ -65,17 +65,6 @@ struct Tables {
     hasher: foldhash::fast::FixedState,
 }
 
-impl Default for Tables {
-    fn default() -> Self {
-        Tables {
-            mappings: FxMap::default(),
-            functions: KeyTable::default(),
-            locations: KeyTable::default(),
-            tails: Vec::new(),
-            hasher: foldhash::fast::FixedState::default(),
-        }
-    }
-}
 
 struct Merger {
     out: Profile,
