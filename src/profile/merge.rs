@@ -65,7 +65,6 @@ struct Tables {
     hasher: foldhash::fast::FixedState,
 }
 
-
 struct Merger {
     out: Profile,
     t: Tables,
