@@ -54,7 +54,9 @@ pub fn is_build_id(s: &str) -> bool {
     s.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error> {
+/// Loads one source; `to_merge`: the profile is only to be merged (see
+/// [`profile::load_to_merge`]).
+fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui, to_merge: bool) -> Result<Profile, Error> {
     let load_error = |source| Error::Load {
         path: path.to_string(),
         source,
@@ -68,6 +70,9 @@ fn load_one(path: &str, src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Error
                 source,
             })?;
             profile::parse_with(&bytes, &src.limits).map_err(load_error)?
+        }
+        None if to_merge => {
+            profile::load_to_merge(Path::new(path), &src.limits).map_err(load_error)?
         }
         None => profile::load_with(Path::new(path), &src.limits).map_err(load_error)?,
     };
@@ -183,7 +188,7 @@ fn grab(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Result<Profile, Err
     }
     let mut profiles = paths
         .iter()
-        .map(|path| load_one(path, src, ui))
+        .map(|path| load_one(path, src, ui, false))
         .collect::<Result<Vec<_>, _>>()?;
     combine(&mut profiles)
 }
@@ -200,7 +205,7 @@ fn grab_streaming(paths: &[String], src: &Sources, ui: &mut dyn Ui) -> Option<Pr
     let latest: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
     let load = |path: &String| -> Loaded {
         let mut warnings = Vec::new();
-        let p = load_one(path, src, &mut warnings);
+        let p = load_one(path, src, &mut warnings, true);
         let snapshot = latest.lock().map(|s| s.clone()).unwrap_or_default();
         let found = match (&p, snapshot) {
             (Ok(p), Some(snap)) => Some(snap.resolve(p)),

@@ -579,7 +579,25 @@ pub(crate) fn decode_counted(
         None,
         Raw::default(),
     )?;
-    decode_raw(data, &raw, max_samples, counts, early)
+    decode_raw(
+        data,
+        &raw,
+        max_samples,
+        counts,
+        early,
+        StringTable::Deduplicated,
+    )
+}
+
+/// How a decoded profile's string table is made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StringTable {
+    /// Each distinct string once (equal strings, equal ids), indexed.
+    Deduplicated,
+    /// The file's table as listed, not indexed: equal strings may have
+    /// different ids. For merging only, which looks each string up again
+    /// (a fleet's loaders then hash each string once, not twice).
+    AsListed,
 }
 
 /// The lists of table entries, kept by a thread between decodes of small
@@ -603,7 +621,12 @@ const SPARE_MAX_BYTES: usize = 16 << 20;
 /// memory estimated as its fields are read (within `budget`, else None);
 /// None at any error too: the pre-scan and [`decode_counted`] then say
 /// what is wrong, as they would have.
-pub(crate) fn decode_unscanned(data: &[u8], max_samples: usize, budget: u64) -> Option<Profile> {
+pub(crate) fn decode_unscanned(
+    data: &[u8],
+    max_samples: usize,
+    budget: u64,
+    strings: StringTable,
+) -> Option<Profile> {
     let none = Counts::default();
     let spare = SPARE.with(|s| s.take());
     let start = Raw {
@@ -613,7 +636,7 @@ pub(crate) fn decode_unscanned(data: &[u8], max_samples: usize, budget: u64) -> 
         ..Raw::default()
     };
     let raw = scan(data, max_samples, &none, true, Some(budget), start).ok()?;
-    let p = decode_raw(data, &raw, max_samples, &none, None).ok();
+    let p = decode_raw(data, &raw, max_samples, &none, None, strings).ok();
     let kept = raw.locations.capacity() * std::mem::size_of::<RawLocation>()
         + raw.lines.capacity() * std::mem::size_of::<RawLine>()
         + raw.functions.capacity() * std::mem::size_of::<pb::Function>();
@@ -639,6 +662,7 @@ fn decode_raw(
     max_samples: usize,
     counts: &Counts,
     early: Option<EarlySamples>,
+    table: StringTable,
 ) -> Result<Profile, DecodeError> {
     if data.is_empty() {
         return Err(DecodeError::Wire("empty input".into()));
@@ -652,11 +676,16 @@ fn decode_raw(
     reserve(&mut ids, raw.strings.len())?;
     p.strings
         .reserve(raw.strings.len(), raw.strings.iter().map(|s| s.len()).sum());
+    let as_listed = table == StringTable::AsListed;
     ids.extend(
         raw.strings
             .iter()
+            .enumerate()
             // The validation of valid text is the fast one (lossy's is not).
-            .map(|s| match std::str::from_utf8(s) {
+            .map(|(i, s)| match std::str::from_utf8(s) {
+                // The table starts with "", id 0 in any table.
+                _ if i == 0 => 0,
+                Ok(text) if as_listed => p.strings.push_unindexed(text),
                 Ok(text) => p.strings.intern(text),
                 Err(_) => p.strings.intern(&String::from_utf8_lossy(s)),
             }),

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::budget::{self, Counts, PreScan, Stop};
-use super::decode::{decode_counted, decode_unscanned, DecodeError, EarlySamples};
+use super::decode::{decode_counted, decode_unscanned, DecodeError, EarlySamples, StringTable};
 use super::legacy::{self, LegacyError};
 use super::limits::Limits;
 use super::model::Profile;
@@ -202,7 +202,7 @@ pub fn parse_with(data: &[u8], limits: &Limits) -> Result<Profile, LoadError> {
     }
     if is_gzip(data) {
         let limits = &limits.for_compressed(data.len());
-        let inflated = inflate_scanned(data, limits)?;
+        let inflated = inflate_scanned(data, limits, StringTable::Deduplicated)?;
         return inflated.decode(limits);
     }
     decode_any(data, limits)
@@ -445,13 +445,17 @@ impl Inflated {
 /// field stops inflating (data that is no protobuf is inflated further only
 /// when its start looks like a legacy format), and so does an estimate of
 /// the decoder's allocations over the memory budget.
-fn inflate_scanned(data: &[u8], limits: &Limits) -> Result<Inflated, LoadError> {
+fn inflate_scanned(
+    data: &[u8],
+    limits: &Limits,
+    strings: StringTable,
+) -> Result<Inflated, LoadError> {
     if data.len() < EARLY_MIN {
         // Small files inflate whole, then are scanned: no thread would
         // decode their samples early anyway.
         if let Some(buf) = inflate_whole(data, limits) {
             let budget = limits.max_memory_bytes.saturating_sub(buf.len() as u64);
-            if let Some(p) = decode_unscanned(&buf, limits.max_samples, budget) {
+            if let Some(p) = decode_unscanned(&buf, limits.max_samples, budget, strings) {
                 return Ok(Inflated {
                     data: Vec::new(),
                     counts: None,
@@ -648,6 +652,16 @@ pub fn load(path: &Path) -> Result<Profile, LoadError> {
 /// Loads a profile file within limits; an oversized file is refused
 /// before it is read.
 pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
+    load_file(path, limits, StringTable::Deduplicated)
+}
+
+/// [`load_with`] for a profile that is only to be merged: a small file's
+/// string table may be kept as listed ([`StringTable::AsListed`]).
+pub fn load_to_merge(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
+    load_file(path, limits, StringTable::AsListed)
+}
+
+fn load_file(path: &Path, limits: &Limits, strings: StringTable) -> Result<Profile, LoadError> {
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.is_file() && meta.len() > limits.max_decompressed_bytes {
             return Err(LoadError::TooLarge(limits.max_decompressed_mb()));
@@ -656,7 +670,7 @@ pub fn load_with(path: &Path, limits: &Limits) -> Result<Profile, LoadError> {
     let data = read_file(path, limits.max_decompressed_bytes)?;
     if is_gzip(&data) && !data.is_empty() {
         let limits = &limits.for_compressed(data.len());
-        let inflated = inflate_scanned(&data, limits)?;
+        let inflated = inflate_scanned(&data, limits, strings)?;
         // The compressed bytes are not needed while decoding.
         drop(data);
         return inflated.decode(limits);
@@ -777,7 +791,8 @@ mod tests {
     fn samples_decoded_while_inflating_equal_the_plain_decode() {
         let mut p = big_profile();
         let gz = stored_gzip(&p.encode_to_vec());
-        let inflated = inflate_scanned(&gz, &Limits::default()).expect("inflates");
+        let inflated =
+            inflate_scanned(&gz, &Limits::default(), StringTable::Deduplicated).expect("inflates");
         assert_eq!(inflated.early.as_ref().map(|e| e.decoded()), Some(80_000));
         let encoded = same_both_ways(&p).expect("valid");
         assert!(encoded.len() > 1000);
@@ -863,5 +878,85 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(inflate_whole(&one, &small), None);
+    }
+
+    /// Everything a merge decides, ids included.
+    fn dump(p: &Profile) -> String {
+        let strings: Vec<&str> = p.strings.iter().collect();
+        format!(
+            "{strings:?}\n{:?}\n{:?}\n{:?}\n{}",
+            p.functions,
+            p.locations,
+            p.samples,
+            crate::report::raw::profile_string(p)
+        )
+    }
+
+    /// A string table that lists "main" and "worker" twice: loaded to merge,
+    /// both ids stay; merged, the profile is the one of the usual load.
+    #[test]
+    fn tables_as_listed_merge_as_deduplicated_ones() {
+        let strings = [
+            "", "samples", "count", "main", "main", "worker", "worker", "w1",
+        ];
+        let p = pb::Profile {
+            string_table: strings.map(String::from).to_vec(),
+            sample_type: vec![pb::ValueType { r#type: 1, unit: 2 }],
+            function: (1..=4)
+                .map(|id| pb::Function {
+                    id,
+                    name: 2 + id as i64,
+                    system_name: 2 + id as i64,
+                    ..Default::default()
+                })
+                .collect(),
+            location: (1..=4)
+                .map(|id| pb::Location {
+                    id,
+                    line: vec![pb::Line {
+                        function_id: id,
+                        line: 1,
+                        column: 0,
+                    }],
+                    ..Default::default()
+                })
+                .collect(),
+            sample: [vec![1, 3], vec![2, 4], vec![2, 3]]
+                .into_iter()
+                .enumerate()
+                .map(|(i, location_id)| pb::Sample {
+                    location_id,
+                    value: vec![1 + i as i64],
+                    label: vec![pb::Label {
+                        key: 5 + i as i64 % 2,
+                        str: 7,
+                        ..Default::default()
+                    }],
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dup.pb.gz");
+        std::fs::write(&path, stored_gzip(&p.encode_to_vec())).expect("write");
+        let listed = load_to_merge(&path, &Limits::default()).expect("loads");
+        let usual = load(&path).expect("loads");
+        assert_eq!(listed.strings.len(), strings.len());
+        assert_eq!(usual.strings.len(), strings.len() - 2);
+        let merged = |ps: &[Profile]| {
+            let mut m = crate::profile::merge::Streaming::new(&ps[0]);
+            for q in &ps[1..] {
+                assert!(m.add(q));
+            }
+            let p = m.finish();
+            dump(&p)
+        };
+        let listed3 = [listed.clone(), listed.clone(), listed];
+        let usual3 = [usual.clone(), usual.clone(), usual];
+        assert_eq!(merged(&listed3), merged(&usual3));
+        assert_eq!(
+            merged(&usual3),
+            dump(&crate::profile::merge::merge(&usual3).expect("merge"))
+        );
     }
 }

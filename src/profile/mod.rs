@@ -12,7 +12,7 @@ pub mod model;
 pub mod reserve;
 
 pub use limits::Limits;
-pub use load::{load, load_with, parse, parse_with, LoadError};
+pub use load::{load, load_to_merge, load_with, parse, parse_with, LoadError};
 pub use merge::MergeError;
 pub use model::{
     Function, Label, Line, Location, Mapping, Profile, Samples, StrId, Strings, ValueType,

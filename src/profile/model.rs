@@ -105,6 +105,16 @@ impl Strings {
         }
     }
 
+    /// Appends `s` under a new id without indexing it ([`Strings::find`]
+    /// and [`Strings::intern`] do not see it): for a table kept as listed
+    /// in a file, whose strings are only read by id.
+    pub(crate) fn push_unindexed(&mut self, s: &str) -> StrId {
+        let id = self.ends.len() as StrId;
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        id
+    }
+
     /// Where string `id` is in [`Strings::text`]: (start, end).
     pub(crate) fn span(&self, id: StrId) -> (usize, usize) {
         let i = id as usize;
