@@ -208,8 +208,9 @@ fn invalid_utf8_line_in_a_script() {
 fn ctrl_c_cancels_a_long_report() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.pb.gz");
-    // Tens of seconds of `traces` in a debug build, a few in release.
-    let p = crate::synthetic::cpu_profile(60_000, 5_000);
+    // 1.5 s of `traces` in a debug build here (60k samples, once tens of
+    // seconds, now take 0.4 s: the Ctrl-C below came after the report).
+    let p = crate::synthetic::cpu_profile(250_000, 5_000);
     std::fs::write(&big, crate::synthetic::gzipped(&p)).unwrap();
     let mut cmd = Command::new(common::rprof_bin());
     cmd.arg(&big)
