@@ -262,80 +262,36 @@ pub struct Streaming {
 pub struct Snapshot {
     t: Tables,
     strings: Strings,
-    by_text: StrIndex,
+    by_text: Option<KeyTable<StrKey>>,
     mappings: Vec<Mapping>,
 }
 
-/// A snapshot's strings by hash for batched lookups: a slot holds what a
-/// comparison needs (the hash, where the text is), so that one lookup
-/// costs the slot and the text, both fetched ahead, where the string
-/// table's own index costs four dependent cache misses.
-struct StrIndex {
-    slots: Vec<StrSlot>,
-}
-
-#[derive(Clone, Copy)]
-struct StrSlot {
+/// A snapshot's strings by (hash, length), each slot with the string's id
+/// and where its text starts: one lookup costs the slot and the text, both
+/// fetched ahead, where the string table's own index costs four dependent
+/// cache misses (control bytes, bucket, string end, text).
+#[derive(Clone, Copy, Default, PartialEq)]
+struct StrKey {
     hash: u64,
-    start: u32,
     len: u32,
-    /// NONE when the slot is free.
-    id: u32,
 }
 
-const FREE_STR: StrSlot = StrSlot {
-    hash: 0,
-    start: 0,
-    len: 0,
-    id: NONE,
-};
-
-impl StrIndex {
-    /// Empty when the text is too long for 32-bit offsets (lookups then
-    /// use the string table's index).
-    fn new(strings: &Strings) -> StrIndex {
-        let n = strings.len();
-        if strings.text().len() > u32::MAX as usize || n >= (NONE as usize) / 2 {
-            return StrIndex { slots: Vec::new() };
-        }
-        let mut slots = vec![FREE_STR; (n * 2).next_power_of_two().max(16)];
-        let mask = slots.len() - 1;
-        for id in 1..n as StrId {
-            let (start, end) = strings.span(id);
-            let hash = super::model::str_hash(&strings.text()[start..end]);
-            let mut i = (hash >> 32) as usize & mask;
-            while slots[i].id != NONE {
-                i = (i + 1) & mask;
-            }
-            slots[i] = StrSlot {
-                hash,
-                start: start as u32,
-                len: (end - start) as u32,
-                id,
-            };
-        }
-        StrIndex { slots }
+/// [`StrKey`]s of every string of `strings` (their ids in order); None
+/// when the text is too long for 32-bit offsets (lookups then use the
+/// string table's index).
+fn index_text(strings: &Strings) -> Option<KeyTable<StrKey>> {
+    let text = strings.text();
+    if text.len() > u32::MAX as usize || strings.len() >= NONE as usize {
+        return None;
     }
-
-    fn home(&self, hash: u64) -> usize {
-        (hash >> 32) as usize & (self.slots.len() - 1)
+    let mut index = KeyTable::default();
+    for id in 0..strings.len() as StrId {
+        let (start, end) = strings.span(id);
+        let hash = super::model::str_hash(&text[start..end]);
+        let len = (end - start) as u32;
+        index.insert(hash, StrKey { hash, len }, id, start as u32);
     }
-
-    /// The first slot with `hash` (a candidate, its text not compared).
-    fn candidate(&self, hash: u64) -> Option<&StrSlot> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(hash);
-        loop {
-            let slot = &self.slots[i];
-            if slot.id == NONE {
-                return None;
-            }
-            if slot.hash == hash {
-                return Some(slot);
-            }
-            i = (i + 1) & mask;
-        }
-    }
+    Some(index)
 }
 
 /// What a [`Snapshot`] found of one profile, for [`Streaming::add_resolved`].
@@ -355,39 +311,48 @@ impl Snapshot {
     /// three stages some strings apart: a string's slot is fetched, then
     /// its candidate's text, then the two texts compared.
     fn find_strings(&self, src: &Profile, found: &mut [StrId]) {
-        let index = &self.by_text;
-        if index.slots.is_empty() {
+        let Some(index) = &self.by_text else {
             return;
-        }
+        };
         let n = src.strings.len().min(found.len());
-        let hashes: Vec<u64> = (0..n as StrId)
-            .map(|i| super::model::str_hash(src.str(i)))
+        let keys: Vec<Option<StrKey>> = (0..n as StrId)
+            .map(|i| {
+                let s = src.str(i);
+                let len = u32::try_from(s.len()).ok()?;
+                let hash = super::model::str_hash(s);
+                Some(StrKey { hash, len })
+            })
             .collect();
-        let mut candidates: Vec<Option<&StrSlot>> = vec![None; n];
+        let first = |k: usize| keys[k].and_then(|key| index.first(key.hash, &key, |_| true));
+        let mut candidates: Vec<Option<&Slot<StrKey>>> = vec![None; n];
         let text = self.strings.text().as_bytes();
         const SLOT_AHEAD: usize = 16;
         const TEXT_AHEAD: usize = 8;
         for k in 1..n {
-            if let Some(&h) = hashes.get(k + SLOT_AHEAD) {
-                prefetch_ptr(index.slots.as_ptr().wrapping_add(index.home(h)));
+            if let Some(Some(key)) = keys.get(k + SLOT_AHEAD) {
+                index.prefetch(key.hash);
             }
-            if let Some(&h) = hashes.get(k + TEXT_AHEAD) {
-                let c = index.candidate(h);
+            if k + TEXT_AHEAD < n {
+                let c = first(k + TEXT_AHEAD);
                 if let Some(c) = c {
-                    prefetch_ptr(text.as_ptr().wrapping_add(c.start as usize));
+                    prefetch_ptr(text.as_ptr().wrapping_add(c.extra as usize));
                 }
                 candidates[k + TEXT_AHEAD] = c;
             }
             // The first few had no earlier turn.
             let c = match k <= TEXT_AHEAD {
-                true => index.candidate(hashes[k]),
+                true => first(k),
                 false => candidates[k],
             };
             let s = src.str(k as StrId);
-            let (start, end) = c.map_or((0, 0), |c| (c.start as usize, (c.start + c.len) as usize));
             found[k] = match c {
-                Some(c) if text.get(start..end) == Some(s.as_bytes()) => c.id,
-                // Another string with the same 64-bit hash: the slow way.
+                Some(c)
+                    if text.get(c.extra as usize..).and_then(|t| t.get(..s.len()))
+                        == Some(s.as_bytes()) =>
+                {
+                    c.ix
+                }
+                // Another string with the same hash and length: the slow way.
                 Some(_) => self.strings.find(s).unwrap_or(NONE),
                 None => NONE,
             };
@@ -459,7 +424,7 @@ impl Streaming {
         Some(Snapshot {
             t: self.m.t.clone(),
             strings: o.strings.clone(),
-            by_text: StrIndex::new(&o.strings),
+            by_text: index_text(&o.strings),
             mappings: o.mappings.clone(),
         })
     }
@@ -958,6 +923,11 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
 
     /// The entry with `key` whose slot's `extra` passes `same`.
     fn find(&self, hash: u64, key: &K, same: impl Fn(u32) -> bool) -> Option<u32> {
+        self.first(hash, key, same).map(|slot| slot.ix)
+    }
+
+    /// The slot of [`KeyTable::find`]'s entry.
+    fn first(&self, hash: u64, key: &K, same: impl Fn(u32) -> bool) -> Option<&Slot<K>> {
         if self.slots.is_empty() {
             return None;
         }
@@ -969,7 +939,7 @@ impl<K: Copy + Default + PartialEq> KeyTable<K> {
                 return None;
             }
             if slot.key == *key && same(slot.extra) {
-                return Some(slot.ix);
+                return Some(slot);
             }
             i = (i + 1) & mask;
         }
@@ -1326,27 +1296,27 @@ mod tests {
         let mut found = vec![NONE; p.strings.len()];
         snap.find_strings(&p, &mut found);
         assert_eq!(found[1..], want[1..]);
-        // "f1"'s text under "f2"'s hash, first on "f2"'s path: "f2" is
-        // still found, "f1" no longer (its own slot is gone).
+        // "f1" filed under "f2"'s hash, and first on "f2"'s path (a lower
+        // id, inserted first): "f2" is still found, "f1" no longer (no slot
+        // has its hash).
         let (f1, f2) = (
             snap.strings.find("f1").expect("f1"),
             snap.strings.find("f2").expect("f2"),
         );
-        let fresh = StrIndex::new(&snap.strings);
-        let slot = |id| *fresh.slots.iter().find(|s| s.id == id).expect("slot");
-        let mut fake = slot(f1);
-        fake.hash = slot(f2).hash;
-        let index = &mut snap.by_text;
-        index.slots.fill(FREE_STR);
-        let real = fresh.slots.iter().filter(|s| s.id != NONE && s.id != f1);
-        for &s in std::iter::once(&fake).chain(real) {
-            let mask = index.slots.len() - 1;
-            let mut i = index.home(s.hash);
-            while index.slots[i].id != NONE {
-                i = (i + 1) & mask;
-            }
-            index.slots[i] = s;
+        assert!(f1 < f2);
+        let strings = &snap.strings;
+        let text_of = |id| {
+            let (start, end) = strings.span(id);
+            &strings.text()[start..end]
+        };
+        let mut index = KeyTable::default();
+        for id in 0..strings.len() as StrId {
+            let (start, end) = strings.span(id);
+            let hash = super::super::model::str_hash(text_of(if id == f1 { f2 } else { id }));
+            let len = (end - start) as u32;
+            index.insert(hash, StrKey { hash, len }, id, start as u32);
         }
+        snap.by_text = Some(index);
         snap.find_strings(&p, &mut found);
         for (i, s) in p.strings.iter().enumerate().skip(1) {
             let expect = if s == "f1" { NONE } else { want[i] };
