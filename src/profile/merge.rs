@@ -412,8 +412,8 @@ impl Streaming {
     }
 
     /// A snapshot of the tables when they grew by more than a sixteenth
-    /// since the last one (a copy of them: a fleet of one program makes
-    /// one or two).
+    /// since the last one (a copy of them, a few MB: a fleet of one
+    /// program makes a few, while its first profiles bring new entries).
     pub fn snapshot(&mut self) -> Option<Snapshot> {
         let o = &self.m.out;
         let size = o.strings.len() + o.functions.len() + o.locations.len();
@@ -864,10 +864,10 @@ fn prefetch_ptr<T>(r: *const T) {
     let _ = r;
 }
 
-/// Output entries (locations, functions) by key: open addressing with
-/// linear probing, each slot holding the compact key, so that a lookup
-/// touches one slot (one cache miss) instead of a bucket and then the key,
-/// and a batch of lookups can prefetch its slots ahead.
+/// Entries (output locations and functions, a snapshot's strings) by key:
+/// open addressing with linear probing, each slot holding the compact key,
+/// so that a lookup touches one slot (one cache miss) instead of a bucket
+/// and then the key, and a batch of lookups can prefetch its slots ahead.
 struct KeyTable<K> {
     slots: Vec<Slot<K>>,
     len: usize,
