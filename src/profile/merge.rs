@@ -30,6 +30,19 @@ struct MappingKey {
     build_id_or_file: StrId,
 }
 
+impl MappingKey {
+    /// pprof's key of mapping `m` (its size rounded up to pages), its
+    /// strings already mapped to output ids.
+    fn of(m: &Mapping, file: StrId, build_id: StrId) -> MappingKey {
+        let size = m.limit.wrapping_sub(m.start).wrapping_add(0xfff);
+        MappingKey {
+            size: size - size % 0x1000,
+            offset: m.offset,
+            build_id_or_file: if build_id != 0 { build_id } else { file },
+        }
+    }
+}
+
 #[derive(PartialEq, Eq, Hash, Clone, Copy, Default)]
 struct FunctionKey {
     start_line: i64,
@@ -716,13 +729,7 @@ impl Merger {
         let sm = &src.mappings[i];
         let file = self.map_str(src, maps, sm.file);
         let build_id = self.map_str(src, maps, sm.build_id);
-        let size = sm.limit.wrapping_sub(sm.start);
-        let size = size.wrapping_add(0xfff);
-        let key = MappingKey {
-            size: size - size % 0x1000,
-            offset: sm.offset,
-            build_id_or_file: if build_id != 0 { build_id } else { file },
-        };
+        let key = MappingKey::of(sm, file, build_id);
         let r = match self.t.mappings.get(&key) {
             Some(&ix) => (
                 ix,
@@ -868,6 +875,7 @@ fn prefetch_ptr<T>(r: *const T) {
 /// open addressing with linear probing, each slot holding the compact key,
 /// so that a lookup touches one slot (one cache miss) instead of a bucket
 /// and then the key, and a batch of lookups can prefetch its slots ahead.
+#[derive(Clone, Default)]
 struct KeyTable<K> {
     slots: Vec<Slot<K>>,
     len: usize,
@@ -883,26 +891,6 @@ struct Slot<K> {
     /// More about the entry, for the caller's check after a key match (in
     /// what would be the slot's padding).
     extra: u32,
-}
-
-impl<K: Clone> Clone for KeyTable<K> {
-    fn clone(&self) -> Self {
-        KeyTable {
-            slots: self.slots.clone(),
-            len: self.len,
-            hashes: self.hashes.clone(),
-        }
-    }
-}
-
-impl<K> Default for KeyTable<K> {
-    fn default() -> Self {
-        KeyTable {
-            slots: Vec::new(),
-            len: 0,
-            hashes: Vec::new(),
-        }
-    }
 }
 
 impl<K: Copy + Default + PartialEq> KeyTable<K> {
@@ -1052,12 +1040,7 @@ impl Tables {
                 let (Some(file), Some(build_id)) = (str_of(sm.file), str_of(sm.build_id)) else {
                     continue;
                 };
-                let size = sm.limit.wrapping_sub(sm.start).wrapping_add(0xfff);
-                let key = MappingKey {
-                    size: size - size % 0x1000,
-                    offset: sm.offset,
-                    build_id_or_file: if build_id != 0 { build_id } else { file },
-                };
+                let key = MappingKey::of(sm, file, build_id);
                 if let Some(&ix) = self.mappings.get(&key) {
                     let off =
                         (out_mappings[ix as usize].start as i64).wrapping_sub(sm.start as i64);

@@ -71,10 +71,23 @@ impl Strings {
             .reserve(n, |&id| str_hash(Self::slice(text, ends, id)));
     }
 
-    fn slice<'a>(text: &'a str, ends: &[usize], id: StrId) -> &'a str {
+    /// Where string `id` is in the text: (start, end).
+    fn span_in(ends: &[usize], id: StrId) -> (usize, usize) {
         let i = id as usize;
-        let start = if i == 0 { 0 } else { ends[i - 1] };
-        &text[start..ends[i]]
+        (if i == 0 { 0 } else { ends[i - 1] }, ends[i])
+    }
+
+    fn slice<'a>(text: &'a str, ends: &[usize], id: StrId) -> &'a str {
+        let (start, end) = Self::span_in(ends, id);
+        &text[start..end]
+    }
+
+    /// Appends `s` to the text under the next id (the index untouched).
+    fn append(text: &mut String, ends: &mut Vec<usize>, s: &str) -> StrId {
+        let id = ends.len() as StrId;
+        text.push_str(s);
+        ends.push(text.len());
+        id
     }
 
     pub fn intern(&mut self, s: &str) -> StrId {
@@ -88,9 +101,7 @@ impl Strings {
         match entry {
             hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let id = self.ends.len() as StrId;
-                self.text.push_str(s);
-                self.ends.push(self.text.len());
+                let id = Self::append(&mut self.text, &mut self.ends, s);
                 e.insert(id);
                 id
             }
@@ -109,16 +120,12 @@ impl Strings {
     /// and [`Strings::intern`] do not see it): for a table kept as listed
     /// in a file, whose strings are only read by id.
     pub(crate) fn push_unindexed(&mut self, s: &str) -> StrId {
-        let id = self.ends.len() as StrId;
-        self.text.push_str(s);
-        self.ends.push(self.text.len());
-        id
+        Self::append(&mut self.text, &mut self.ends, s)
     }
 
     /// Where string `id` is in [`Strings::text`]: (start, end).
     pub(crate) fn span(&self, id: StrId) -> (usize, usize) {
-        let i = id as usize;
-        (if i == 0 { 0 } else { self.ends[i - 1] }, self.ends[i])
+        Self::span_in(&self.ends, id)
     }
 
     /// Every string, one after the other.
